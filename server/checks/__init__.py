@@ -1,0 +1,1 @@
+"""Findings, computed metrics and escalations over a plan."""

@@ -1,0 +1,259 @@
+"""`personalization-engine plans ...`: create, list, show, validate, log and diff plans."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from pathlib import Path
+
+from ..checks.findings import Finding
+from ..errors import ConfinementError
+from ..history.diff import describe
+from ..store import PLAN_ID_RE
+from .common import (
+    add_json_option,
+    add_workspace_options,
+    engine_for,
+    print_json,
+    print_table,
+    split_list,
+)
+
+
+def _sub(commands, name: str, help_text: str, example: str) -> argparse.ArgumentParser:
+    parser = commands.add_parser(
+        name,
+        help=help_text,
+        description=help_text,
+        epilog=f"Example:\n  {example}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_workspace_options(parser)
+    add_json_option(parser)
+    return parser
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    plans = commands.add_parser(
+        "plans",
+        help="create, inspect, validate and audit plans",
+        description="Create, inspect, validate and audit plans in <workspace>/.claude/plans.",
+        epilog="Example:\n  personalization-engine plans list --workspace ~/projects/acme",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = plans.add_subparsers(dest="plans_command", metavar="COMMAND", required=True)
+
+    new = _sub(
+        sub,
+        "new",
+        "create a plan at revision 1 and commit it",
+        'personalization-engine plans new --initiative "PLG Onboarding" --channels web,in-app,email',
+    )
+    new.add_argument("--initiative", required=True, help="what the program is for")
+    new.add_argument("--channels", required=True, help="comma list of web, in-app, email, ads, sales")
+    new.add_argument("--metrics", help="comma list of KPIs")
+    new.add_argument("--constraints", help="comma list of compliance, consent or tooling constraints")
+    new.add_argument("--timeline", help="when it should launch, in words")
+    new.add_argument("--pattern", choices=["diamond", "pipeline"], help="stage pattern (default diamond)")
+    new.add_argument("--pattern-rationale", help="why this pattern")
+    new.add_argument("--actor", help="who makes the change (default cli:<git user.name or $USER>)")
+    new.add_argument("--now", help=argparse.SUPPRESS)
+    new.set_defaults(handler=cmd_new)
+
+    sub_list = _sub(sub, "list", "list the plans in the workspace", "personalization-engine plans list")
+    sub_list.set_defaults(handler=cmd_list)
+
+    show = _sub(
+        sub,
+        "show",
+        "print a plan (optionally an older revision)",
+        "personalization-engine plans show plan-20261124T090000Z --revision 2",
+    )
+    show.add_argument("plan_id", metavar="PLAN_ID")
+    show.add_argument("--revision", type=int, help="an older revision, read from git")
+    show.set_defaults(handler=cmd_show)
+
+    validate = _sub(
+        sub,
+        "validate",
+        "check a plan; exit 0 with no errors (warnings may remain), 1 with problems, 2 for usage",
+        "personalization-engine plans validate plan-20261124T090000Z",
+    )
+    validate.add_argument("target", metavar="PLAN_ID|FILE")
+    validate.set_defaults(handler=cmd_validate)
+
+    log = _sub(
+        sub,
+        "log",
+        "the audit trail of a plan, from git",
+        "personalization-engine plans log plan-20261124T090000Z",
+    )
+    log.add_argument("plan_id", metavar="PLAN_ID")
+    log.set_defaults(handler=cmd_log)
+
+    diff = _sub(
+        sub,
+        "diff",
+        "semantic diff between two revisions of a plan",
+        "personalization-engine plans diff plan-20261124T090000Z --from 1 --to 3",
+    )
+    diff.add_argument("plan_id", metavar="PLAN_ID")
+    diff.add_argument("--from", dest="from_revision", type=int, required=True, metavar="REV")
+    diff.add_argument("--to", dest="to_revision", type=int, required=True, metavar="REV")
+    diff.set_defaults(handler=cmd_diff)
+
+    for extra in _extra_plan_commands():
+        extra(sub, _sub)
+
+
+def _extra_plan_commands():
+    """Plan commands owned by later layers (rules, render, audience) register themselves here."""
+    return []
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    engine = engine_for(args)
+    result = engine.create_plan(
+        initiative=args.initiative,
+        channels=split_list(args.channels),
+        metrics=split_list(args.metrics),
+        constraints=split_list(args.constraints),
+        timeline=args.timeline,
+        pattern=args.pattern,
+        pattern_rationale=args.pattern_rationale,
+        actor=args.actor or engine.default_actor(),
+    )
+    if args.json:
+        print_json(_result_json(result))
+    else:
+        print(f"{result.plan_id}  revision {result.revision}  commit {result.commit[:12]}")
+        print(result.path)
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    plans = engine_for(args).list_plans()
+    rows = [
+        {
+            "plan_id": p.plan_id,
+            "revision": p.revision,
+            "initiative": p.initiative,
+            "channels": p.channels,
+            "updated_at": p.updated_at.isoformat(),
+        }
+        for p in plans
+    ]
+    if args.json:
+        print_json(rows)
+    elif not rows:
+        print("no plans yet; create one with: personalization-engine plans new --help")
+    else:
+        print_table(
+            ["PLAN", "REV", "UPDATED", "INITIATIVE", "CHANNELS"],
+            [
+                [r["plan_id"], r["revision"], r["updated_at"], r["initiative"], ",".join(r["channels"])]
+                for r in rows
+            ],
+        )
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    plan = engine_for(args).read_plan(args.plan_id, args.revision)
+    data = plan.model_dump(mode="json", by_alias=True)
+    if args.json:
+        print_json(data)
+        return 0
+    print(f"{plan.plan_id}  revision {plan.revision}  {plan.initiative}")
+    print(f"channels: {', '.join(plan.channels)}   pattern: {plan.pattern.kind}")
+    print(
+        f"attributes: {len(plan.attributes)}  profiles: {len(plan.profiles)}  "
+        f"activations: {len(plan.activations)}  escalations: {len(plan.escalations)}"
+    )
+    for entry in plan.change_log[-5:]:
+        print(f"  r{entry.revision} {entry.at.isoformat()} {entry.actor} [{entry.stage}] {entry.summary}")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    engine = engine_for(args)
+    target = args.target
+    if PLAN_ID_RE.fullmatch(target):
+        content = engine.store.read_bytes(target)
+        where = str(engine.store.plan_path(target))
+    else:
+        path = Path(target)
+        path = (path if path.is_absolute() else Path.cwd() / path).resolve()
+        try:
+            path.relative_to(engine.ws.root)
+        except ValueError:
+            raise ConfinementError(
+                f"file {target!r} is outside the workspace {str(engine.ws.root)!r}; plans are only "
+                "read from inside it",
+                field="FILE",
+            ) from None
+        if not path.is_file():
+            raise ConfinementError(f"file {target!r} does not exist", field="FILE")
+        content, where = path.read_bytes(), str(path)
+    from ..errors import PlanFileError
+
+    try:
+        _, findings = engine.validate_document(content, where)
+    except PlanFileError as exc:
+        findings = [
+            Finding(code="file.unreadable", severity="error", pointer="", message=str(exc), stage="plan")
+        ]
+    errors = [f for f in findings if f.severity == "error"]
+    if args.json:
+        print_json({"valid": not errors, "findings": [f.model_dump() for f in findings]})
+    else:
+        for f in findings:
+            print(f"{f.severity:7} {f.code:32} {f.pointer or '/'}  {f.message}")
+        print(
+            f"{len(errors)} error(s), {len(findings) - len(errors)} other finding(s) in {where}",
+            file=sys.stderr,
+        )
+    return 1 if errors else 0
+
+
+def cmd_log(args: argparse.Namespace) -> int:
+    entries = engine_for(args).history(args.plan_id)
+    if args.json:
+        print_json([dataclasses.asdict(e) for e in entries])
+        return 0
+    print_table(
+        ["REV", "TIME", "ACTOR", "STAGE", "COMMIT", "SUMMARY"],
+        [[e.revision, e.time, e.actor, e.stage, e.commit[:12], e.summary] for e in entries],
+    )
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    changes = engine_for(args).diff(args.plan_id, args.from_revision, args.to_revision)
+    if args.json:
+        print_json([c.model_dump(mode="json") for c in changes])
+        return 0
+    if not changes:
+        print(f"no content change between revision {args.from_revision} and {args.to_revision}")
+    for change in changes:
+        print(describe(change).split(":")[0])
+        for field in change.fields:
+            print(f"    {field.field}: {_short(field.before)} -> {_short(field.after)}")
+    return 0
+
+
+def _short(value: object, limit: int = 80) -> str:
+    text = "null" if value is None else str(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _result_json(result) -> dict:
+    return {
+        "plan_id": result.plan_id,
+        "revision": result.revision,
+        "commit": result.commit,
+        "path": result.path,
+        "summary": result.summary,
+        "changes": [c.model_dump(mode="json") for c in result.changes],
+    }

@@ -1,0 +1,454 @@
+"""The core operations on plans, shared by the MCP tools and the CLI.
+
+Every write goes through `Engine.apply`: lock, recover, check the revision, change, validate,
+write atomically, commit exactly the written path. A write either lands whole (file and commit) or
+changes nothing.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from .checks.findings import Finding
+from .checks.run import refused_on_write, run_checks
+from .errors import ConflictError, InputError, NotFoundError, PlanFileError
+from .history import git_repo
+from .history.diff import describe, diff_plans, summarize
+from .model import ChangeItem, ChangeLogEntry, Plan
+from .store import PlanStore, check_plan_id, content_hash, parse_plan, serialize
+from .validation import pydantic_issues
+from .workspace import Workspace
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+Mutation = Callable[[Plan], Plan]
+MAX_MESSAGE_LINES = 40
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+@dataclass
+class WriteResult:
+    plan_id: str
+    revision: int
+    commit: str | None
+    path: str
+    summary: str
+    changes: list[ChangeItem]
+    findings: list[Finding] = field(default_factory=list)
+    written: bool = True
+
+
+@dataclass
+class HistoryEntry:
+    revision: int | None
+    time: str
+    actor: str
+    stage: str
+    summary: str
+    commit: str
+    trailers: dict[str, str]
+
+
+def render_commit_message(
+    plan_id: str,
+    revision: int,
+    stage: str,
+    actor: str,
+    changes: list[ChangeItem],
+    extra_trailers: dict[str, str] | None = None,
+) -> str:
+    """The commit message is rendered from the typed change entries, ending in trailers."""
+    lines = [describe(c) for c in changes]
+    if len(lines) > MAX_MESSAGE_LINES:
+        lines = [*lines[:MAX_MESSAGE_LINES], f"and {len(lines) - MAX_MESSAGE_LINES} more"]
+    body = "\n".join(f"- {line}" for line in lines)
+    trailers = {
+        "Plan-Id": plan_id,
+        "Plan-Revision": str(revision),
+        "Stage": stage,
+        "Actor": actor,
+        **(extra_trailers or {}),
+    }
+    trailer_text = "\n".join(f"{key}: {_one_line(value)}" for key, value in trailers.items())
+    subject = _one_line(f"{stage}: {summarize(changes)} (r{revision})")[:150]
+    return f"{subject}\n\n{body}\n\n{trailer_text}\n"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+class Engine:
+    def __init__(self, ws: Workspace, clock: Clock = utc_now) -> None:
+        self.ws = ws
+        self.store = PlanStore(ws)
+        self.clock = clock
+
+    # --- repository --------------------------------------------------------------------------
+    def _repo(self, *, create: bool) -> git_repo.git.Repo | None:
+        return git_repo.open_repository(self.ws, create=create)
+
+    def default_actor(self) -> str:
+        import getpass
+
+        name = None
+        try:
+            name = git_repo.git_user_name(self._repo(create=False))
+        except Exception:  # a broken repo must not stop us naming the actor
+            name = None
+        if not name:
+            try:
+                name = getpass.getuser()
+            except (KeyError, OSError):
+                name = "unknown"
+        return f"cli:{name}"
+
+    # --- reading -------------------------------------------------------------------------------
+    def list_plans(self) -> list[Plan]:
+        plans = []
+        for plan_id in self.store.list_ids():
+            try:
+                plans.append(self.store.load(plan_id)[0])
+            except PlanFileError as exc:
+                log.warning("skipping unreadable plan: %s", exc)
+        return plans
+
+    def read_plan(self, plan_id: str, revision: int | None = None) -> Plan:
+        plan, _ = self.store.load(plan_id)
+        if revision is None or revision == plan.revision:
+            return plan
+        if revision < 1 or revision > plan.revision:
+            raise NotFoundError(
+                f"revision {revision} of {plan_id} does not exist; revisions run 1..{plan.revision}",
+                field="revision",
+            )
+        repo = self._repo(create=False)
+        entry = next(
+            (c for c in self._commits(repo, plan_id) if c.trailers.get("Plan-Revision") == str(revision)),
+            None,
+        )
+        if repo is None or entry is None:
+            raise NotFoundError(
+                f"revision {revision} of {plan_id} has no commit in git history", field="revision"
+            )
+        rel = self.store.plan_path(plan_id).relative_to(self.ws.root).as_posix()
+        content = git_repo.file_at(repo, entry.sha, rel)
+        return parse_plan(content, f"{rel}@{entry.sha[:12]}", trusted=False)
+
+    def _commits(self, repo: git_repo.git.Repo | None, plan_id: str) -> list[git_repo.CommitInfo]:
+        if repo is None:
+            return []
+        rel = self.store.plan_path(plan_id).relative_to(self.ws.root).as_posix()
+        return [c for c in git_repo.log_for(repo, [rel]) if c.trailers.get("Plan-Id") == plan_id]
+
+    def history(self, plan_id: str) -> list[HistoryEntry]:
+        self.store.read_bytes(plan_id)  # unknown plan -> NotFoundError
+        entries = []
+        for commit in self._commits(self._repo(create=False), plan_id):
+            revision = commit.trailers.get("Plan-Revision")
+            subject = commit.subject
+            stage = commit.trailers.get("Stage", "")
+            if subject.startswith(f"{stage}: "):
+                subject = subject[len(stage) + 2 :]
+            subject = subject.removesuffix(f" (r{revision})")
+            entries.append(
+                HistoryEntry(
+                    revision=int(revision) if revision and revision.isdigit() else None,
+                    time=commit.time,
+                    actor=commit.trailers.get("Actor", commit.author),
+                    stage=stage,
+                    summary=subject,
+                    commit=commit.sha,
+                    trailers=commit.trailers,
+                )
+            )
+        return entries
+
+    def diff(self, plan_id: str, from_revision: int, to_revision: int) -> list[ChangeItem]:
+        return diff_plans(self.read_plan(plan_id, from_revision), self.read_plan(plan_id, to_revision))
+
+    # --- writing -------------------------------------------------------------------------------
+    def create_plan(
+        self,
+        *,
+        initiative: str,
+        channels: list[str],
+        metrics: list[str] | None = None,
+        constraints: list[str] | None = None,
+        timeline: str | None = None,
+        pattern: str | None = None,
+        pattern_rationale: str | None = None,
+        actor: str,
+    ) -> WriteResult:
+        now = self.clock()
+        repo = self._repo(create=True)
+        assert repo is not None
+        with self.store.locked():
+            git_repo.check_ready_to_commit(repo)
+            self.store.ensure_dirs()
+            gitignore = self.store.plans_dir / ".gitignore"
+            created = [gitignore] if git_repo.head_content(repo, gitignore) is None else []
+            plan_id = self.store.new_id(now)
+            document = {
+                "plan_id": plan_id,
+                "revision": 1,
+                "created_at": now.isoformat(),
+                "updated_at": now.isoformat(),
+                "initiative": initiative,
+                "channels": channels,
+                "metrics": metrics or [],
+                "constraints": constraints or [],
+                "timeline": timeline,
+                "pattern": {"kind": pattern or "diamond", "rationale": pattern_rationale or ""},
+            }
+            try:
+                plan = Plan.model_validate_json(json.dumps(document), strict=True)
+            except ValidationError as exc:
+                raise input_error(exc, document) from None
+            plan = _with_default_dependencies(plan)
+            changes = diff_plans(None, plan)
+            plan.change_log.append(
+                ChangeLogEntry(
+                    revision=1,
+                    at=now,
+                    actor=actor,
+                    stage="create",
+                    summary=f"created plan for {plan.initiative!r}",
+                    changes=changes,
+                )
+            )
+            return self._commit(repo, plan, None, "create", actor, changes, now, created)
+
+    def apply(
+        self,
+        plan_id: str,
+        stage: str,
+        mutate: Mutation,
+        *,
+        expected_revision: int | None,
+        actor: str,
+        extra_trailers: dict[str, str] | None = None,
+        summary: str | None = None,
+    ) -> WriteResult:
+        """Apply one change: `mutate` gets a private copy of the current plan and returns the new one."""
+        check_plan_id(plan_id)
+        repo = self._repo(create=True)
+        assert repo is not None
+        with self.store.locked():
+            git_repo.check_ready_to_commit(repo)
+            self._recover_one(repo, plan_id)
+            current, previous_content = self.store.load(plan_id)
+            if expected_revision is not None and expected_revision != current.revision:
+                raise ConflictError(plan_id, expected_revision, current.revision)
+            now = self.clock()
+            candidate = mutate(current.model_copy(deep=True))
+            new_plan = _revalidate(candidate)
+            refused = refused_on_write(new_plan)
+            if refused:
+                raise InputError("; ".join(f"{f.pointer}: {f.message}" for f in refused))
+            changes = diff_plans(current, new_plan)
+            if not changes:
+                return WriteResult(
+                    plan_id=plan_id,
+                    revision=current.revision,
+                    commit=None,
+                    path=str(self.store.plan_path(plan_id)),
+                    summary="no content change",
+                    changes=[],
+                    findings=run_checks(current),
+                    written=False,
+                )
+            new_plan.revision = current.revision + 1
+            new_plan.updated_at = now
+            new_plan.change_log.append(
+                ChangeLogEntry(
+                    revision=new_plan.revision,
+                    at=now,
+                    actor=actor,
+                    stage=stage,
+                    summary=summary or summarize(changes),
+                    changes=changes,
+                )
+            )
+            return self._commit(
+                repo, new_plan, previous_content, stage, actor, changes, now, [], extra_trailers
+            )
+
+    def _commit(
+        self,
+        repo: git_repo.git.Repo,
+        plan: Plan,
+        previous_content: bytes | None,
+        stage: str,
+        actor: str,
+        changes: list[ChangeItem],
+        now: datetime,
+        extra_paths: list[Path],
+        extra_trailers: dict[str, str] | None = None,
+    ) -> WriteResult:
+        content = serialize(plan)
+        path = self.store.write(plan.plan_id, content)
+        message = render_commit_message(plan.plan_id, plan.revision, stage, actor, changes, extra_trailers)
+        try:
+            sha = git_repo.commit_paths(repo, [path, *extra_paths], message, actor, now)
+        except BaseException:
+            self.store.restore(plan.plan_id, previous_content)
+            for extra in extra_paths:
+                extra.unlink(missing_ok=True)
+            raise
+        return WriteResult(
+            plan_id=plan.plan_id,
+            revision=plan.revision,
+            commit=sha,
+            path=str(path),
+            summary=plan.change_log[-1].summary,
+            changes=changes,
+            findings=run_checks(plan),
+        )
+
+    # --- crash recovery -----------------------------------------------------------------------
+    def recover(self) -> list[str]:
+        """On start: commit plan files whose newer revision was written but not committed.
+
+        Returns messages about recovered plans and hand edits (which are never overwritten).
+        """
+        repo = self._repo(create=False)
+        if repo is None or not self.store.plans_dir.is_dir():
+            return []
+        notes = []
+        with self.store.locked():
+            for plan_id in self.store.list_ids():
+                try:
+                    note = self._recover_one(repo, plan_id, raise_on_hand_edit=False)
+                except (PlanFileError, git_repo.RepositoryError) as exc:
+                    note = str(exc)
+                if note:
+                    notes.append(note)
+        return notes
+
+    def _recover_one(
+        self, repo: git_repo.git.Repo, plan_id: str, *, raise_on_hand_edit: bool = True
+    ) -> str | None:
+        path = self.store.plan_path(plan_id)
+        if not path.is_file():
+            return None
+        on_disk = path.read_bytes()
+        committed = git_repo.head_content(repo, path)
+        if committed == on_disk:
+            return None
+        ours = content_hash(on_disk) == self.store.last_write_hash(plan_id)
+        where = str(path)
+        disk_plan = parse_plan(on_disk, where, trusted=ours) if ours else None
+        committed_revision = 0
+        if committed is not None:
+            try:
+                committed_revision = parse_plan(committed, f"{where}@HEAD", trusted=False).revision
+            except PlanFileError:
+                committed_revision = 0
+        if disk_plan is not None and disk_plan.revision > committed_revision:
+            entry = disk_plan.change_log[-1] if disk_plan.change_log else None
+            message = render_commit_message(
+                plan_id,
+                disk_plan.revision,
+                entry.stage if entry else "recovery",
+                entry.actor if entry else "personalization-engine",
+                entry.changes if entry else [],
+                {"Recovered": "true"},
+            )
+            git_repo.check_ready_to_commit(repo)
+            extra = [p for p in [self.store.plans_dir / ".gitignore"] if p.exists()]
+            git_repo.commit_paths(
+                repo,
+                [path, *extra],
+                message,
+                "personalization-engine",
+                entry.at if entry else self.clock(),
+            )
+            note = f"recovered {plan_id} revision {disk_plan.revision}: it was written but not committed"
+            log.warning(note)
+            return note
+        note = (
+            f"{where} has changes that personalization-engine did not make (a hand edit or another "
+            "tool); they are left untouched. Commit them, or discard them with "
+            f"'git checkout -- {path.relative_to(self.ws.root).as_posix()}', before writing this plan"
+        )
+        if raise_on_hand_edit:
+            raise PlanFileError(note)
+        return note
+
+    # --- validation ------------------------------------------------------------------------------
+    def validate_document(self, content: bytes, where: str) -> tuple[Plan | None, list[Finding]]:
+        """Every problem in a plan file: schema issues first, then the checks' findings."""
+        from .store import parse_document
+        from .validation import model_issues, schema_issues
+
+        data = parse_document(content, where)
+        issues = schema_issues(data) or model_issues(data)
+        if issues:
+            return None, [
+                Finding(
+                    code=i.code,
+                    severity="error",
+                    pointer=i.pointer,
+                    message=i.message,
+                    stage="plan",
+                )
+                for i in issues
+            ]
+        plan = Plan.model_validate(data)
+        return plan, run_checks(plan)
+
+
+def _revalidate(plan: Plan) -> Plan:
+    """Mutations assign fields directly; validate the whole result as a document once more."""
+    data = plan.model_dump(mode="json", by_alias=True)
+    try:
+        return Plan.model_validate_json(json.dumps(data), strict=True)
+    except ValidationError as exc:
+        raise input_error(exc, data) from None
+
+
+def input_error(exc: ValidationError, data: object) -> InputError:
+    """One InputError listing every field at fault with what is allowed."""
+    issues = pydantic_issues(exc, data)
+    return InputError("; ".join(f"{i.pointer or '/'}: {i.message}" for i in issues[:10]))
+
+
+def _with_default_dependencies(plan: Plan) -> Plan:
+    """The dependency graph the chosen pattern implies, with the teams that gate each stage."""
+    from .model.plan import DependencyEdge, DependencyGraph, DependencyNode
+
+    stages = ["intake", "attributes", "profiles", "activation", "governance"]
+    teams = {"data-engineering": "Data engineering", "privacy": "Privacy", "legal": "Legal"}
+    nodes = [DependencyNode(id=s, kind="stage") for s in stages] + [
+        DependencyNode(id=t, kind="team", label=label) for t, label in teams.items()
+    ]
+    if plan.pattern.kind == "diamond":
+        pairs = [
+            ("intake", "profiles"),
+            ("attributes", "profiles"),
+            ("profiles", "activation"),
+            ("activation", "governance"),
+        ]
+    else:
+        pairs = list(itertools.pairwise(stages))
+    pairs += [
+        ("data-engineering", "attributes"),
+        ("privacy", "activation"),
+        ("privacy", "governance"),
+        ("legal", "governance"),
+    ]
+    edges = [DependencyEdge.model_validate({"from": a, "to": b}) for a, b in pairs]
+    plan.dependencies = DependencyGraph(nodes=nodes, edges=edges)
+    return plan

@@ -1,0 +1,1 @@
+"""Git history of plans: commits with trailers, log, files at a revision, semantic diff."""

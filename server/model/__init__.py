@@ -1,0 +1,60 @@
+"""Pydantic models of the plan and its JSON Schema. No I/O happens here."""
+
+from .common import CHANNELS, SCHEMA_VERSION, STAGES, duration_seconds
+from .plan import (
+    DEFAULT_LADDER,
+    PLAN_ID_PATTERN,
+    ActivationLift,
+    Approval,
+    Blocker,
+    ChangeItem,
+    ChangeLogEntry,
+    DependencyGraph,
+    ErrorHandling,
+    Escalation,
+    FieldChange,
+    Pattern,
+    Plan,
+    SuccessMetrics,
+)
+from .schema import plan_json_schema
+from .stages import (
+    Activation,
+    Attribute,
+    DataSource,
+    Governance,
+    Intake,
+    OwnerAssignment,
+    Profile,
+    Scenario,
+)
+
+__all__ = [
+    "CHANNELS",
+    "DEFAULT_LADDER",
+    "PLAN_ID_PATTERN",
+    "SCHEMA_VERSION",
+    "STAGES",
+    "Activation",
+    "ActivationLift",
+    "Approval",
+    "Attribute",
+    "Blocker",
+    "ChangeItem",
+    "ChangeLogEntry",
+    "DataSource",
+    "DependencyGraph",
+    "ErrorHandling",
+    "Escalation",
+    "FieldChange",
+    "Governance",
+    "Intake",
+    "OwnerAssignment",
+    "Pattern",
+    "Plan",
+    "Profile",
+    "Scenario",
+    "SuccessMetrics",
+    "duration_seconds",
+    "plan_json_schema",
+]

@@ -1,0 +1,195 @@
+"""The plan document: header, stage sections and ledger.
+
+Fields marked server-owned are computed or appended by the server and refused from clients.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator
+
+from .common import (
+    MAX_ITEMS,
+    SCHEMA_VERSION,
+    Channel,
+    LongText,
+    ShortText,
+    Slug,
+    Strict,
+)
+from .stages import Activation, Attribute, DataSource, Governance, Intake, Profile, Scenario
+
+PLAN_ID_PATTERN = r"^plan-[0-9]{8}T[0-9]{6}Z(-[1-9][0-9]{0,3})?$"
+DEFAULT_LADDER = ("Personalization Architect", "Data Privacy Lead", "Exec sponsor")
+
+
+class Pattern(Strict):
+    kind: Literal["diamond", "pipeline"] = "diamond"
+    rationale: LongText = ""
+
+
+class DependencyNode(Strict):
+    id: Slug
+    kind: Literal["stage", "team"]
+    label: ShortText | None = None
+
+
+class DependencyEdge(Strict):
+    """`source` must be done (or sign off) before `target` can finish."""
+
+    source: Slug = Field(alias="from")
+    target: Slug = Field(alias="to")
+
+
+class DependencyGraph(Strict):
+    nodes: Annotated[list[DependencyNode], Field(max_length=100)] = []
+    edges: Annotated[list[DependencyEdge], Field(max_length=500)] = []
+
+
+class LadderRung(Strict):
+    role: ShortText
+    owner: ShortText | None = Field(None, description="Who holds the role for this plan.")
+
+
+class FallbackOwner(Strict):
+    role: ShortText = Field(description="The role or owner that may be absent.")
+    fallback: ShortText = Field(description="Who acts when they are absent.")
+
+
+class ErrorHandling(Strict):
+    retry_limit: int = Field(2, ge=0, le=10, description="Retries for data pulls and consent checks.")
+    escalation_ladder: Annotated[list[LadderRung], Field(min_length=1, max_length=10)] = Field(
+        default_factory=lambda: [LadderRung(role=role) for role in DEFAULT_LADDER]
+    )
+    fallback_owners: Annotated[list[FallbackOwner], Field(max_length=50)] = []
+
+
+class MetricTarget(Strict):
+    target: float | None = Field(None, ge=0, le=100, description="Target, in percent.")
+    actual: float | None = Field(None, description="Server-owned: computed by the checks, never typed in.")
+
+
+class ActivationLift(Strict):
+    """Lift cannot be computed before launch, so the plan records the target and how it is measured."""
+
+    target_pct: float = Field(ge=-100, le=1000)
+    kpi: ShortText = Field(description="The KPI the lift is measured on, e.g. 'day-7 activation'.")
+    holdout_share: float = Field(gt=0, lt=1, description="Share of the audience held out, e.g. 0.1.")
+    window_days: int = Field(ge=1, le=365)
+    method: ShortText = "randomized holdout"
+
+
+class SuccessMetrics(Strict):
+    attribute_spec_coverage_pct: MetricTarget = MetricTarget(target=95)
+    attribute_data_coverage_pct: MetricTarget = MetricTarget(target=90)
+    consent_integrity_pct: MetricTarget = MetricTarget(target=100)
+    activation_readiness_pct: MetricTarget = MetricTarget(target=100)
+    activation_readiness_by_channel: dict[Channel, float] = Field(
+        default_factory=dict, description="Server-owned: readiness per channel, in percent."
+    )
+    activation_lift: ActivationLift | None = None
+
+
+# --- ledger -----------------------------------------------------------------------------------
+class Blocker(Strict):
+    id: Slug
+    kind: Literal["consent", "compliance", "coverage", "data_pull"]
+    subject: ShortText
+    detail: LongText = ""
+    status: Literal["open", "resolved"] = "open"
+    recorded_at: datetime
+    recorded_by: ShortText
+    resolved_at: datetime | None = None
+    remediation: LongText | None = None
+
+
+class Escalation(Strict):
+    id: Slug
+    trigger: ShortText
+    kind: ShortText
+    subject: ShortText
+    rung: int = Field(ge=1)
+    role: ShortText
+    owner_reached: ShortText | None = None
+    status: Literal["open", "resolved"] = "open"
+    opened_at: datetime
+    resolved_at: datetime | None = None
+    remediation: LongText | None = None
+    blocker_ids: list[Slug] = []
+
+
+class Approval(Strict):
+    id: Slug
+    approver: ShortText
+    role: ShortText
+    decision: Literal["approved", "rejected", "changes_requested"]
+    note: LongText = ""
+    revision: int = Field(ge=1, description="The plan revision the decision was made on.")
+    at: datetime
+
+
+class FieldChange(Strict):
+    field: str
+    before: Any = None
+    after: Any = None
+
+
+class ChangeItem(Strict):
+    """One semantic change: an item added, removed or changed (with the fields that changed)."""
+
+    op: Literal["added", "removed", "changed"]
+    section: str
+    key: str | None = None
+    fields: list[FieldChange] = []
+
+
+class ChangeLogEntry(Strict):
+    revision: int = Field(ge=1)
+    at: datetime
+    actor: ShortText
+    stage: str
+    summary: str
+    changes: list[ChangeItem] = []
+
+
+class Plan(Strict):
+    schema_version: Literal["1.0"] = SCHEMA_VERSION
+    plan_id: Annotated[str, Field(pattern=PLAN_ID_PATTERN)]
+    revision: int = Field(ge=1, description="Server-owned: incremented by every accepted write.")
+    created_at: datetime
+    updated_at: datetime
+    initiative: ShortText
+    channels: Annotated[
+        list[Channel], Field(min_length=1, max_length=5, json_schema_extra={"uniqueItems": True})
+    ]
+    metrics: Annotated[list[ShortText], Field(max_length=50)] = []
+    constraints: Annotated[list[ShortText], Field(max_length=100)] = []
+    timeline: ShortText | None = None
+    target_date: date | None = None
+    pattern: Pattern = Pattern()
+    dependencies: DependencyGraph = DependencyGraph()
+    error_handling: ErrorHandling = ErrorHandling()
+    success_metrics: SuccessMetrics = SuccessMetrics()
+
+    intake: Intake = Intake()
+    data_sources: Annotated[list[DataSource], Field(max_length=500)] = []
+    attributes: Annotated[list[Attribute], Field(max_length=MAX_ITEMS)] = []
+    profiles: Annotated[list[Profile], Field(max_length=2000)] = []
+    scenarios: Annotated[list[Scenario], Field(max_length=2000)] = []
+    activations: Annotated[list[Activation], Field(max_length=10_000)] = []
+    governance: Governance = Governance()
+
+    blockers: list[Blocker] = []
+    escalations: list[Escalation] = []
+    approvals: list[Approval] = []
+    change_log: list[ChangeLogEntry] = []
+
+    @field_validator("channels")
+    @classmethod
+    def _channels_unique(cls, channels: list[str]) -> list[str]:
+        seen = [c for i, c in enumerate(channels) if c in channels[:i]]
+        if seen:
+            raise ValueError(f"channel {seen[0]!r} is listed twice; list each channel once")
+        return channels

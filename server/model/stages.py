@@ -1,0 +1,218 @@
+"""The five stage sections of a plan, plus the data sources behind the attributes."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from .common import (
+    MAX_ITEMS,
+    AttributeName,
+    Cadence,
+    Channel,
+    Duration,
+    LongText,
+    ShortText,
+    Slug,
+    Strict,
+)
+from .rules import RuleNode, Scalar
+
+AttributeType = Literal["string", "integer", "number", "boolean", "timestamp", "date"]
+Purpose = Literal[
+    "email_marketing",
+    "onsite_personalization",
+    "in_app_messaging",
+    "ads_targeting",
+    "ads_measurement",
+    "sales_outreach",
+    "analytics",
+    "service_messages",
+]
+LawfulBasis = Literal[
+    "consent",
+    "contract",
+    "legitimate_interest",
+    "legal_obligation",
+    "vital_interests",
+    "public_task",
+]
+PiiClass = Literal["none", "pseudonymous", "direct", "special_category"]
+AccessMethod = Literal["warehouse_sql", "api", "webhook", "event_stream", "sdk", "file_export", "reverse_etl"]
+
+
+# --- objective intake ---------------------------------------------------------------------------
+class Goal(Strict):
+    id: Slug
+    statement: ShortText
+    kpi: ShortText | None = Field(None, description="The KPI that shows progress, e.g. 'activation rate'.")
+
+
+class Persona(Strict):
+    id: Slug
+    name: ShortText
+    description: LongText = ""
+
+
+class LifecycleStage(Strict):
+    id: Slug
+    name: ShortText
+    definition: LongText = Field("", description="What puts someone in this stage, in words.")
+
+
+class Intake(Strict):
+    goals: Annotated[list[Goal], Field(max_length=200)] = []
+    personas: Annotated[list[Persona], Field(max_length=200)] = []
+    lifecycle_stages: Annotated[list[LifecycleStage], Field(max_length=200)] = []
+    open_questions: Annotated[list[ShortText], Field(max_length=200)] = []
+    notes: LongText = ""
+
+
+# --- attribute inventory --------------------------------------------------------------------------
+class DataSource(Strict):
+    id: Slug
+    system: ShortText = Field(description="The system of record, e.g. 'Snowflake', 'Segment'.")
+    owner: ShortText | None = None
+    access_method: AccessMethod
+    refresh: Cadence | None = Field(None, description="How often this source is refreshed.")
+    description: LongText = ""
+
+
+class ConsentGrant(Strict):
+    """One purpose an attribute may be used for, and the GDPR Art. 6 basis for that use."""
+
+    purpose: Purpose
+    lawful_basis: LawfulBasis
+
+
+class Attribute(Strict):
+    name: AttributeName
+    type: AttributeType | None = None
+    description: LongText = ""
+    source_id: Slug | None = Field(None, description="Id of a data source in data_sources.")
+    refresh_cadence: Cadence | None = None
+    freshness_sla: Duration | None = Field(
+        None, description="Maximum age a consumer accepts, e.g. '1h', '1d'."
+    )
+    consent: Annotated[list[ConsentGrant], Field(max_length=20)] = Field(
+        default_factory=list,
+        description="Purposes this attribute may serve, each with its lawful basis. Empty means "
+        "no consent rule is recorded yet.",
+    )
+    pii_class: PiiClass = "none"
+    owner: ShortText | None = None
+    required: bool = Field(
+        False,
+        description="True when profiles cannot work without it; coverage is measured against it.",
+    )
+    allowed_values: Annotated[list[Scalar], Field(max_length=1000)] | None = Field(
+        None, description="For enumerated strings: the complete list of values the data holds."
+    )
+
+
+# --- profile definition --------------------------------------------------------------------------
+class WeightedCondition(Strict):
+    when: RuleNode
+    weight: float = Field(ge=-1e6, le=1e6)
+    label: ShortText | None = None
+
+
+class Decay(Strict):
+    """How a score fades with the age of a timestamp attribute.
+
+    half_life: score x 0.5 ** (age / half_life). lookback: the score counts only while the timestamp
+    lies within the lookback window, otherwise it is 0. A missing timestamp scores 0.
+    """
+
+    kind: Literal["half_life", "lookback"]
+    attr: AttributeName
+    window: Duration
+
+
+class Scoring(Strict):
+    conditions: Annotated[list[WeightedCondition], Field(min_length=1, max_length=200)]
+    threshold: float = Field(ge=-1e9, le=1e9)
+    decay: Decay | None = None
+
+
+class Profile(Strict):
+    id: Slug
+    name: ShortText
+    purpose: LongText = ""
+    persona_id: Slug | None = None
+    lifecycle_stage_id: Slug | None = None
+    eligibility: RuleNode | None = None
+    suppression: RuleNode | None = Field(
+        None, description="Who is removed even when eligible (e.g. unsubscribed, churned)."
+    )
+    scoring: Scoring | None = None
+    eligible_by: Literal["rule", "score", "rule_and_score", "rule_or_score"] = "rule"
+    priority: int = Field(100, ge=0, le=1_000_000, description="Lower wins when profiles overlap.")
+    fallback: ShortText | None = Field(
+        None, description="What a person gets when data is missing or the profile cannot decide."
+    )
+    latency_sla: Duration | None = Field(
+        None, description="How fresh the inputs must be for this profile to act, e.g. '15m'."
+    )
+    owner: ShortText | None = None
+    backup_owner: ShortText | None = None
+
+
+class Scenario(Strict):
+    """A sample record and the profile it should land in; rerun as a regression suite."""
+
+    id: Slug
+    description: ShortText | None = None
+    record: dict[AttributeName, Any] = Field(max_length=2000)
+    expected_profile: Slug | None = Field(
+        None, description="The winning profile id, or null when the record should match none."
+    )
+
+
+# --- activation mapping ---------------------------------------------------------------------------
+class Activation(Strict):
+    profile_id: Slug
+    channel: Channel
+    destination: ShortText | None = Field(None, description="Downstream system, e.g. 'Braze'.")
+    sync_mode: Literal["real_time", "streaming", "batch_hourly", "batch_daily"] | None = None
+    integration: Literal["api", "webhook", "sdk", "reverse_etl", "file_export", "native"] | None = None
+    api_needs: Annotated[list[ShortText], Field(max_length=50)] = []
+    match_keys: Annotated[list[AttributeName], Field(max_length=20)] = []
+    payload_attributes: Annotated[list[AttributeName], Field(max_length=500)] = Field(
+        default_factory=list, description="Attributes sent to the destination beyond match keys."
+    )
+    consent_gate: Annotated[list[ShortText], Field(max_length=20)] = Field(
+        default_factory=list,
+        description="Consent signals checked before sending, e.g. 'email_opt_in'.",
+    )
+    pii_allowed: bool = Field(False, description="True when the destination is approved for PII.")
+    latency_sla: Duration | None = None
+    fallback_state: ShortText | None = None
+    owner: ShortText | None = None
+
+
+# --- governance -------------------------------------------------------------------------------
+class OwnerAssignment(Strict):
+    area: Slug = Field(description="A stage name, a channel, or 'program'.")
+    owner: ShortText
+    backup: ShortText | None = None
+    availability: Literal["available", "absent"] = "available"
+    absent_until: date | None = None
+
+
+class Checkpoint(Strict):
+    id: Slug
+    trigger: ShortText = Field(description="What forces a review, e.g. 'new attribute source'.")
+    approver_role: ShortText
+
+
+class Governance(Strict):
+    owners: Annotated[list[OwnerAssignment], Field(max_length=200)] = []
+    qa_cadence: Cadence | None = None
+    change_checkpoints: Annotated[list[Checkpoint], Field(max_length=200)] = []
+    notes: LongText = ""
+
+
+MAX_ATTRIBUTES = MAX_ITEMS

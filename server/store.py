@@ -1,0 +1,257 @@
+"""Plan files under <workspace>/.claude/plans: confinement, lock, atomic write, validation on read."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import re
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from .errors import ConfinementError, NotFoundError, PlanFileError, RepositoryError
+from .model import PLAN_ID_PATTERN, Plan
+from .validation import pydantic_issues, schema_issues
+from .workspace import Workspace
+
+PLAN_ID_RE = re.compile(PLAN_ID_PATTERN)
+LOCK_WAIT_S = 30.0
+GITIGNORE = ".gitignore"
+# Files the server keeps next to plans that never belong in git.
+GITIGNORE_TEXT = "# personalization-engine: local lock and write-state files\n.write.lock\n.state/\n*.tmp\n"
+_CONFLICT_MARKERS = re.compile(rb"^(<{7}|={7}|>{7})( |$)", re.MULTILINE)
+_process_lock = threading.RLock()
+
+
+def check_plan_id(plan_id: str) -> str:
+    """Refuse anything that is not exactly a plan id, so no id can name a path elsewhere."""
+    if not isinstance(plan_id, str) or not PLAN_ID_RE.fullmatch(plan_id):
+        raise ConfinementError(
+            f"plan_id {plan_id!r} is not a plan id: expected plan-YYYYMMDDTHHMMSSZ with an "
+            "optional -N suffix, e.g. 'plan-20261124T093000Z'",
+            field="plan_id",
+        )
+    return plan_id
+
+
+def serialize(plan: Plan) -> bytes:
+    data = plan.model_dump(mode="json", by_alias=True)
+    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def content_hash(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+class PlanStore:
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+
+    # --- paths -------------------------------------------------------------------------------
+    @property
+    def plans_dir(self) -> Path:
+        return self.ws.plans_dir
+
+    def _check_no_symlinks(self) -> None:
+        for folder in (self.ws.root / ".claude", self.plans_dir):
+            if folder.is_symlink():
+                raise ConfinementError(
+                    f"{str(folder)!r} is a symlink; plans are only written to a real folder inside "
+                    "the workspace. Replace the link with a folder"
+                )
+        if self.plans_dir.exists():
+            try:
+                self.plans_dir.resolve().relative_to(self.ws.root)
+            except ValueError:
+                raise ConfinementError(
+                    f"{str(self.plans_dir)!r} resolves outside the workspace {str(self.ws.root)!r}"
+                ) from None
+
+    def plan_path(self, plan_id: str) -> Path:
+        check_plan_id(plan_id)
+        self._check_no_symlinks()
+        path = self.plans_dir / f"{plan_id}.json"
+        if path.is_symlink():
+            raise ConfinementError(f"plan file {str(path)!r} is a symlink; refusing to follow it")
+        return path
+
+    def deliverables_dir(self, plan_id: str) -> Path:
+        check_plan_id(plan_id)
+        self._check_no_symlinks()
+        return self.plans_dir / plan_id
+
+    def ensure_dirs(self) -> list[Path]:
+        """Create the plans folder; returns files created that must be committed (the .gitignore)."""
+        self._check_no_symlinks()
+        self.plans_dir.mkdir(parents=True, exist_ok=True)
+        self._check_no_symlinks()
+        (self.plans_dir / ".state").mkdir(exist_ok=True)
+        gitignore = self.plans_dir / GITIGNORE
+        if not gitignore.exists():
+            gitignore.write_text(GITIGNORE_TEXT, encoding="utf-8")
+            return [gitignore]
+        return []
+
+    def list_ids(self) -> list[str]:
+        if not self.plans_dir.is_dir():
+            return []
+        self._check_no_symlinks()
+        ids = [p.stem for p in self.plans_dir.glob("plan-*.json") if PLAN_ID_RE.fullmatch(p.stem)]
+        return sorted(ids, key=_id_sort_key)
+
+    def new_id(self, now: datetime) -> str:
+        base = f"plan-{now.strftime('%Y%m%dT%H%M%SZ')}"
+        candidate, n = base, 1
+        while (self.plans_dir / f"{candidate}.json").exists():
+            n += 1
+            candidate = f"{base}-{n}"
+        return candidate
+
+    # --- reading ---------------------------------------------------------------------------
+    def exists(self, plan_id: str) -> bool:
+        return self.plan_path(plan_id).is_file()
+
+    def read_bytes(self, plan_id: str) -> bytes:
+        path = self.plan_path(plan_id)
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            known = ", ".join(self.list_ids()[-5:]) or "none yet"
+            raise NotFoundError(f"unknown plan {plan_id!r}; known plans: {known}", field="plan_id") from None
+
+    def load(self, plan_id: str) -> tuple[Plan, bytes]:
+        content = self.read_bytes(plan_id)
+        trusted = content_hash(content) == self.last_write_hash(plan_id)
+        plan = parse_plan(content, str(self.plan_path(plan_id)), trusted=trusted)
+        if plan.plan_id != plan_id:
+            raise PlanFileError(
+                f"{self.plan_path(plan_id)}: plan_id inside the file is {plan.plan_id!r}, "
+                f"not {plan_id!r}; the file was renamed or edited by hand"
+            )
+        return plan, content
+
+    # --- write state (hash of the server's own last write) ------------------------------------
+    def _state_path(self, plan_id: str) -> Path:
+        return self.plans_dir / ".state" / f"{plan_id}.sha256"
+
+    def last_write_hash(self, plan_id: str) -> str | None:
+        try:
+            return self._state_path(plan_id).read_text(encoding="ascii").strip()
+        except FileNotFoundError:
+            return None
+
+    def remember_write(self, plan_id: str, content: bytes) -> None:
+        _atomic_write(self._state_path(plan_id), content_hash(content).encode("ascii") + b"\n")
+
+    # --- writing -------------------------------------------------------------------------------
+    def write(self, plan_id: str, content: bytes) -> Path:
+        path = self.plan_path(plan_id)
+        # The hash goes first: if we die between the two writes, the file still matches its last
+        # commit, and if we die after both, recovery can tell the file is ours.
+        self.remember_write(plan_id, content)
+        _atomic_write(path, content)
+        return path
+
+    def restore(self, plan_id: str, previous: bytes | None) -> None:
+        """Undo a write whose commit failed, so the write changes nothing."""
+        path = self.plan_path(plan_id)
+        if previous is None:
+            path.unlink(missing_ok=True)
+            self._state_path(plan_id).unlink(missing_ok=True)
+        else:
+            self.write(plan_id, previous)
+
+    @contextlib.contextmanager
+    def locked(self, wait_s: float = LOCK_WAIT_S) -> Iterator[None]:
+        """Serialize writers in this process (threads) and across processes (flock)."""
+        self.ensure_dirs()
+        lock_path = self.plans_dir / ".write.lock"
+        deadline = time.monotonic() + wait_s
+        with _process_lock:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                while True:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        if time.monotonic() >= deadline:
+                            raise RepositoryError(
+                                f"plans busy: another writer has held {str(lock_path)!r} for "
+                                f"{wait_s:g}s; retry shortly (nothing was written)"
+                            ) from None
+                        time.sleep(0.01)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+            finally:
+                os.close(fd)
+
+
+def _id_sort_key(plan_id: str) -> tuple[str, int]:
+    base, _, suffix = plan_id.partition("Z-")
+    return (base, int(suffix) if suffix else 1)
+
+
+def _atomic_write(path: Path, content: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(tmp).replace(path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            Path(tmp).unlink()
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def parse_document(content: bytes, where: str) -> dict[str, Any]:
+    if _CONFLICT_MARKERS.search(content):
+        raise PlanFileError(
+            f"{where}: contains git merge-conflict markers (<<<<<<<, =======, >>>>>>>); resolve "
+            "the conflict by hand and commit before using this plan"
+        )
+    try:
+        data = json.loads(content.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PlanFileError(
+            f"{where}: not valid JSON ({exc}); the file may be truncated. Restore it with "
+            "'git checkout -- <file>' or fix it by hand"
+        ) from None
+    if not isinstance(data, dict):
+        raise PlanFileError(f"{where}: expected a JSON object at the top level")
+    return data
+
+
+def parse_plan(content: bytes, where: str, *, trusted: bool) -> Plan:
+    """Validate through the model; content the server did not write is also checked by the schema."""
+    if not trusted:
+        issues = schema_issues(parse_document(content, where))
+        if issues:
+            listed = "; ".join(f"{i.pointer or '/'}: {i.message}" for i in issues[:5])
+            raise PlanFileError(f"{where}: does not match the plan schema: {listed}")
+    elif _CONFLICT_MARKERS.search(content):
+        parse_document(content, where)  # raises with the conflict-marker message
+    try:
+        return Plan.model_validate_json(content, strict=True)
+    except ValidationError as exc:
+        data = parse_document(content, where)
+        listed = "; ".join(f"{i.pointer or '/'}: {i.message}" for i in pydantic_issues(exc, data)[:5])
+        raise PlanFileError(f"{where}: is not a valid plan: {listed}") from None

@@ -1,0 +1,83 @@
+"""The plan core: creating, reading, writing and committing plans in a real git repository."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from personalization_engine.engine import Engine
+from personalization_engine.errors import ConflictError, InputError
+from personalization_engine.model import Attribute
+
+from .conftest import git
+
+
+def test_create_plan_writes_revision_1_and_commits_it_with_trailers(engine: Engine, repo_dir):
+    result = engine.create_plan(initiative="PLG Onboarding", channels=["web", "email"], actor="alice")
+    assert result.plan_id == "plan-20261124T090000Z"
+    assert result.revision == 1
+    data = json.loads((repo_dir / ".claude/plans/plan-20261124T090000Z.json").read_text())
+    assert data["revision"] == 1
+    assert data["error_handling"]["retry_limit"] == 2
+    assert [r["role"] for r in data["error_handling"]["escalation_ladder"]] == [
+        "Personalization Architect",
+        "Data Privacy Lead",
+        "Exec sponsor",
+    ]
+    message = git(repo_dir, "log", "-1", "--format=%B")
+    assert "Plan-Id: plan-20261124T090000Z" in message
+    assert "Plan-Revision: 1" in message
+    assert "Actor: alice" in message
+    assert git(repo_dir, "status", "--porcelain") == ""
+
+
+def test_a_second_plan_in_the_same_second_gets_a_numbered_suffix(workspace):
+    from datetime import datetime, timezone
+
+    fixed = datetime(2026, 11, 24, 9, 0, 0, tzinfo=timezone.utc)
+    engine = Engine(workspace, clock=lambda: fixed)
+    ids = [engine.create_plan(initiative="X", channels=["web"], actor="a").plan_id for _ in range(3)]
+    assert ids == ["plan-20261124T090000Z", "plan-20261124T090000Z-2", "plan-20261124T090000Z-3"]
+
+
+def test_apply_bumps_revision_logs_a_semantic_summary_and_commits(engine: Engine, plan_id, repo_dir):
+    def add_attribute(plan):
+        plan.attributes.append(Attribute(name="plan_tier", type="string"))
+        return plan
+
+    result = engine.apply(plan_id, "attributes", add_attribute, expected_revision=1, actor="bob")
+    assert result.revision == 2
+    assert result.summary == "added attribute plan_tier"
+    plan = engine.read_plan(plan_id)
+    assert plan.change_log[-1].summary == "added attribute plan_tier"
+    assert "attributes: added attribute plan_tier (r2)" in git(repo_dir, "log", "-1", "--format=%s")
+
+
+def test_a_stale_expected_revision_is_a_conflict_that_names_the_current_one(engine, plan_id, repo_dir):
+    before = git(repo_dir, "rev-parse", "HEAD")
+    with pytest.raises(ConflictError, match="is at revision 1, not expected_revision 5"):
+        engine.apply(plan_id, "attributes", lambda p: p, expected_revision=5, actor="x")
+    assert git(repo_dir, "rev-parse", "HEAD") == before
+
+
+def test_a_write_that_breaks_the_model_names_the_field_and_writes_nothing(engine, plan_id, repo_dir):
+    before = (repo_dir / f".claude/plans/{plan_id}.json").read_bytes()
+
+    def bad(plan):
+        plan.error_handling.retry_limit = 99
+        return plan
+
+    with pytest.raises(InputError, match="/error_handling/retry_limit"):
+        engine.apply(plan_id, "plan", bad, expected_revision=1, actor="x")
+    assert (repo_dir / f".claude/plans/{plan_id}.json").read_bytes() == before
+
+
+def test_duplicate_keys_are_refused_naming_the_pointer(engine, plan_id):
+    def dup(plan):
+        plan.attributes += [Attribute(name="a"), Attribute(name="a")]
+        return plan
+
+    with pytest.raises(InputError, match="/attributes/1: key 'a' is used twice"):
+        engine.apply(plan_id, "attributes", dup, expected_revision=1, actor="x")
+    assert engine.read_plan(plan_id).revision == 1
