@@ -18,7 +18,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from .checks.findings import Finding
-from .checks.run import refused_on_write, run_checks
+from .checks.run import refresh_computed, refused_on_write, run_checks
 from .errors import ConflictError, InputError, NotFoundError, PlanFileError
 from .history import git_repo
 from .history.diff import describe, diff_plans, summarize
@@ -46,6 +46,8 @@ class WriteResult:
     summary: str
     changes: list[ChangeItem]
     findings: list[Finding] = field(default_factory=list)
+    new_findings: list[Finding] = field(default_factory=list)
+    resolved_findings: list[Finding] = field(default_factory=list)
     written: bool = True
 
 
@@ -216,7 +218,7 @@ class Engine:
                 plan = Plan.model_validate_json(json.dumps(document), strict=True)
             except ValidationError as exc:
                 raise input_error(exc, document) from None
-            plan = _with_default_dependencies(plan)
+            plan = refresh_computed(_with_default_dependencies(plan), None, now)
             changes = diff_plans(None, plan)
             plan.change_log.append(
                 ChangeLogEntry(
@@ -257,8 +259,7 @@ class Engine:
             refused = refused_on_write(new_plan)
             if refused:
                 raise InputError("; ".join(f"{f.pointer}: {f.message}" for f in refused))
-            changes = diff_plans(current, new_plan)
-            if not changes:
+            if not diff_plans(current, new_plan):
                 return WriteResult(
                     plan_id=plan_id,
                     revision=current.revision,
@@ -271,6 +272,8 @@ class Engine:
                 )
             new_plan.revision = current.revision + 1
             new_plan.updated_at = now
+            new_plan = refresh_computed(new_plan, current, now)
+            changes = diff_plans(current, new_plan)
             new_plan.change_log.append(
                 ChangeLogEntry(
                     revision=new_plan.revision,
@@ -281,8 +284,9 @@ class Engine:
                     changes=changes,
                 )
             )
+            trailers = {**_ledger_trailers(current, new_plan), **(extra_trailers or {})}
             return self._commit(
-                repo, new_plan, previous_content, stage, actor, changes, now, [], extra_trailers
+                repo, new_plan, previous_content, stage, actor, changes, now, [], trailers, current
             )
 
     def _commit(
@@ -296,6 +300,7 @@ class Engine:
         now: datetime,
         extra_paths: list[Path],
         extra_trailers: dict[str, str] | None = None,
+        previous: Plan | None = None,
     ) -> WriteResult:
         content = serialize(plan)
         path = self.store.write(plan.plan_id, content)
@@ -307,6 +312,10 @@ class Engine:
             for extra in extra_paths:
                 extra.unlink(missing_ok=True)
             raise
+        findings = run_checks(plan)
+        before = run_checks(previous) if previous else []
+        before_ids = {f.identity for f in before}
+        after_ids = {f.identity for f in findings}
         return WriteResult(
             plan_id=plan.plan_id,
             revision=plan.revision,
@@ -314,7 +323,9 @@ class Engine:
             path=str(path),
             summary=plan.change_log[-1].summary,
             changes=changes,
-            findings=run_checks(plan),
+            findings=findings,
+            new_findings=[f for f in findings if f.identity not in before_ids],
+            resolved_findings=[f for f in before if f.identity not in after_ids],
         )
 
     # --- crash recovery -----------------------------------------------------------------------
@@ -417,6 +428,28 @@ def _revalidate(plan: Plan) -> Plan:
         return Plan.model_validate_json(json.dumps(data), strict=True)
     except ValidationError as exc:
         raise input_error(exc, data) from None
+
+
+def _ledger_trailers(before: Plan, after: Plan) -> dict[str, str]:
+    """Escalations and approvals opened or resolved by this write are named in commit trailers."""
+    old_escalations = {e.id: e.status for e in before.escalations}
+    escalations = [
+        f"{e.id} {e.status} (rung {e.rung}, {e.role})"
+        for e in after.escalations
+        if old_escalations.get(e.id) != e.status
+    ]
+    old_approvals = {a.id for a in before.approvals}
+    approvals = [
+        f"{a.id} {a.decision} by {a.approver} ({a.role}) at r{a.revision}"
+        for a in after.approvals
+        if a.id not in old_approvals
+    ]
+    trailers = {}
+    if escalations:
+        trailers["Escalation"] = "; ".join(escalations)
+    if approvals:
+        trailers["Approval"] = "; ".join(approvals)
+    return trailers
 
 
 def input_error(exc: ValidationError, data: object) -> InputError:
