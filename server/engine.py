@@ -360,14 +360,19 @@ class Engine:
             return None
         ours = content_hash(on_disk) == self.store.last_write_hash(plan_id)
         where = str(path)
-        disk_plan = parse_plan(on_disk, where, trusted=ours) if ours else None
+        try:
+            disk_plan = parse_plan(on_disk, where, trusted=ours)
+        except PlanFileError as exc:
+            if raise_on_hand_edit:
+                raise
+            return str(exc)
         committed_revision = 0
         if committed is not None:
             try:
                 committed_revision = parse_plan(committed, f"{where}@HEAD", trusted=False).revision
             except PlanFileError:
                 committed_revision = 0
-        if disk_plan is not None and disk_plan.revision > committed_revision:
+        if ours and disk_plan.revision > committed_revision:
             entry = disk_plan.change_log[-1] if disk_plan.change_log else None
             message = render_commit_message(
                 plan_id,
