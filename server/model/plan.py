@@ -19,7 +19,17 @@ from .common import (
     Slug,
     Strict,
 )
-from .stages import Activation, Attribute, DataSource, Governance, Intake, Profile, Scenario
+from .stages import (
+    Activation,
+    Attribute,
+    DataSource,
+    Governance,
+    Intake,
+    LawfulBasis,
+    Profile,
+    Purpose,
+    Scenario,
+)
 
 PLAN_ID_PATTERN = r"^plan-[0-9]{8}T[0-9]{6}Z(-[1-9][0-9]{0,3})?$"
 DEFAULT_LADDER = ("Personalization Architect", "Data Privacy Lead", "Exec sponsor")
@@ -92,6 +102,29 @@ class SuccessMetrics(Strict):
     activation_lift: ActivationLift | None = None
 
 
+class ChannelConsentPolicy(Strict):
+    """How a plan tightens the default consent policy for one channel (see docs/consent.md).
+
+    Overrides only ever narrow the default: a basis the default does not accept is reported as a
+    finding and ignored.
+    """
+
+    accepted_bases: Annotated[list[LawfulBasis], Field(min_length=1, max_length=6)] | None = Field(
+        None, description="Lawful bases still accepted for this channel; null keeps the default."
+    )
+    required_purposes: Annotated[list[Purpose], Field(max_length=8)] = Field(
+        default_factory=list,
+        description="Purposes every attribute used on this channel must also grant, e.g. ads_measurement.",
+    )
+    required_gates: Annotated[list[ShortText], Field(max_length=20)] = Field(
+        default_factory=list,
+        description="Consent signals the channel's activations must gate on besides the default ones.",
+    )
+    allow_pii: bool = Field(
+        True, description="False: no direct or special-category attribute may reach this channel at all."
+    )
+
+
 # --- ledger -----------------------------------------------------------------------------------
 class Blocker(Strict):
     id: Slug
@@ -103,6 +136,7 @@ class Blocker(Strict):
     recorded_by: ShortText
     resolved_at: datetime | None = None
     remediation: LongText | None = None
+    attempts: int | None = Field(None, ge=1, description="Failed attempts, for data_pull and consent.")
 
 
 class Escalation(Strict):
@@ -113,7 +147,12 @@ class Escalation(Strict):
     rung: int = Field(ge=1)
     role: ShortText
     owner_reached: ShortText | None = None
-    status: Literal["open", "resolved"] = "open"
+    absent_owner: ShortText | None = Field(
+        None, description="The rung's owner, when absent and the escalation went to their fallback."
+    )
+    status: Literal["open", "resolved", "superseded"] = Field(
+        "open", description="superseded: a later escalation of the same blocker climbed a rung."
+    )
     opened_at: datetime
     resolved_at: datetime | None = None
     remediation: LongText | None = None
@@ -172,6 +211,10 @@ class Plan(Strict):
     dependencies: DependencyGraph = DependencyGraph()
     error_handling: ErrorHandling = ErrorHandling()
     success_metrics: SuccessMetrics = SuccessMetrics()
+    consent_policy: dict[Channel, ChannelConsentPolicy] = Field(
+        default_factory=dict,
+        description="Per-channel tightening of the default consent policy (docs/consent.md).",
+    )
 
     intake: Intake = Intake()
     data_sources: Annotated[list[DataSource], Field(max_length=500)] = []
