@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import EngineError
+from . import demo, serve
 from . import plans as plans_commands
 
 DESCRIPTION = (
@@ -29,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     plans_commands.register(commands)
+    serve.register(commands)
+    demo.register(commands)
     return parser
 
 

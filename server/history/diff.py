@@ -129,11 +129,27 @@ def describe(change: ChangeItem) -> str:
     return text
 
 
-def summarize(changes: list[ChangeItem], limit: int = 3) -> str:
-    """A short one-line summary for the change log and the commit subject."""
+def _plural(noun: str, count: int) -> str:
+    return noun if count == 1 else f"{noun}s"
+
+
+def summarize(changes: list[ChangeItem], limit: int = 4) -> str:
+    """A short one-line summary for the change log and the commit subject.
+
+    Several changes of the same kind collapse into a count ("added 18 attributes").
+    """
     if not changes:
         return "no content change"
-    lines = [describe(c) for c in changes[:limit]]
-    if len(changes) > limit:
-        lines.append(f"and {len(changes) - limit} more")
-    return "; ".join(lines)
+    groups: dict[tuple[str, str], list[ChangeItem]] = {}
+    for change in changes:
+        groups.setdefault((change.op, change.section), []).append(change)
+    parts = []
+    for (op, section), items in groups.items():
+        if len(items) == 1 or items[0].key is None:
+            parts.extend(describe(item) for item in items)
+        else:
+            noun = SINGULAR.get(section, section)
+            parts.append(f"{op} {len(items)} {_plural(noun, len(items))}")
+    if len(parts) > limit:
+        parts = [*parts[:limit], f"and {len(parts) - limit} more"]
+    return "; ".join(parts)

@@ -1,0 +1,159 @@
+"""`personalization-engine demo`: the PLG Onboarding example, end to end, through a real MCP client.
+
+The demo starts `personalization-engine serve` as a subprocess and talks to it over stdio, exactly
+as Claude Code would, in a fresh git folder. With --now the clock and the plan id are fixed, so the
+output (including commit SHAs) is reproducible.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+import anyio
+from mcp import Client, StdioServerParameters
+
+from . import demo_content as content
+from .errors import EngineError, InputError
+
+DEMO_ACTOR = "demo:claude-code"
+
+
+class DemoError(EngineError):
+    """A step of the demo failed; the message names the tool and the server's answer."""
+
+
+def prepare_folder(target: str | None) -> Path:
+    if target is None:
+        folder = Path(tempfile.mkdtemp(prefix="personalization-engine-demo-"))
+    else:
+        folder = Path(target).expanduser().resolve()
+        if folder.exists() and any(folder.iterdir()):
+            raise InputError(f"folder {str(folder)!r} is not empty; name a new or empty folder", field="DIR")
+        folder.mkdir(parents=True, exist_ok=True)
+    for args in (
+        ["init", "-q", "-b", "main"],
+        ["config", "user.name", "Demo User"],
+        ["config", "user.email", "demo@example.com"],
+    ):
+        subprocess.run(["git", *args], cwd=folder, check=True, capture_output=True, stdin=subprocess.DEVNULL)
+    return folder
+
+
+def server_parameters(folder: Path, now: str | None) -> StdioServerParameters:
+    env = dict(os.environ)
+    env.pop("CLAUDE_PROJECT_DIR", None)
+    env["PERSONALIZATION_ENGINE_WORKSPACE"] = str(folder)
+    if now:
+        env["PERSONALIZATION_ENGINE_NOW"] = now
+    return StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "personalization_engine.cli.main", "serve", "--workspace", str(folder)],
+        env=env,
+        cwd=str(folder),
+    )
+
+
+class Session:
+    """Calls tools, keeps the latest revision, and narrates each step."""
+
+    def __init__(self, client: Client, out: TextIO) -> None:
+        self.client = client
+        self.out = out
+        self.plan_id = ""
+        self.revision = 0
+
+    def say(self, text: str) -> None:
+        print(text, file=self.out)
+
+    async def call(self, tool: str, args: dict[str, Any]) -> dict[str, Any]:
+        result = await self.client.call_tool(tool, args)
+        if result.is_error:
+            text = " ".join(getattr(c, "text", "") for c in result.content)
+            raise DemoError(f"{tool} failed: {text}")
+        data = result.structured_content or {}
+        if "revision" in data and "plan_id" in data:
+            self.plan_id = data["plan_id"]
+            self.revision = data["revision"]
+        return data
+
+    async def write(self, tool: str, args: dict[str, Any]) -> dict[str, Any]:
+        data = await self.call(
+            tool, {"plan_id": self.plan_id, "expected_revision": self.revision, "actor": DEMO_ACTOR, **args}
+        )
+        counts = data["findings"]
+        self.say(
+            f"  r{data['revision']} {tool}: {data['summary']} "
+            f"[findings: {counts['error']} errors, {counts['warning']} warnings, {counts['info']} info]"
+        )
+        return data
+
+
+Step = Callable[[Session], Any]
+
+
+async def stage_steps(s: Session) -> None:
+    created = await s.call("create_plan", {**content.CREATE, "actor": DEMO_ACTOR})
+    s.say(
+        f"  r1 create_plan: {created['plan_id']} ({content.CREATE['pattern']}: "
+        f"{content.CREATE['pattern_rationale']})"
+    )
+    await s.write("record_intake", content.INTAKE)
+    await s.write(
+        "inventory_attributes", {"data_sources": content.DATA_SOURCES, "attributes": content.ATTRIBUTES}
+    )
+    await s.write("define_profiles", {"profiles": content.PROFILES, "scenarios": content.SCENARIOS})
+    await s.write("map_activation", {"activations": content.ACTIVATIONS})
+    await s.write("write_plan", {"sections": content.LADDER_AND_FALLBACKS})
+    await s.write("plan_governance", content.GOVERNANCE)
+
+
+async def review_steps(s: Session) -> None:
+    report = await s.call("validate_plan", {"plan_id": s.plan_id})
+    counts = report["counts"]
+    s.say(f"validate_plan: {counts['error']} errors, {counts['warning']} warnings, {counts['info']} info")
+    for finding in report["findings"]:
+        s.say(f"  {finding['severity']:7} {finding['code']}  {finding['pointer']}  {finding['message']}")
+
+
+EXTRA_STEPS: list[Step] = []  # later layers (blockers, simulation, sizing, rendering) add theirs
+
+
+async def run(folder: Path, now: str | None, out: TextIO) -> None:
+    async with Client(server_parameters(folder, now)) as client:
+        s = Session(client, out)
+        s.say(f"workspace: {folder}")
+        s.say("stages (each line is one revision and one git commit):")
+        await stage_steps(s)
+        for step in EXTRA_STEPS:
+            await step(s)
+        await review_steps(s)
+        history = await s.call("plan_history", {"plan_id": s.plan_id})
+    plan_path = folder / ".claude" / "plans" / f"{s.plan_id}.json"
+    print(f"plan: {plan_path} (revision {s.revision}, {len(history['revisions'])} revisions)", file=out)
+    log = subprocess.run(
+        ["git", "log", "--oneline"],
+        cwd=folder,
+        check=True,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    ).stdout
+    print("git log --oneline:", file=out)
+    print(log.rstrip(), file=out)
+
+
+def run_demo(target: str | None, now: str | None, out: TextIO = sys.stdout) -> Path:
+    folder = prepare_folder(target)
+    anyio.run(run, folder, now, out)
+    return folder
+
+
+def dump(data: Any) -> str:
+    return json.dumps(data, indent=2)

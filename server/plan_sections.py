@@ -1,0 +1,110 @@
+"""The client-writable part of a plan (write_plan): header and stage sections, never server-owned fields."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import Field, model_validator
+
+from .model import Plan
+from .model.common import Channel, ShortText, Strict
+from .model.plan import ActivationLift, DependencyGraph, ErrorHandling, Pattern
+from .model.stages import Activation, Attribute, DataSource, Governance, Intake, Profile, Scenario
+
+SERVER_OWNED = {
+    "schema_version": "set by the server",
+    "plan_id": "fixed when the plan is created",
+    "revision": "incremented by every accepted write",
+    "created_at": "set when the plan is created",
+    "updated_at": "set by every accepted write",
+    "change_log": "appended by every accepted write",
+    "blockers": "use record_blocker / resolve_blocker",
+    "escalations": "computed from blockers and checks",
+    "approvals": "use record_approval",
+    "sizing_runs": "use size_audiences",
+}
+COMPUTED_METRIC_FIELDS = {"actual", "activation_readiness_by_channel"}
+
+
+def _refuse_server_owned(value: Any, where: str) -> None:
+    if not isinstance(value, dict):
+        return
+    for name, reason in SERVER_OWNED.items():
+        if name in value:
+            raise ValueError(f"{where}{name} is server-owned ({reason}); remove it from the request")
+
+
+class MetricTargetInput(Strict):
+    target: float = Field(ge=0, le=100, description="Target in percent.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_actual(cls, value: Any) -> Any:
+        if isinstance(value, dict) and "actual" in value:
+            raise ValueError("actual is server-owned (computed by the checks); set only target")
+        return value
+
+
+class SuccessMetricTargets(Strict):
+    attribute_spec_coverage_pct: MetricTargetInput | None = None
+    attribute_data_coverage_pct: MetricTargetInput | None = None
+    consent_integrity_pct: MetricTargetInput | None = None
+    activation_readiness_pct: MetricTargetInput | None = None
+    activation_lift: ActivationLift | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_computed(cls, value: Any) -> Any:
+        if isinstance(value, dict) and "activation_readiness_by_channel" in value:
+            raise ValueError("activation_readiness_by_channel is server-owned (computed by the checks)")
+        return value
+
+
+class PlanSections(Strict):
+    """Sections to replace; any section left out is unchanged."""
+
+    initiative: ShortText | None = None
+    channels: Annotated[list[Channel], Field(min_length=1, max_length=5)] | None = None
+    metrics: Annotated[list[ShortText], Field(max_length=50)] | None = None
+    constraints: Annotated[list[ShortText], Field(max_length=100)] | None = None
+    timeline: ShortText | None = None
+    target_date: date | None = None
+    pattern: Pattern | None = None
+    dependencies: DependencyGraph | None = None
+    error_handling: ErrorHandling | None = None
+    success_metrics: SuccessMetricTargets | None = None
+    intake: Intake | None = None
+    data_sources: Annotated[list[DataSource], Field(max_length=500)] | None = None
+    attributes: Annotated[list[Attribute], Field(max_length=20_000)] | None = None
+    profiles: Annotated[list[Profile], Field(max_length=2000)] | None = None
+    scenarios: Annotated[list[Scenario], Field(max_length=2000)] | None = None
+    activations: Annotated[list[Activation], Field(max_length=10_000)] | None = None
+    governance: Governance | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _server_owned(cls, value: Any) -> Any:
+        _refuse_server_owned(value, "")
+        return value
+
+
+def apply_sections(plan: Plan, sections: PlanSections) -> Plan:
+    for name in sections.model_fields_set:
+        value = getattr(sections, name)
+        if name == "success_metrics":
+            _apply_targets(plan, value)
+        elif value is not None or name in {"timeline", "target_date"}:
+            setattr(plan, name, value)
+    return plan
+
+
+def _apply_targets(plan: Plan, targets: SuccessMetricTargets | None) -> None:
+    if targets is None:
+        return
+    for name in targets.model_fields_set:
+        value = getattr(targets, name)
+        if name == "activation_lift":
+            plan.success_metrics.activation_lift = value
+        elif value is not None:
+            getattr(plan.success_metrics, name).target = value.target

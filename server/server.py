@@ -1,0 +1,156 @@
+"""MCPServer wiring: tools, resources, prompt and transports."""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import json
+from importlib import resources
+
+from mcp.server.auth.provider import AccessToken
+from mcp.server.auth.settings import AuthSettings
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ResourceError
+from mcp.server.transport_security import TransportSecuritySettings
+
+from . import __version__
+from .engine import Engine
+from .errors import EngineError
+from .model.schema import plan_json_schema_text
+from .store import serialize
+from .tools import plans as plans_tools
+from .tools import stages as stage_tools
+from .tools._common import Runtime
+
+SERVER_KEY = "engine"
+PLUGIN_NAME = "personalization-engine"
+INSTRUCTIONS = (
+    "personalization-engine keeps a personalization plan as audited JSON in the user's repository. "
+    "Work through five stages with the stage tools (record_intake, inventory_attributes, "
+    "define_profiles, map_activation, plan_governance) after create_plan; every write needs the "
+    "plan's current revision as expected_revision and returns findings to review with validate_plan. "
+    "The server computes coverage, consent integrity, escalations and diffs; never type them in."
+)
+TOOL_MODULES = [plans_tools, stage_tools]
+
+
+class StaticTokenVerifier:
+    """Accepts exactly one bearer token, compared in constant time."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        if hmac.compare_digest(token.encode(), self._token.encode()):
+            return AccessToken(token=token, client_id="token-holder", scopes=[])
+        return None
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def prompt_template() -> str:
+    return resources.files("personalization_engine.prompts").joinpath("define-profiles.md").read_text("utf-8")
+
+
+def command_arguments(
+    initiative: str, channels: str, metrics: str | None, constraints: str | None, timeline: str | None
+) -> str:
+    parts = [f'--initiative "{initiative}"', f'--channels "{channels}"']
+    for flag, value in (("--metrics", metrics), ("--constraints", constraints), ("--timeline", timeline)):
+        if value:
+            parts.append(f'{flag} "{value}"')
+    return " ".join(parts)
+
+
+def build_server(engine: Engine, *, token: str | None = None, public_url: str | None = None) -> MCPServer:
+    auth_kwargs: dict = {}
+    if token:
+        url = public_url or "http://127.0.0.1:8000"
+        auth_kwargs = {
+            "token_verifier": StaticTokenVerifier(token),
+            "auth": AuthSettings(issuer_url=url, resource_server_url=f"{url}/mcp"),
+        }
+    server = MCPServer(
+        name=PLUGIN_NAME,
+        title="Personalization Engine",
+        version=__version__,
+        instructions=INSTRUCTIONS,
+        **auth_kwargs,
+    )
+    runtime = Runtime(engine)
+    for module in TOOL_MODULES:
+        module.register(server, runtime)
+
+    @server.resource("plan://{plan_id}", name="plan", title="Plan JSON", mime_type="application/json")
+    def plan_resource(plan_id: str) -> str:
+        """The current revision of a plan as JSON."""
+        try:
+            return serialize(engine.read_plan(plan_id)).decode("utf-8")
+        except EngineError as exc:
+            raise ResourceError(str(exc)) from exc
+
+    @server.resource(
+        "schema://plan", name="plan-schema", title="Plan JSON Schema", mime_type="application/schema+json"
+    )
+    def schema_resource() -> str:
+        """The JSON Schema (2020-12) every plan file follows."""
+        return plan_json_schema_text()
+
+    @server.prompt(name="define-profiles", title="Define audience profiles")
+    def define_profiles_prompt(
+        initiative: str,
+        channels: str,
+        metrics: str | None = None,
+        constraints: str | None = None,
+        timeline: str | None = None,
+    ) -> str:
+        """Walk through the five stages of a personalization plan (the /define-profiles command)."""
+        arguments = command_arguments(initiative, channels, metrics, constraints, timeline)
+        return prompt_template().replace("$ARGUMENTS", arguments)
+
+    return server
+
+
+def http_security(host: str, port: int) -> TransportSecuritySettings:
+    """Host and Origin checks for loopback binds, so a web page cannot rebind to the server."""
+    if is_loopback(host):
+        hosts = [f"{h}:{port}" for h in ("127.0.0.1", "localhost", "[::1]")] + [
+            "127.0.0.1",
+            "localhost",
+            "[::1]",
+        ]
+        origins = [f"http://{h}:{port}" for h in ("127.0.0.1", "localhost", "[::1]")]
+        return TransportSecuritySettings(
+            enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
+        )
+    return TransportSecuritySettings(enable_dns_rebinding_protection=False)
+
+
+def describe_tools(server: MCPServer) -> list[dict]:
+    """Tool metadata for generated docs and the command's allowed-tools (sync: reads the registry)."""
+    tools = server._tool_manager.list_tools()
+    return [
+        {
+            "name": tool.name,
+            "title": tool.title,
+            "description": tool.description,
+            "annotations": tool.annotations.model_dump(exclude_none=True) if tool.annotations else {},
+            "input_schema": tool.parameters,
+        }
+        for tool in sorted(tools, key=lambda t: t.name)
+    ]
+
+
+def full_tool_name(tool: str) -> str:
+    return f"mcp__plugin_{PLUGIN_NAME}_{SERVER_KEY}__{tool}"
+
+
+def schema_json(value: dict) -> str:
+    return json.dumps(value, indent=2, sort_keys=True)
