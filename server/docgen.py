@@ -54,8 +54,91 @@ def cli_markdown() -> str:
     return "".join(parts)
 
 
+COMMAND_DESCRIPTION = (
+    "Define audience profiles for a personalization program as an audited, git-committed plan "
+    "(intake, attributes, profiles, activation, governance)"
+)
+ARGUMENT_HINT = (
+    '--initiative "<name>" --channels "web,in-app,email" [--metrics "..."] [--constraints "..."] '
+    '[--timeline "..."]'
+)
+COMMAND_FRONTMATTER = (
+    "---\n"
+    f"description: {COMMAND_DESCRIPTION}\n"
+    f"argument-hint: {ARGUMENT_HINT}\n"
+    "allowed-tools: {tools}\n"
+    "---\n"
+)
+# Beyond our own tools the command spawns the plugin's agents and shows the git audit trail.
+EXTRA_ALLOWED = ["Task", "Bash(git log:*)"]
+
+
+def _tool_docs() -> list[dict]:
+    from pathlib import Path as _Path
+
+    from .engine import Engine
+    from .server import build_server, describe_tools
+    from .workspace import Workspace
+
+    # Registration never touches the workspace, so any path will do for reading the tool registry.
+    return describe_tools(build_server(Engine(Workspace(root=_Path("/nonexistent"), source="option"))))
+
+
+def command_markdown() -> str:
+    from .server import full_tool_name, prompt_template
+
+    tools = [full_tool_name(t["name"]) for t in _tool_docs()] + EXTRA_ALLOWED
+    return COMMAND_FRONTMATTER.format(tools=", ".join(tools)) + "\n" + prompt_template()
+
+
+def _param_type(schema: dict) -> str:
+    if "$ref" in schema:
+        return schema["$ref"].rsplit("/", 1)[-1]
+    if "anyOf" in schema:
+        return " or ".join(_param_type(s) for s in schema["anyOf"])
+    if schema.get("type") == "array":
+        return f"list of {_param_type(schema.get('items', {}))}"
+    if "enum" in schema:
+        return " / ".join(repr(v) for v in schema["enum"])
+    if "const" in schema:
+        return repr(schema["const"])
+    return str(schema.get("type", "any"))
+
+
+def tools_markdown() -> str:
+    from .server import full_tool_name
+
+    parts = [
+        HEADER,
+        "# Tool reference\n\n",
+        "The MCP tools this server registers. In Claude Code each appears as "
+        "`mcp__plugin_personalization-engine_engine__<tool>`. Rule, attribute and plan shapes are "
+        "defined in [plan.schema.json](plan.schema.json).\n",
+    ]
+    for tool in _tool_docs():
+        hints = ", ".join(f"{k}={v}" for k, v in sorted(tool["annotations"].items()))
+        full = full_tool_name(tool["name"])
+        parts.append(
+            f"\n## {tool['name']}\n\n**{tool['title']}** · `{full}` ({len(full)} characters) · {hints}"
+            f"\n\n{tool['description'].strip()}\n"
+        )
+        schema = tool["input_schema"]
+        required = set(schema.get("required", []))
+        rows = ["| parameter | type | required | description |", "|---|---|---|---|"]
+        for name, prop in schema.get("properties", {}).items():
+            text = " ".join(str(prop.get("description", "")).split()).replace("|", "\\|")
+            needed = "yes" if name in required else "no"
+            rows.append(f"| `{name}` | {_param_type(prop)} | {needed} | {text} |")
+        parts.append("\n" + "\n".join(rows) + "\n")
+    return "".join(parts)
+
+
 def generated_docs() -> dict[str, str]:
-    return {"docs/cli.md": cli_markdown()}
+    return {
+        "docs/cli.md": cli_markdown(),
+        "docs/tools.md": tools_markdown(),
+        "commands/define-profiles.md": command_markdown(),
+    }
 
 
 def main() -> None:

@@ -134,15 +134,17 @@ def http_security(host: str, port: int) -> TransportSecuritySettings:
 
 
 def describe_tools(server: MCPServer) -> list[dict]:
-    """Tool metadata for generated docs and the command's allowed-tools (sync: reads the registry)."""
-    tools = server._tool_manager.list_tools()
+    """Tool metadata for generated docs and the command's allowed-tools, as clients see it."""
+    import anyio
+
+    tools = anyio.run(server.list_tools)
     return [
         {
             "name": tool.name,
             "title": tool.title,
-            "description": tool.description,
+            "description": tool.description or "",
             "annotations": tool.annotations.model_dump(exclude_none=True) if tool.annotations else {},
-            "input_schema": tool.parameters,
+            "input_schema": tool.input_schema,
         }
         for tool in sorted(tools, key=lambda t: t.name)
     ]

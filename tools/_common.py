@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from mcp.server.mcpserver import Context
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
@@ -114,3 +115,16 @@ class Runtime:
     def read(self, fn: Callable[[], Any]) -> Any:
         with tool_errors():
             return fn()
+
+
+def tool(
+    server: MCPServer, name: str, title: str, annotations: ToolAnnotations
+) -> Callable[[Callable], Callable]:
+    """Register a tool whose description is its docstring, dedented for the model to read."""
+
+    def decorate(fn: Callable) -> Callable:
+        return server.tool(
+            name=name, title=title, description=inspect.cleandoc(fn.__doc__ or ""), annotations=annotations
+        )(fn)
+
+    return decorate

@@ -24,6 +24,7 @@ from ._common import (
     Runtime,
     WriteOutcome,
     counts,
+    tool,
 )
 
 
@@ -73,7 +74,7 @@ class ValidationReport(BaseModel):
 
 
 def register(server: MCPServer, rt: Runtime) -> None:
-    @server.tool(name="create_plan", title="Create a plan", annotations=ADDITIVE)
+    @tool(server, "create_plan", "Create a plan", ADDITIVE)
     def create_plan(
         initiative: Annotated[
             str, Field(min_length=1, max_length=200, description="What the program is for.")
@@ -81,12 +82,21 @@ def register(server: MCPServer, rt: Runtime) -> None:
         channels: Annotated[
             list[Channel], Field(min_length=1, max_length=5, description="Channels to activate.")
         ],
-        metrics: Annotated[list[Annotated[str, Field(max_length=200)]], Field(max_length=50)] | None = None,
-        constraints: Annotated[list[Annotated[str, Field(max_length=200)]], Field(max_length=100)]
-        | None = None,
-        timeline: Annotated[str | None, Field(max_length=200)] = None,
-        pattern: Literal["diamond", "pipeline"] | None = None,
-        pattern_rationale: Annotated[str | None, Field(max_length=4000)] = None,
+        metrics: Annotated[
+            list[Annotated[str, Field(max_length=200)]] | None,
+            Field(max_length=50, description="KPIs the program moves, e.g. 'day-7 activation rate'."),
+        ] = None,
+        constraints: Annotated[
+            list[Annotated[str, Field(max_length=200)]] | None,
+            Field(max_length=100, description="Compliance, consent or tooling constraints, in words."),
+        ] = None,
+        timeline: Annotated[str | None, Field(max_length=200, description="When it should launch.")] = None,
+        pattern: Annotated[
+            Literal["diamond", "pipeline"] | None, Field(description="Stage pattern; default diamond.")
+        ] = None,
+        pattern_rationale: Annotated[
+            str | None, Field(max_length=4000, description="Why this pattern, in one or two sentences.")
+        ] = None,
         actor: ActorArg = None,
         ctx: Context | None = None,
     ) -> WriteOutcome:
@@ -116,11 +126,12 @@ def register(server: MCPServer, rt: Runtime) -> None:
             )
         )
 
-    @server.tool(name="list_plans", title="List plans", annotations=READ_ONLY)
+    @tool(server, "list_plans", "List plans", READ_ONLY)
     def list_plans() -> PlanList:
         """List the plans in this workspace (oldest first) with revision, initiative and sizes.
 
-        Call it to find a plan_id when the user refers to an existing plan.
+        Call it to find a plan_id when the user refers to an existing plan, and before creating a
+        plan, to avoid a second plan for the same initiative. Example: {} (no arguments).
         """
         plans = rt.read(rt.engine.list_plans)
         return PlanList(
@@ -139,7 +150,7 @@ def register(server: MCPServer, rt: Runtime) -> None:
             ]
         )
 
-    @server.tool(name="read_plan", title="Read a plan", annotations=READ_ONLY)
+    @tool(server, "read_plan", "Read a plan", READ_ONLY)
     def read_plan(
         plan_id: PlanIdArg,
         revision: Annotated[int | None, Field(ge=1, description="An older revision, read from git.")] = None,
@@ -152,7 +163,7 @@ def register(server: MCPServer, rt: Runtime) -> None:
         """
         return rt.read(lambda: rt.engine.read_plan(plan_id, revision))
 
-    @server.tool(name="write_plan", title="Replace plan sections", annotations=REPLACING)
+    @tool(server, "write_plan", "Replace plan sections", REPLACING)
     def write_plan(
         plan_id: PlanIdArg,
         expected_revision: RevisionArg,
@@ -182,7 +193,7 @@ def register(server: MCPServer, rt: Runtime) -> None:
             )
         )
 
-    @server.tool(name="validate_plan", title="Validate a plan", annotations=READ_ONLY)
+    @tool(server, "validate_plan", "Validate a plan", READ_ONLY)
     def validate_plan(plan_id: PlanIdArg) -> ValidationReport:
         """Run every check on the current plan and return all findings: each with a stable code,
         severity (error, warning, info), a JSON Pointer into the plan, the stage, and a message that
@@ -199,7 +210,7 @@ def register(server: MCPServer, rt: Runtime) -> None:
             findings=findings,
         )
 
-    @server.tool(name="plan_history", title="Plan history", annotations=READ_ONLY)
+    @tool(server, "plan_history", "Plan history", READ_ONLY)
     def plan_history(plan_id: PlanIdArg) -> PlanHistory:
         """The audit trail of a plan from git, newest first: revision, commit SHA, time, actor,
         stage and summary of each accepted write. Example: {"plan_id": "plan-20261124T093000Z"}
@@ -220,7 +231,7 @@ def register(server: MCPServer, rt: Runtime) -> None:
             ],
         )
 
-    @server.tool(name="plan_diff", title="Diff two revisions", annotations=READ_ONLY)
+    @tool(server, "plan_diff", "Diff two revisions", READ_ONLY)
     def plan_diff(
         plan_id: PlanIdArg,
         from_revision: Annotated[int, Field(ge=1)],

@@ -22,7 +22,7 @@ from ..model.stages import (
     Scenario,
 )
 from ..stage_edits import EditMode, edit_keyed
-from ._common import REPLACING, ActorArg, PlanIdArg, RevisionArg, Runtime, WriteOutcome
+from ._common import REPLACING, ActorArg, PlanIdArg, RevisionArg, Runtime, WriteOutcome, tool
 
 ModeArg = Annotated[
     EditMode,
@@ -50,7 +50,7 @@ def register(server: MCPServer, rt: Runtime) -> None:
             )
         )
 
-    @server.tool(name="record_intake", title="Stage 1: objective intake", annotations=REPLACING)
+    @tool(server, "record_intake", "Stage 1: objective intake", REPLACING)
     def record_intake(
         plan_id: PlanIdArg,
         expected_revision: RevisionArg,
@@ -111,7 +111,7 @@ def register(server: MCPServer, rt: Runtime) -> None:
 
         return apply(plan_id, "intake", expected_revision, actor, ctx, mutate)
 
-    @server.tool(name="inventory_attributes", title="Stage 2: attribute inventory", annotations=REPLACING)
+    @tool(server, "inventory_attributes", "Stage 2: attribute inventory", REPLACING)
     def inventory_attributes(
         plan_id: PlanIdArg,
         expected_revision: RevisionArg,
@@ -157,7 +157,7 @@ def register(server: MCPServer, rt: Runtime) -> None:
 
         return apply(plan_id, "attributes", expected_revision, actor, ctx, mutate)
 
-    @server.tool(name="define_profiles", title="Stage 3: profile definition", annotations=REPLACING)
+    @tool(server, "define_profiles", "Stage 3: profile definition", REPLACING)
     def define_profiles(
         plan_id: PlanIdArg,
         expected_revision: RevisionArg,
@@ -205,7 +205,7 @@ def register(server: MCPServer, rt: Runtime) -> None:
 
         return apply(plan_id, "profiles", expected_revision, actor, ctx, mutate)
 
-    @server.tool(name="map_activation", title="Stage 4: activation mapping", annotations=REPLACING)
+    @tool(server, "map_activation", "Stage 4: activation mapping", REPLACING)
     def map_activation(
         plan_id: PlanIdArg,
         expected_revision: RevisionArg,
@@ -238,7 +238,7 @@ def register(server: MCPServer, rt: Runtime) -> None:
 
         return apply(plan_id, "activation", expected_revision, actor, ctx, mutate)
 
-    @server.tool(name="plan_governance", title="Stage 5: governance", annotations=REPLACING)
+    @tool(server, "plan_governance", "Stage 5: governance", REPLACING)
     def plan_governance(
         plan_id: PlanIdArg,
         expected_revision: RevisionArg,
