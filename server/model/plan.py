@@ -135,6 +135,7 @@ class Blocker(Strict):
     recorded_at: datetime
     recorded_by: ShortText
     resolved_at: datetime | None = None
+    resolved_by: ShortText | None = None
     remediation: LongText | None = None
     attempts: int | None = Field(None, ge=1, description="Failed attempts, for data_pull and consent.")
 

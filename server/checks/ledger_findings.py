@@ -1,0 +1,158 @@
+"""Findings about the ledger: open blockers and escalations, and missing, stale or negative approvals."""
+
+from __future__ import annotations
+
+from ..model import ChangeItem, Plan
+from ..model.plan import Approval
+from .findings import Finding
+
+_LEDGER_SECTIONS = {"blockers", "escalations", "approvals"}
+_COMPUTED_METRIC_FIELDS = {"actual"}
+
+
+def is_content_change(item: ChangeItem) -> bool:
+    """Ledger entries and recomputed actuals are not content: they never make an approval stale."""
+    if item.section in _LEDGER_SECTIONS:
+        return False
+    if item.section != "success_metrics":
+        return True
+    for change in item.fields:
+        if change.field == "activation_readiness_by_channel":
+            continue
+        before, after = change.before, change.after
+        if not (isinstance(before, dict) and isinstance(after, dict)):
+            return True
+        if {k: v for k, v in before.items() if k not in _COMPUTED_METRIC_FIELDS} != {
+            k: v for k, v in after.items() if k not in _COMPUTED_METRIC_FIELDS
+        }:
+            return True
+    return False
+
+
+def first_content_change_after(plan: Plan, revision: int) -> int | None:
+    """The first revision after `revision` whose change-log entry changed content, if any."""
+    for entry in plan.change_log:
+        if entry.revision > revision and any(is_content_change(c) for c in entry.changes):
+            return entry.revision
+    return None
+
+
+def approval_roles(plan: Plan) -> list[str]:
+    """Roles whose approval a plan needs: the ladder, then change-checkpoint approvers."""
+    roles = [rung.role for rung in plan.error_handling.escalation_ladder]
+    roles += [c.approver_role for c in plan.governance.change_checkpoints]
+    return list(dict.fromkeys(roles))
+
+
+def ledger_findings(plan: Plan) -> list[Finding]:
+    findings = [
+        Finding(
+            code="ledger.blocker_open",
+            severity="warning",
+            pointer=f"/blockers/{i}",
+            message=f"blocker {b.id} ({b.kind}: {b.subject}) is open; resolve it with resolve_blocker and "
+            "a remediation once fixed",
+            stage="governance",
+        )
+        for i, b in enumerate(plan.blockers)
+        if b.status == "open"
+    ]
+    findings += [
+        Finding(
+            code="ledger.escalation_open",
+            severity="warning",
+            pointer=f"/escalations/{i}",
+            message=f"escalation {e.id} is open at rung {e.rung} ({e.role}, reached "
+            f"{e.owner_reached or 'no named owner'}): {e.trigger}; "
+            + (
+                f"resolve blocker {', '.join(e.blocker_ids)} with a remediation"
+                if e.blocker_ids
+                else "fix the cause; it resolves on the next write that clears it"
+            ),
+            stage="governance",
+        )
+        for i, e in enumerate(plan.escalations)
+        if e.status == "open"
+    ]
+    return findings + _approvals(plan)
+
+
+def _approvals(plan: Plan) -> list[Finding]:
+    latest: dict[str, tuple[int, Approval]] = {}
+    for i, approval in enumerate(plan.approvals):
+        latest[approval.role] = (i, approval)
+    needed = approval_roles(plan)
+    findings = []
+    ladder_roles = [rung.role for rung in plan.error_handling.escalation_ladder]
+    for k, role in enumerate(ladder_roles):
+        if role not in latest:
+            findings.append(
+                Finding(
+                    code="approval.missing",
+                    severity="warning",
+                    pointer=f"/error_handling/escalation_ladder/{k}",
+                    message=f"no approval from {role!r} is recorded; ask them to review revision "
+                    f"{plan.revision} and record it with record_approval",
+                    stage="governance",
+                )
+            )
+    checkpoint_roles = [r for r in needed if r not in ladder_roles]
+    for k, checkpoint in enumerate(plan.governance.change_checkpoints):
+        role = checkpoint.approver_role
+        if role in checkpoint_roles and role not in latest:
+            checkpoint_roles.remove(role)
+            findings.append(
+                Finding(
+                    code="approval.missing",
+                    severity="warning",
+                    pointer=f"/governance/change_checkpoints/{k}/approver_role",
+                    message=f"no approval from {role!r} (approver of checkpoint {checkpoint.id!r}) is "
+                    f"recorded; ask them to review revision {plan.revision} and record it",
+                    stage="governance",
+                )
+            )
+    for role, (i, approval) in latest.items():
+        findings += _approval_state(plan, i, approval, role in needed)
+    return findings
+
+
+def _approval_state(plan: Plan, i: int, approval: Approval, needed: bool) -> list[Finding]:
+    pointer = f"/approvals/{i}"
+    who = f"{approval.approver} ({approval.role})"
+    if not needed:
+        return [
+            Finding(
+                code="approval.unknown_role",
+                severity="info",
+                pointer=pointer,
+                message=f"approval {approval.id} by {who} is for a role that is neither on the escalation "
+                "ladder nor a checkpoint approver, so it counts for nothing",
+                stage="governance",
+            )
+        ]
+    changed_at = first_content_change_after(plan, approval.revision)
+    if changed_at is not None:
+        return [
+            Finding(
+                code="approval.stale",
+                severity="warning",
+                pointer=pointer,
+                message=f"approval {approval.id} by {who} was given on revision {approval.revision}, but "
+                f"revision {changed_at} changed the content since; ask for a new review of revision "
+                f"{plan.revision}",
+                stage="governance",
+            )
+        ]
+    if approval.decision != "approved":
+        return [
+            Finding(
+                code="approval.not_approved",
+                severity="error",
+                pointer=pointer,
+                message=f"{who} decided {approval.decision!r} on revision {approval.revision}"
+                + (f" ({approval.note[:200]})" if approval.note else "")
+                + "; address their note and ask for a new review",
+                stage="governance",
+            )
+        ]
+    return []

@@ -1,0 +1,170 @@
+"""Ledger operations: blockers, their escalations up the ladder, and approvals.
+
+Pure functions from a plan to a new plan, meant to run inside `Engine.apply` under the lock, e.g.
+`engine.apply(plan_id, "governance", lambda p: record_blocker(p, ...), expected_revision=None, ...)`.
+Bad input raises InputError naming the field, so nothing is written.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import get_args
+
+from .checks.escalation import next_id, open_escalation, raise_escalation, resolve_escalation, top_rung
+from .checks.ledger_findings import approval_roles
+from .errors import InputError
+from .model import Approval, Blocker, Plan
+from .model.common import MAX_LONG_TEXT, MAX_SHORT_TEXT
+
+BLOCKER_KINDS: tuple[str, ...] = get_args(Blocker.model_fields["kind"].annotation)
+RETRIED_KINDS = ("data_pull", "consent")
+DECISIONS: tuple[str, ...] = get_args(Approval.model_fields["decision"].annotation)
+
+
+def _choice(value: object, allowed: tuple[str, ...], field: str) -> str:
+    if value not in allowed:
+        raise InputError(f"{value!r} is not allowed; use one of {', '.join(allowed)}", field=field)
+    return value  # type: ignore[return-value]
+
+
+def _text(value: object, field: str, *, limit: int, required: bool = True) -> str:
+    if not isinstance(value, str):
+        raise InputError(f"expected text, got {type(value).__name__}", field=field)
+    text = value.strip()
+    if required and not text:
+        raise InputError("must not be empty", field=field)
+    if len(text) > limit:
+        raise InputError(f"is {len(text)} characters long; the limit is {limit}", field=field)
+    return text
+
+
+def _open_ids(plan: Plan) -> str:
+    return ", ".join(b.id for b in plan.blockers if b.status == "open") or "none"
+
+
+def _add_blocker(
+    plan: Plan,
+    *,
+    kind: str,
+    subject: str,
+    detail: str,
+    actor: str,
+    now: datetime,
+    attempts: int | None = None,
+) -> Blocker:
+    blocker = Blocker(
+        id=next_id("blk", [b.id for b in plan.blockers]),
+        kind=kind,  # type: ignore[arg-type]
+        subject=_text(subject, "subject", limit=MAX_SHORT_TEXT),
+        detail=_text(detail, "detail", limit=MAX_LONG_TEXT, required=False),
+        recorded_at=now,
+        recorded_by=_text(actor, "actor", limit=MAX_SHORT_TEXT),
+        attempts=attempts,
+    )
+    plan.blockers.append(blocker)
+    return blocker
+
+
+def _escalate(plan: Plan, blocker: Blocker, now: datetime, *, at_least: int = 0, reason: str = "") -> None:
+    """The second open blocker of an identity escalates one rung; each further repeat one more."""
+    same = [
+        b
+        for b in plan.blockers
+        if b.status == "open" and b.kind == blocker.kind and b.subject == blocker.subject
+    ]
+    rung = len(same) if len(same) >= 2 else 0
+    rung = max(rung, at_least)
+    if rung == 0:
+        return
+    current = open_escalation(plan, blocker.kind, blocker.subject)
+    if current is not None:
+        rung = max(rung, current.rung + 1)
+    repeats = f"open {len(same)} times" if len(same) >= 2 else ""
+    trigger = f"{blocker.kind} blocker {blocker.subject!r} " + " and ".join(r for r in (repeats, reason) if r)
+    raise_escalation(
+        plan,
+        kind=blocker.kind,
+        subject=blocker.subject,
+        rung=min(rung, top_rung(plan)),
+        trigger=trigger,
+        blocker_ids=[b.id for b in same],
+        now=now,
+    )
+
+
+def record_blocker(plan: Plan, *, kind: str, subject: str, detail: str, actor: str, now: datetime) -> Plan:
+    """Record a blocker; a repeat of an open one (same kind and subject) escalates up the ladder."""
+    _choice(kind, BLOCKER_KINDS, "kind")
+    plan = plan.model_copy(deep=True)
+    blocker = _add_blocker(plan, kind=kind, subject=subject, detail=detail, actor=actor, now=now)
+    _escalate(plan, blocker, now)
+    return plan
+
+
+def record_failed_attempt(
+    plan: Plan, *, kind: str, subject: str, attempts: int, detail: str, actor: str, now: datetime
+) -> Plan:
+    """Record a data pull or consent check that kept failing; more than retry_limit failures escalates."""
+    _choice(kind, RETRIED_KINDS, "kind")
+    if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
+        raise InputError(
+            f"{attempts!r} is not a count of failed attempts; use a whole number >= 1", field="attempts"
+        )
+    plan = plan.model_copy(deep=True)
+    limit = plan.error_handling.retry_limit
+    blocker = _add_blocker(
+        plan, kind=kind, subject=subject, detail=detail, actor=actor, now=now, attempts=attempts
+    )
+    exceeded = attempts > limit
+    reason = f"failed {attempts} times, more than retry_limit {limit}" if exceeded else ""
+    _escalate(plan, blocker, now, at_least=2 if exceeded else 0, reason=reason)
+    return plan
+
+
+def resolve_blocker(plan: Plan, *, blocker_id: str, remediation: str, actor: str, now: datetime) -> Plan:
+    """Resolve an open blocker with its remediation; open escalations it triggered resolve with it."""
+    blocker = next((b for b in plan.blockers if b.id == blocker_id), None)
+    if blocker is None:
+        raise InputError(
+            f"no blocker {blocker_id!r} in plan {plan.plan_id}; open blockers: {_open_ids(plan)}",
+            field="blocker_id",
+        )
+    if blocker.status != "open":
+        raise InputError(
+            f"blocker {blocker_id!r} is already resolved; open blockers: {_open_ids(plan)}",
+            field="blocker_id",
+        )
+    remediation = _text(remediation, "remediation", limit=MAX_LONG_TEXT)
+    actor = _text(actor, "actor", limit=MAX_SHORT_TEXT)
+    plan = plan.model_copy(deep=True)
+    blocker = next(b for b in plan.blockers if b.id == blocker_id)
+    blocker.status = "resolved"
+    blocker.resolved_at = now
+    blocker.resolved_by = actor
+    blocker.remediation = remediation
+    for escalation in plan.escalations:
+        if escalation.status == "open" and blocker_id in escalation.blocker_ids:
+            resolve_escalation(escalation, remediation, now)
+    return plan
+
+
+def record_approval(plan: Plan, *, approver: str, role: str, decision: str, note: str, now: datetime) -> Plan:
+    """Record a role's decision on the plan's current revision; later content changes make it stale."""
+    approver = _text(approver, "approver", limit=MAX_SHORT_TEXT)
+    roles = tuple(approval_roles(plan))
+    _choice(role, roles, "role")
+    _choice(decision, DECISIONS, "decision")
+    note = _text(note, "note", limit=MAX_LONG_TEXT, required=False)
+    plan = plan.model_copy(deep=True)
+    plan.approvals.append(
+        Approval(
+            id=next_id("apr", [a.id for a in plan.approvals]),
+            approver=approver,
+            role=role,
+            decision=decision,  # type: ignore[arg-type]
+            note=note,
+            revision=plan.revision,
+            at=now,
+        )
+    )
+    return plan
