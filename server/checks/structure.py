@@ -9,6 +9,7 @@ from ..model import Plan
 from .findings import Finding
 
 _KEYED: list[tuple[str, str, Callable[[Plan], Iterable[Any]], Callable[[Any], str]]] = [
+    ("/dependencies/nodes", "plan", lambda p: p.dependencies.nodes, lambda i: i.id),
     ("/data_sources", "attributes", lambda p: p.data_sources, lambda i: i.id),
     ("/attributes", "attributes", lambda p: p.attributes, lambda i: i.name),
     ("/profiles", "profiles", lambda p: p.profiles, lambda i: i.id),
