@@ -64,8 +64,8 @@ ARGUMENT_HINT = (
 )
 COMMAND_FRONTMATTER = (
     "---\n"
-    f"description: {COMMAND_DESCRIPTION}\n"
-    f"argument-hint: {ARGUMENT_HINT}\n"
+    f'description: "{COMMAND_DESCRIPTION}"\n'
+    f"argument-hint: '{ARGUMENT_HINT}'\n"
     "allowed-tools: {tools}\n"
     "---\n"
 )

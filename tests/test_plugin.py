@@ -1,0 +1,170 @@
+"""The Claude Code plugin: manifests agree, the command names our tools, and the server starts as
+.mcp.json says from a copy of the plugin folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import anyio
+import pytest
+from mcp import Client, StdioServerParameters
+
+from personalization_engine import __version__
+from personalization_engine.docgen import _tool_docs
+from personalization_engine.server import SERVER_KEY, full_tool_name
+
+from .conftest import git, init_repo
+
+ROOT = Path(__file__).resolve().parents[1]
+IN_CI = os.environ.get("CI") == "true"
+
+
+def test_one_manifest_serves_claude_code_and_versions_agree():
+    manifest = json.loads((ROOT / "plugin.json").read_text())
+    assert (ROOT / ".claude-plugin" / "plugin.json").read_text() == (ROOT / "plugin.json").read_text()
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert f'name = "{manifest["name"]}"' in pyproject
+    assert f'version = "{manifest["version"]}"' in pyproject
+    assert manifest["version"] == __version__
+    market = json.loads((ROOT / ".claude-plugin" / "marketplace.json").read_text())
+    assert market["plugins"][0] == {**market["plugins"][0], "name": manifest["name"], "source": "./"}
+
+
+def test_mcp_json_starts_the_engine_server_from_the_plugin_root_with_the_project_dir():
+    servers = json.loads((ROOT / ".mcp.json").read_text())["mcpServers"]
+    assert list(servers) == [SERVER_KEY] == ["engine"]
+    engine = servers["engine"]
+    assert "${CLAUDE_PLUGIN_ROOT}" in " ".join([engine["command"], *engine["args"]])
+    assert engine["env"] == {"CLAUDE_PROJECT_DIR": "${CLAUDE_PROJECT_DIR}"}
+
+
+def test_the_command_allows_exactly_our_tools_and_mentions_each_stage_tool():
+    text = (ROOT / "commands" / "define-profiles.md").read_text()
+    front = text.split("---")[1]
+    allowed = re.search(r"^allowed-tools: (.*)$", front, re.MULTILINE).group(1).split(", ")
+    ours = {full_tool_name(t["name"]) for t in _tool_docs()}
+    assert {a for a in allowed if a.startswith("mcp__")} == ours
+    assert all(len(name) <= 64 for name in ours)
+    body = text.split("---", 2)[2]
+    for tool in (
+        "create_plan",
+        "record_intake",
+        "inventory_attributes",
+        "define_profiles",
+        "map_activation",
+        "plan_governance",
+        "validate_plan",
+        "plan_diff",
+        "plan_history",
+    ):
+        assert f"`{tool}`" in body, tool
+    for flag in ("--initiative", "--channels", "--metrics", "--constraints", "--timeline", "$ARGUMENTS"):
+        assert flag in text
+
+
+def test_agents_and_skill_exist_with_frontmatter_and_the_command_uses_them():
+    command = (ROOT / "commands" / "define-profiles.md").read_text()
+    for path, name in (
+        (ROOT / "agents" / "personalization-architect.md", "personalization-architect"),
+        (ROOT / "agents" / "customer-data-engineer.md", "customer-data-engineer"),
+        (ROOT / "skills" / "decision-trees" / "SKILL.md", "decision-trees"),
+    ):
+        text = path.read_text()
+        assert text.startswith("---\n") and f"name: {name}" in text and "description:" in text, path
+        assert name in command
+    skill = (ROOT / "skills" / "decision-trees" / "SKILL.md").read_text().lower()
+    for topic in ("consent", "fallback", "shallow", "simulate"):
+        assert topic in skill
+
+
+def _copy_plugin(target: Path) -> Path:
+    ignore = shutil.ignore_patterns(
+        ".git",
+        ".venv*",
+        "__pycache__",
+        "*.egg-info",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".hypothesis",
+        "build",
+        "dist",
+        "bench",
+    )
+    shutil.copytree(ROOT, target, ignore=ignore, symlinks=True)
+    return target
+
+
+def _expand(value: str, env: dict[str, str]) -> str:
+    return re.sub(r"\$\{([A-Z_]+)\}", lambda m: env[m.group(1)], value)
+
+
+@pytest.mark.slow
+def test_the_server_starts_exactly_as_mcp_json_says_from_a_copy_of_the_plugin(tmp_path):
+    plugin = _copy_plugin(tmp_path / "plugin-cache" / "personalization-engine" / "0.1.0")
+    project = init_repo(tmp_path / "project")
+    env = {
+        **os.environ,
+        "CLAUDE_PLUGIN_ROOT": str(plugin),
+        "CLAUDE_PROJECT_DIR": str(project),
+        "PERSONALIZATION_ENGINE_CACHE": str(tmp_path / "cache"),
+        "PERSONALIZATION_ENGINE_NO_UV": "1",
+    }
+    env.pop("PERSONALIZATION_ENGINE_WORKSPACE", None)
+    spec = json.loads((plugin / ".mcp.json").read_text())["mcpServers"]["engine"]
+    params = StdioServerParameters(
+        command=_expand(spec["command"], env),
+        args=[_expand(a, env) for a in spec["args"]],
+        env={**env, **{k: _expand(v, env) for k, v in spec["env"].items()}},
+        cwd=str(plugin),  # user-scope installs have started servers in the plugin cache
+    )
+
+    async def drive() -> dict:
+        with anyio.fail_after(600):
+            async with Client(params) as c:
+                result = await c.call_tool(
+                    "create_plan", {"initiative": "PLG Onboarding", "channels": ["web"]}
+                )
+                assert not result.is_error, result.content
+                return result.structured_content
+
+    created = anyio.run(drive)
+    assert (project / ".claude" / "plans" / f"{created['plan_id']}.json").is_file()
+    assert not (plugin / ".claude" / "plans").exists()
+    assert git(project, "rev-list", "--count", "HEAD") == "1"
+    assert (tmp_path / "cache").is_dir()
+
+
+def _npx() -> str | None:
+    found = shutil.which("npx")
+    if found is None and IN_CI:
+        pytest.fail("npx is required in CI to validate the plugin")
+    if found is None:
+        pytest.skip("npx not found; install Node.js to validate the plugin with Claude Code's validator")
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", ["marketplace", "plugin-folder"])
+def test_claude_code_plugin_validate_strict_passes(tmp_path, target):
+    npx = _npx()
+    if target == "marketplace":
+        folder = ROOT
+    else:
+        # Without a marketplace file the validator checks the plugin itself: manifest and commands.
+        folder = _copy_plugin(tmp_path / "plugin")
+        (folder / ".claude-plugin" / "marketplace.json").unlink()
+    proc = subprocess.run(
+        [npx, "-y", "@anthropic-ai/claude-code", "plugin", "validate", "--strict", str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Validation passed" in proc.stdout
