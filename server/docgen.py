@@ -141,10 +141,40 @@ def generated_docs() -> dict[str, str]:
     }
 
 
-def main() -> None:
+EXAMPLE_NOW = "2026-11-24T09:00:00Z"
+
+
+def regenerate_example(root: Path) -> list[Path]:
+    """Run the demo in a temporary folder and copy its plans into this repository's .claude/plans.
+
+    The worked example is never produced by the server committing into this repository.
+    """
+    import io
+    import shutil
+    import tempfile
+
+    from .demo import run_demo
+
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = run_demo(str(Path(scratch) / "demo"), EXAMPLE_NOW, out=io.StringIO())
+        source = folder / ".claude" / "plans"
+        target = root / ".claude" / "plans"
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(source, target, ignore=shutil.ignore_patterns(".state", ".write.lock", "*.tmp"))
+    return sorted(p for p in target.rglob("*") if p.is_file())
+
+
+def main(argv: list[str] | None = None) -> None:
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
     root = Path.cwd()
     for relative, text in generated_docs().items():
         (root / relative).write_text(text, encoding="utf-8")
+    if "--example" in args:
+        for path in regenerate_example(root):
+            print(path.relative_to(root), file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -206,6 +206,9 @@ def _id_sort_key(plan_id: str) -> tuple[str, int]:
 def _atomic_write(path: Path, content: bytes) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp makes 0600 files; a plan is an ordinary project file, so keep the existing mode
+        # or use the usual 0644.
+        os.fchmod(fd, path.stat().st_mode & 0o777 if path.exists() else 0o644)
         with os.fdopen(fd, "wb") as handle:
             handle.write(content)
             handle.flush()

@@ -16,3 +16,25 @@ def test_generated_doc_is_current(relative):
     assert (ROOT / relative).read_text() == generated_docs()[relative], (
         f"{relative} is stale: run python -m personalization_engine.docgen"
     )
+
+
+@pytest.mark.slow
+def test_the_worked_example_is_what_the_demo_produces(tmp_path):
+    import io
+
+    from personalization_engine.demo import run_demo
+    from personalization_engine.docgen import EXAMPLE_NOW
+
+    folder = run_demo(str(tmp_path / "demo"), EXAMPLE_NOW, out=io.StringIO())
+    produced = folder / ".claude" / "plans"
+    checked_in = ROOT / ".claude" / "plans"
+    names = sorted(
+        p.relative_to(produced).as_posix()
+        for p in produced.rglob("*")
+        if p.is_file() and ".state" not in p.parts and p.name != ".write.lock"
+    )
+    assert names == sorted(p.relative_to(checked_in).as_posix() for p in checked_in.rglob("*") if p.is_file())
+    for name in names:
+        assert (checked_in / name).read_bytes() == (produced / name).read_bytes(), (
+            f"{name} differs from a fresh demo run: python -m personalization_engine.docgen --example"
+        )

@@ -81,3 +81,10 @@ def test_duplicate_keys_are_refused_naming_the_pointer(engine, plan_id):
     with pytest.raises(InputError, match="/attributes/1: key 'a' is used twice"):
         engine.apply(plan_id, "attributes", dup, expected_revision=1, actor="x")
     assert engine.read_plan(plan_id).revision == 1
+
+
+def test_plan_files_are_ordinary_readable_project_files(engine: Engine, plan_id, repo_dir):
+    import stat
+
+    path = repo_dir / ".claude" / "plans" / f"{plan_id}.json"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
