@@ -1,0 +1,244 @@
+"""The Python evaluator, in SQL's three-valued logic.
+
+Each condition yields two bit masks over the records: where it is TRUE and where it is FALSE; a
+record in neither is UNKNOWN (a null, or a value of the wrong type). all/any/not combine masks with
+Kleene's rules (AND is true when all are true and false when one is false; NOT swaps the masks), so
+one pass over a column per condition evaluates every record, and Python's big-integer bit operations
+do the logic. `truth()` is the same semantics for one record, used for explanations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .program import Leaf, Node, PreparedProfile
+
+_BITS = bytes.maketrans(b"\x00\x01", b"01")
+TRUE, FALSE, UNKNOWN = True, False, None
+
+
+def to_mask(flags: list[bool]) -> int:
+    """Bit i is set when flags[i] is true."""
+    if not flags:
+        return 0
+    return int(bytes(flags).translate(_BITS)[::-1], 2)
+
+
+def bit_string(mask: int, n: int) -> str:
+    """Character i is '1' when bit i is set."""
+    return format(mask, f"0{n}b")[::-1] if n else ""
+
+
+def _compare(op: str, v: Any, x: Any) -> bool | None:
+    """One non-null value against a leaf operand; None when the types cannot be compared."""
+    try:
+        if op == "eq":
+            return v == x
+        if op == "ne":
+            return v != x
+        if op in ("lt", "before"):
+            return v < x
+        if op == "lte":
+            return v <= x
+        if op in ("gt", "after"):
+            return v > x
+        if op in ("gte", "within_last"):
+            return v >= x
+        if op == "not_within_last":
+            return v < x
+        if op == "in":
+            return v in x
+        if op == "not_in":
+            return v not in x
+        if op == "contains":
+            return (x in v) if isinstance(v, str) else None
+        if op == "between":
+            return x[0] <= v <= x[1]
+    except TypeError:
+        return None
+    raise AssertionError(f"unhandled operator {op}")
+
+
+def leaf_truth(leaf: Leaf, value: Any) -> bool | None:
+    if leaf.op == "is_null":
+        return value is None
+    if leaf.op == "is_not_null":
+        return value is not None
+    if value is None:
+        return UNKNOWN
+    return _compare(leaf.op, value, leaf.operand)
+
+
+def truth(node: Node, record: dict[str, Any]) -> bool | None:
+    kind, payload = node
+    if kind == "leaf":
+        return leaf_truth(payload, record.get(payload.attr))
+    if kind == "not":
+        inner = truth(payload, record)
+        return None if inner is None else not inner
+    results = [truth(child, record) for child in payload]
+    if kind == "all":
+        return False if False in results else (None if None in results else True)
+    return True if True in results else (None if None in results else False)
+
+
+@dataclass
+class Masks:
+    true: int
+    false: int
+
+
+class ColumnEvaluator:
+    """Evaluates prepared rule trees over columns of coerced values, caching each condition's masks."""
+
+    def __init__(self, columns: dict[str, list[Any]], n: int, now_epoch: float) -> None:
+        self.columns = columns
+        self.n = n
+        self.now_epoch = now_epoch
+        self.everyone = (1 << n) - 1
+        self._nulls: dict[str, int] = {}
+        self._leaves: dict[tuple[str, str, Any], Masks] = {}
+        self._scores: dict[tuple[Any, ...], list[float]] = {}
+        self._factors: dict[tuple[str, str, int], list[float]] = {}
+
+    def nulls(self, attr: str) -> int:
+        if attr not in self._nulls:
+            column = self.columns.get(attr)
+            self._nulls[attr] = self.everyone if column is None else to_mask([v is None for v in column])
+        return self._nulls[attr]
+
+    def leaf(self, leaf: Leaf) -> Masks:
+        key = (
+            leaf.op,
+            leaf.attr,
+            leaf.operand if not isinstance(leaf.operand, list) else tuple(leaf.operand),
+        )
+        cached = self._leaves.get(key)
+        if cached is None:
+            cached = self._leaves[key] = self._leaf(leaf)
+        return cached
+
+    def _leaf(self, leaf: Leaf) -> Masks:
+        nulls = self.nulls(leaf.attr)
+        present = self.everyone & ~nulls
+        if leaf.op == "is_null":
+            return Masks(nulls, present)
+        if leaf.op == "is_not_null":
+            return Masks(present, nulls)
+        column = self.columns.get(leaf.attr) or [None] * self.n
+        op, x = leaf.op, leaf.operand
+        try:
+            flags = _vector(op, column, x)
+        except TypeError:  # mixed types in the column: decide value by value, unknown where incomparable
+            results = [None if v is None else _compare(op, v, x) for v in column]
+            return Masks(to_mask([r is True for r in results]), to_mask([r is False for r in results]))
+        true = to_mask(flags)
+        return Masks(true, present & ~true)
+
+    def node(self, node: Node) -> Masks:
+        kind, payload = node
+        if kind == "leaf":
+            return self.leaf(payload)
+        if kind == "not":
+            inner = self.node(payload)
+            return Masks(inner.false, inner.true)
+        parts = [self.node(child) for child in payload]
+        true, false = parts[0].true, parts[0].false
+        for part in parts[1:]:
+            if kind == "all":
+                true, false = true & part.true, false | part.false
+            else:
+                true, false = true | part.true, false & part.false
+        return Masks(true, false)
+
+    def scores(self, profile: PreparedProfile) -> list[float] | None:
+        if profile.threshold is None:
+            return None
+        # Profiles often share a scoring model; the same weighted masks and decay give the same scores.
+        masks = tuple((self.node(when).true, weight) for when, weight in profile.weights)
+        key = (masks, profile.decay)
+        cached = self._scores.get(key)
+        if cached is not None:
+            return cached
+        n = self.n
+        total = [0.0] * n
+        for mask, weight in masks:
+            bits = bit_string(mask, n)
+            total = [t + weight if b == "1" else t for t, b in zip(total, bits, strict=True)]
+        decay = profile.decay
+        if decay is not None:
+            total = [t * f for t, f in zip(total, self.factors(decay), strict=True)]
+        self._scores[key] = total
+        return total
+
+    def factors(self, decay: Any) -> list[float]:
+        key = (decay.attr, decay.kind, decay.window_seconds)
+        if key not in self._factors:
+            column = self.columns.get(decay.attr) or [None] * self.n
+            self._factors[key] = decay_factors(column, decay, self.now_epoch)
+        return self._factors[key]
+
+
+def _vector(op: str, column: list[Any], x: Any) -> list[bool]:
+    if op == "eq":
+        return [v == x for v in column]
+    if op == "ne":
+        return [v is not None and v != x for v in column]
+    if op in ("lt", "before", "not_within_last"):
+        return [v is not None and v < x for v in column]
+    if op == "lte":
+        return [v is not None and v <= x for v in column]
+    if op in ("gt", "after"):
+        return [v is not None and v > x for v in column]
+    if op in ("gte", "within_last"):
+        return [v is not None and v >= x for v in column]
+    if op == "in":
+        return [v is not None and v in x for v in column]
+    if op == "not_in":
+        return [v is not None and v not in x for v in column]
+    if op == "contains":
+        if not all(v is None or isinstance(v, str) for v in column):
+            raise TypeError("contains on a non-string value")
+        return [v is not None and x in v for v in column]
+    if op == "between":
+        low, high = x
+        return [v is not None and low <= v <= high for v in column]
+    raise AssertionError(f"unhandled operator {op}")
+
+
+def decay_factor(value: Any, kind: str, window_seconds: int, now_epoch: float) -> float:
+    """half_life: 0.5 ** (age / window), 1 for a timestamp in the future; lookback: 1 inside the window."""
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return 0.0
+    if kind == "lookback":
+        return 1.0 if value >= now_epoch - window_seconds else 0.0
+    age = now_epoch - value
+    return 1.0 if age <= 0 else 0.5 ** (age / window_seconds)
+
+
+def decay_factors(column: list[Any], decay: Any, now_epoch: float) -> list[float]:
+    window = decay.window_seconds
+    if not all(v is None or type(v) is float for v in column):
+        return [decay_factor(v, decay.kind, window, now_epoch) for v in column]
+    if decay.kind == "lookback":
+        start = now_epoch - window
+        return [0.0 if v is None else (1.0 if v >= start else 0.0) for v in column]
+    # the same arithmetic as decay_factor(), inlined for speed
+    return [
+        0.0 if v is None else (1.0 if now_epoch - v <= 0 else 0.5 ** ((now_epoch - v) / window))
+        for v in column
+    ]
+
+
+def record_score(profile: PreparedProfile, record: dict[str, Any], now_epoch: float) -> float | None:
+    if profile.threshold is None:
+        return None
+    total = 0.0
+    for when, weight in profile.weights:
+        if truth(when, record) is True:
+            total = total + weight
+    if profile.decay is not None:
+        decay = profile.decay
+        total = total * decay_factor(record.get(decay.attr), decay.kind, decay.window_seconds, now_epoch)
+    return total

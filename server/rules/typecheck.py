@@ -1,0 +1,177 @@
+"""Type checking rule trees against the attribute inventory.
+
+Problems are findings, not refusals: the inventory may still be in progress. Attributes with no type
+yet are only checked for existence.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from ..checks.findings import Finding
+from ..model import Plan
+from ..model.stages import Attribute
+from .render import describe_condition
+from .tree import conditions, plan_trees
+
+STAGE = "profiles"
+_TIME_KINDS = ("timestamp", "date")
+_ORDER = ("lt", "lte", "gt", "gte", "between")
+_TIME_OPS = ("within_last", "not_within_last", "before", "after")
+_MAX_SUGGESTIONS = 50
+
+
+def finding(code: str, severity: str, pointer: str, message: str) -> Finding:
+    return Finding(code=code, severity=severity, pointer=pointer, message=message, stage=STAGE)
+
+
+def _fits(value: Any, kind: str) -> bool:
+    if kind == "string":
+        return isinstance(value, str)
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return False
+
+
+class TypeChecker:
+    def __init__(self, plan: Plan) -> None:
+        self.attributes: dict[str, Attribute] = {a.name: a for a in plan.attributes}
+        self.findings: list[Finding] = []
+        self.troubled_trees: set[str] = set()
+        self._suggested = 0
+
+    def run(self, plan: Plan) -> list[Finding]:
+        for root, tree in plan_trees(plan):
+            for pointer, node in conditions(tree, root):
+                if self.condition(pointer, node):
+                    self.troubled_trees.add(root)
+        for index, profile in enumerate(plan.profiles):
+            base = f"/profiles/{index}"
+            scoring = profile.scoring
+            if scoring is not None and scoring.decay is not None:
+                self.decay(f"{base}/scoring/decay/attr", scoring.decay.attr)
+            if profile.eligible_by != "rule" and scoring is None:
+                self.findings.append(
+                    finding(
+                        "rules.score_mode_without_scoring",
+                        "error",
+                        f"{base}/eligible_by",
+                        f"profile {profile.id!r} is eligible_by {profile.eligible_by!r} but has no scoring, "
+                        "so its score is never computed; add scoring (weighted conditions and a threshold) "
+                        "or set eligible_by to 'rule'",
+                    )
+                )
+        return self.findings
+
+    def unknown(self, pointer: str, attr: str) -> None:
+        hint = ""
+        if self._suggested < _MAX_SUGGESTIONS:
+            self._suggested += 1
+            close = difflib.get_close_matches(attr, self.attributes, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+        self.findings.append(
+            finding(
+                "rules.unknown_attribute",
+                "warning",
+                pointer,
+                f"attribute {attr!r} is not in the attribute inventory{hint}; add it to /attributes with "
+                "a type, or use an inventoried attribute",
+            )
+        )
+
+    def decay(self, pointer: str, attr: str) -> None:
+        known = self.attributes.get(attr)
+        if known is None:
+            self.unknown(pointer, attr)
+        elif known.type is not None and known.type not in _TIME_KINDS:
+            self.findings.append(
+                finding(
+                    "rules.time_predicate_on_non_timestamp",
+                    "error",
+                    pointer,
+                    f"decay reads {attr!r}, which is a {known.type}; decay needs a timestamp or date "
+                    "attribute (e.g. last_seen_at)",
+                )
+            )
+
+    def condition(self, pointer: str, node: Any) -> bool:
+        """Record the findings for one condition; True when it has a type problem."""
+        attr = self.attributes.get(node.attr)
+        if attr is None:
+            self.unknown(f"{pointer}/attr", node.attr)
+            return True
+        kind = attr.type
+        if kind is None:
+            return False
+        op = node.op
+        text = describe_condition(node)
+        if op in _TIME_OPS:
+            if kind not in _TIME_KINDS:
+                self.problem(
+                    "rules.time_predicate_on_non_timestamp",
+                    f"{pointer}/op",
+                    f"{text}: {op} is a time predicate but {node.attr!r} is a {kind}; use it on a timestamp "
+                    "or date attribute, or compare with eq/lt/gt",
+                )
+                return True
+            return False
+        if op in ("is_null", "is_not_null"):
+            return False
+        if kind in _TIME_KINDS:
+            self.problem(
+                "rules.type_mismatch",
+                f"{pointer}/op",
+                f"{text}: {op} on the {kind} attribute {node.attr!r}; use before/after for a fixed instant "
+                "or within_last/not_within_last for a window",
+            )
+            return True
+        if op == "contains" and kind != "string":
+            self.problem(
+                "rules.type_mismatch",
+                f"{pointer}/op",
+                f"{text}: contains needs a string attribute but {node.attr!r} is a {kind}; use eq or in",
+            )
+            return True
+        if op in _ORDER and kind not in ("integer", "number"):
+            self.problem(
+                "rules.type_mismatch",
+                f"{pointer}/op",
+                f"{text}: {op} on the {kind} attribute {node.attr!r} has no meaningful order; use eq, in "
+                "or contains for text, eq for booleans",
+            )
+            return True
+        values = node.value if isinstance(node.value, list) else [node.value]
+        for index, value in enumerate(values):
+            if not _fits(value, kind):
+                where = f"{pointer}/value" + (f"/{index}" if isinstance(node.value, list) else "")
+                self.problem(
+                    "rules.type_mismatch",
+                    where,
+                    f"{text}: {value!r} is not a {kind} but {node.attr!r} is a {kind}; write the value as "
+                    f"a {kind}",
+                )
+                return True
+        if attr.allowed_values is not None and op in ("eq", "ne", "in", "not_in"):
+            allowed = set(map(repr, attr.allowed_values))
+            for index, value in enumerate(values):
+                if repr(value) not in allowed:
+                    where = f"{pointer}/value" + (f"/{index}" if isinstance(node.value, list) else "")
+                    shown = ", ".join(repr(v) for v in attr.allowed_values[:10])
+                    self.findings.append(
+                        finding(
+                            "rules.value_not_allowed",
+                            "warning",
+                            where,
+                            f"{text}: {value!r} is not one of the values {node.attr!r} takes ({shown}); "
+                            "fix the value or add it to allowed_values",
+                        )
+                    )
+        return False
+
+    def problem(self, code: str, pointer: str, message: str) -> None:
+        self.findings.append(finding(code, "error", pointer, message))
