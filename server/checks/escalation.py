@@ -152,7 +152,7 @@ def refresh_coverage_escalation(
     before = open_escalation(previous, "coverage", COVERAGE_SUBJECT) if previous else None
     if (
         before is not None
-        and before.id == current.id
+        and before == current  # still the record the previous revision had: this write has not climbed
         and current.rung < top_rung(plan)
         and content_changed(previous, plan)  # type: ignore[arg-type]
     ):
