@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from ..model import duration_seconds
 from .findings import Finding
 from .usage import PlanIndex, Use, name_list, unique_names
+
+# Plans repeat a handful of cadence strings thousands of times; parse each once.
+seconds = cache(duration_seconds)
 
 # The longest a sync mode takes to deliver a change downstream.
 SYNC_SECONDS = {"real_time": 60, "streaming": 60, "batch_hourly": 3600, "batch_daily": 86_400}
@@ -33,12 +38,12 @@ def freshness_findings(index: PlanIndex) -> list[Finding]:
 
 
 def _too_slow(index: PlanIndex, uses: list[Use], sla: str) -> list[str]:
-    limit = duration_seconds(sla)
+    limit = seconds(sla)
     slow = []
     for name in unique_names(uses):
         found = index.attributes.get(name)
         cadence = found[1].refresh_cadence if found else None
-        if cadence is not None and duration_seconds(cadence) > limit:
+        if cadence is not None and seconds(cadence) > limit:
             slow.append(f"{name} ({cadence})")
     return slow
 
@@ -63,7 +68,7 @@ def _activation(index: PlanIndex, i: int) -> list[Finding]:
             )
         )
     mode = activation.sync_mode
-    if mode is not None and SYNC_SECONDS[mode] > duration_seconds(activation.latency_sla):
+    if mode is not None and SYNC_SECONDS[mode] > seconds(activation.latency_sla):
         findings.append(
             Finding(
                 code="fresh.sync_slower_than_sla",
@@ -84,7 +89,7 @@ def _attributes(index: PlanIndex) -> list[Finding]:
         cadence = attribute.refresh_cadence
         if cadence is None:
             continue
-        if attribute.freshness_sla and duration_seconds(cadence) > duration_seconds(attribute.freshness_sla):
+        if attribute.freshness_sla and seconds(cadence) > seconds(attribute.freshness_sla):
             findings.append(
                 Finding(
                     code="fresh.attribute_sla",
@@ -96,11 +101,7 @@ def _attributes(index: PlanIndex) -> list[Finding]:
                 )
             )
         source = sources.get(attribute.source_id or "")
-        if (
-            source is not None
-            and source.refresh
-            and duration_seconds(source.refresh) > duration_seconds(cadence)
-        ):
+        if source is not None and source.refresh and seconds(source.refresh) > seconds(cadence):
             findings.append(
                 Finding(
                     code="fresh.source_slower_than_cadence",
