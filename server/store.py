@@ -44,8 +44,9 @@ def check_plan_id(plan_id: str) -> str:
 
 
 def serialize(plan: Plan) -> bytes:
-    data = plan.model_dump(mode="json", by_alias=True)
-    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    # pydantic's serializer runs in Rust; json.dumps with indent falls back to pure Python and
+    # costs several times more on a large plan.
+    return plan.model_dump_json(indent=2, by_alias=True).encode("utf-8") + b"\n"
 
 
 def content_hash(content: bytes) -> str:
@@ -55,6 +56,8 @@ def content_hash(content: bytes) -> str:
 class PlanStore:
     def __init__(self, ws: Workspace) -> None:
         self.ws = ws
+        # plan_id -> (content hash, parsed plan): reads skip parsing while the file is unchanged.
+        self._parsed: dict[str, tuple[str, Plan]] = {}
 
     # --- paths -------------------------------------------------------------------------------
     @property
@@ -129,28 +132,50 @@ class PlanStore:
             raise NotFoundError(f"unknown plan {plan_id!r}; known plans: {known}", field="plan_id") from None
 
     def load(self, plan_id: str) -> tuple[Plan, bytes]:
+        """The plan and its bytes. The plan object is shared between callers: never mutate it
+        (Engine.apply works on a private copy)."""
         content = self.read_bytes(plan_id)
-        trusted = content_hash(content) == self.last_write_hash(plan_id)
+        digest = content_hash(content)
+        cached = self._parsed.get(plan_id)
+        if cached is not None and cached[0] == digest:
+            return cached[1], content
+        trusted = digest == self.last_write_hash(plan_id)
         plan = parse_plan(content, str(self.plan_path(plan_id)), trusted=trusted)
         if plan.plan_id != plan_id:
             raise PlanFileError(
                 f"{self.plan_path(plan_id)}: plan_id inside the file is {plan.plan_id!r}, "
                 f"not {plan_id!r}; the file was renamed or edited by hand"
             )
+        self._parsed[plan_id] = (digest, plan)
         return plan, content
 
-    # --- write state (hash of the server's own last write) ------------------------------------
+    # --- write state: hash of the server's own last write, and whether it was committed ---------
     def _state_path(self, plan_id: str) -> Path:
         return self.plans_dir / ".state" / f"{plan_id}.sha256"
 
-    def last_write_hash(self, plan_id: str) -> str | None:
+    def _state(self, plan_id: str) -> tuple[str | None, str | None]:
         try:
-            return self._state_path(plan_id).read_text(encoding="ascii").strip()
+            parts = self._state_path(plan_id).read_text(encoding="ascii").split()
         except FileNotFoundError:
-            return None
+            return None, None
+        return (parts[0] if parts else None, parts[1] if len(parts) > 1 else None)
 
-    def remember_write(self, plan_id: str, content: bytes) -> None:
-        _atomic_write(self._state_path(plan_id), content_hash(content).encode("ascii") + b"\n")
+    def last_write_hash(self, plan_id: str) -> str | None:
+        return self._state(plan_id)[0]
+
+    def committed_as_written(self, plan_id: str, content: bytes) -> bool:
+        """True when `content` is the server's own last write and that write was committed."""
+        return self._state(plan_id) == (content_hash(content), "committed")
+
+    def remember_write(self, plan_id: str, content: bytes, status: str = "pending") -> None:
+        line = f"{content_hash(content)} {status}\n".encode("ascii")
+        # No fsync: the state only has to survive a killed process (the page cache does). After a
+        # power loss a missing state makes recovery treat the file as a hand edit: safe, never lossy.
+        _atomic_write(self._state_path(plan_id), line, durable=False)
+
+    def remember_parsed(self, plan_id: str, content: bytes, plan: Plan) -> None:
+        """Cache the plan just written, so the next read or write skips parsing it."""
+        self._parsed[plan_id] = (content_hash(content), plan)
 
     # --- writing -------------------------------------------------------------------------------
     def write(self, plan_id: str, content: bytes) -> Path:
@@ -203,7 +228,7 @@ def _id_sort_key(plan_id: str) -> tuple[str, int]:
     return (base, int(suffix) if suffix else 1)
 
 
-def _atomic_write(path: Path, content: bytes) -> None:
+def _atomic_write(path: Path, content: bytes, *, durable: bool = True) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         # mkstemp makes 0600 files; a plan is an ordinary project file, so keep the existing mode
@@ -212,12 +237,15 @@ def _atomic_write(path: Path, content: bytes) -> None:
         with os.fdopen(fd, "wb") as handle:
             handle.write(content)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         Path(tmp).replace(path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             Path(tmp).unlink()
         raise
+    if not durable:
+        return
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(dir_fd)

@@ -127,7 +127,7 @@ async def test_a_plan_goes_through_every_stage_and_each_write_is_a_revision(serv
             assert data["commit"] == git(repo_dir, "rev-parse", "HEAD")
             assert data["changes"], tool
             revision = data["revision"]
-        plan = (await call(c, "read_plan", plan_id=pid)).structured_content
+        plan = (await call(c, "read_plan", plan_id=pid)).structured_content["plan"]
         assert plan["revision"] == 6
         assert [e["actor"] for e in plan["change_log"]] == ["test-client"] * 6
     assert "Actor: test-client" in git(repo_dir, "log", "-1", "--format=%B")
@@ -160,7 +160,7 @@ async def test_keyed_edits_add_replace_and_remove_items_without_resending_everyt
             mode="replace",
             attributes=[{"name": "c", "type": "boolean"}],
         )
-        plan = (await call(c, "read_plan", plan_id=pid)).structured_content
+        plan = (await call(c, "read_plan", plan_id=pid)).structured_content["plan"]
         assert [a["name"] for a in plan["attributes"]] == ["c"]
         same = await call(
             c,
@@ -295,7 +295,7 @@ async def test_history_diff_list_validate_and_older_revisions(server):
         diff = (await call(c, "plan_diff", plan_id=pid, from_revision=1, to_revision=3)).structured_content
         assert diff["summary"] == ["changed timeline: timeline", "added attribute plan_tier"]
         old = (await call(c, "read_plan", plan_id=pid, revision=2)).structured_content
-        assert old["attributes"][0]["type"] == "string"
+        assert old["revision"] == 2 and old["plan"]["attributes"][0]["type"] == "string"
         listed = (await call(c, "list_plans")).structured_content["plans"]
         assert [(p["plan_id"], p["revision"], p["attributes"]) for p in listed] == [(pid, 3, 1)]
         report = (await call(c, "validate_plan", plan_id=pid)).structured_content

@@ -227,7 +227,7 @@ async def test_stdio_and_http_clients_writing_one_plan_at_once_lose_no_update(re
             async with anyio.create_task_group() as tg:
                 tg.start_soon(writer, stdio, pid, "stdio")
                 tg.start_soon(writer, http, pid, "http")
-            plan = (await http.call_tool("read_plan", {"plan_id": pid})).structured_content
+            plan = (await http.call_tool("read_plan", {"plan_id": pid})).structured_content["plan"]
     assert plan["revision"] == 1 + 2 * writes_each
     assert len(plan["attributes"]) == 2 * writes_each
     assert git(repo_dir, "rev-list", "--count", "HEAD") == str(1 + 2 * writes_each)

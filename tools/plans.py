@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import BaseModel, Field
@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from ..checks.findings import Finding
 from ..checks.run import run_checks
 from ..history.diff import describe
-from ..model import ChangeItem, Plan
+from ..model import ChangeItem
 from ..model.common import Channel
 from ..plan_sections import PlanSections, apply_sections
 from ._common import (
@@ -55,6 +55,16 @@ class HistoryItem(BaseModel):
 class PlanHistory(BaseModel):
     plan_id: str
     revisions: list[HistoryItem] = Field(description="Newest first.")
+
+
+class PlanDocument(BaseModel):
+    plan_id: str
+    revision: int
+    plan: dict[str, Any] = Field(
+        description="The whole plan JSON; its JSON Schema is the resource schema://plan "
+        "(docs/plan.schema.json). Published as a plain object so clients do not re-validate a large "
+        "document against the full schema on every read."
+    )
 
 
 class PlanDiff(BaseModel):
@@ -154,14 +164,17 @@ def register(server: MCPServer, rt: Runtime) -> None:
     def read_plan(
         plan_id: PlanIdArg,
         revision: Annotated[int | None, Field(ge=1, description="An older revision, read from git.")] = None,
-    ) -> Plan:
-        """Read the whole plan JSON, or an older revision of it from git.
+    ) -> PlanDocument:
+        """Read the whole plan JSON (under "plan"), or an older revision of it from git.
 
         Call it before writing, to see current content and the revision to pass as
         expected_revision. Example: {"plan_id": "plan-20261124T093000Z"} or
         {"plan_id": "plan-20261124T093000Z", "revision": 2}.
         """
-        return rt.read(lambda: rt.engine.read_plan(plan_id, revision))
+        plan = rt.read(lambda: rt.engine.read_plan(plan_id, revision))
+        return PlanDocument(
+            plan_id=plan.plan_id, revision=plan.revision, plan=plan.model_dump(mode="json", by_alias=True)
+        )
 
     @tool(server, "write_plan", "Replace plan sections", REPLACING)
     def write_plan(

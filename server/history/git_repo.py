@@ -161,15 +161,23 @@ def git_user_name(repo: git.Repo | None) -> str | None:
 
 
 def commit_paths(
-    repo: git.Repo, paths: Sequence[Path], message: str, author_name: str, when: datetime
+    repo: git.Repo,
+    paths: Sequence[Path],
+    message: str,
+    author_name: str,
+    when: datetime,
+    *,
+    new_paths: Sequence[Path] | None = None,
 ) -> str:
     """Commit exactly `paths` (already written) and return the new commit's SHA.
 
-    The commit carries the plan's own change time, so the audit trail and the change log agree
-    and a demo run with a fixed clock produces the same history.
+    Only `new_paths` (files git may not track yet) are added first, so an update of a tracked plan
+    costs one git process. The commit carries the plan's own change time, so the audit trail and
+    the change log agree and a demo run with a fixed clock produces the same history.
     """
     root = Path(repo.working_tree_dir or "").resolve()
     rel = [_safe_arg(p.resolve().relative_to(root).as_posix(), "path") for p in paths]
+    added = [_safe_arg(p.resolve().relative_to(root).as_posix(), "path") for p in (new_paths or [])]
     name, email = _identity(repo)
     config = ["-c", f"core.hooksPath={_NO_HOOKS}", "-c", "commit.gpgsign=false"]
     if not name:
@@ -177,25 +185,32 @@ def commit_paths(
     if not email:
         config += ["-c", f"user.email={FALLBACK_EMAIL}"]
     author = f"{author_name} <{email or FALLBACK_EMAIL}>"
+    dates = {"GIT_AUTHOR_DATE": when.isoformat(), "GIT_COMMITTER_DATE": when.isoformat()}
+    commit = [
+        *config,
+        "commit",
+        "--only",
+        "--no-verify",
+        "--no-gpg-sign",
+        "--quiet",
+        "--cleanup=verbatim",
+        f"--author={author}",
+        "-m",
+        message,
+        "--",
+    ]
     try:
-        # -f: many projects ignore .claude/; the plan must still be committed.
-        run_git(repo, *config, "add", "-f", "--", *rel)
-        run_git(
-            repo,
-            *config,
-            "commit",
-            "--only",
-            "--no-verify",
-            "--no-gpg-sign",
-            "--quiet",
-            "--cleanup=verbatim",
-            f"--author={author}",
-            "-m",
-            message,
-            "--",
-            *rel,
-            extra_env={"GIT_AUTHOR_DATE": when.isoformat(), "GIT_COMMITTER_DATE": when.isoformat()},
-        )
+        if added:
+            # -f: many projects ignore .claude/; the plan must still be committed.
+            run_git(repo, *config, "add", "-f", "--", *added)
+        try:
+            run_git(repo, *commit, *rel, extra_env=dates)
+        except GitCommandError as exc:
+            if "did not match any file" not in (exc.stderr or ""):
+                raise
+            # Someone untracked the plan (git rm --cached): add it back and commit.
+            run_git(repo, *config, "add", "-f", "--", *rel)
+            run_git(repo, *commit, *rel, extra_env=dates)
     except GitCommandError as exc:
         detail = (exc.stderr or str(exc)).strip()
         if "index.lock" in detail:
@@ -203,7 +218,8 @@ def commit_paths(
                 "repository busy: another git process holds index.lock; retry when it finishes"
             ) from exc
         raise RepositoryError(f"git commit failed: {detail[-500:]}") from exc
-    return run_git(repo, "rev-parse", "HEAD")
+    # Read the new HEAD from the ref files in-process rather than spawning `git rev-parse`.
+    return repo.head.commit.hexsha
 
 
 def head_content(repo: git.Repo, path: Path) -> bytes | None:
