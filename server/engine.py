@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -19,11 +20,11 @@ from pydantic import ValidationError
 
 from .checks.findings import Finding
 from .checks.run import refresh_computed, refused_on_write, run_checks
-from .errors import ConflictError, InputError, NotFoundError, PlanFileError
+from .errors import ConfinementError, ConflictError, InputError, NotFoundError, PlanFileError
 from .history import git_repo
 from .history.diff import describe, diff_documents, diff_plans, summarize
 from .model import ChangeItem, ChangeLogEntry, Plan
-from .store import PlanStore, check_plan_id, content_hash, parse_plan, serialize
+from .store import PlanStore, atomic_write, check_plan_id, content_hash, parse_plan, serialize
 from .validation import pydantic_issues
 from .workspace import Workspace
 
@@ -49,6 +50,18 @@ class WriteResult:
     new_findings: list[Finding] = field(default_factory=list)
     resolved_findings: list[Finding] = field(default_factory=list)
     written: bool = True
+
+
+@dataclass
+class DeliverablesResult:
+    plan_id: str
+    revision: int
+    commit: str | None
+    paths: list[str]
+    changed: list[str]
+
+
+DELIVERABLE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 
 
 @dataclass
@@ -343,6 +356,61 @@ class Engine:
             new_findings=[f for f in findings if f.identity not in before_ids],
             resolved_findings=[f for f in before if f.identity not in after_ids],
         )
+
+    # --- deliverables ---------------------------------------------------------------------------
+    def commit_deliverables(
+        self, plan_id: str, files: dict[str, bytes], *, revision: int, actor: str
+    ) -> DeliverablesResult:
+        """Write rendered files under .claude/plans/<plan_id>/ and commit them on their own.
+
+        The plan's revision does not change; the commit names the revision the files show. Files
+        whose bytes are unchanged are not rewritten, and when nothing changed there is no commit.
+        """
+        check_plan_id(plan_id)
+        for name in files:
+            if not DELIVERABLE_NAME.fullmatch(name):
+                raise InputError(
+                    f"deliverable name {name!r} is not allowed: use a plain file name such as "
+                    "'profiles.md' (letters, digits, '.', '-', '_')",
+                    field="files",
+                )
+        repo = self._repo(create=True)
+        assert repo is not None
+        with self.store.locked():
+            git_repo.check_ready_to_commit(repo)
+            folder = self.store.deliverables_dir(plan_id)
+            if folder.is_symlink():
+                raise ConfinementError(f"{str(folder)!r} is a symlink; deliverables go in a real folder")
+            folder.mkdir(exist_ok=True)
+            previous = {name: (folder / name).read_bytes() for name in files if (folder / name).is_file()}
+            changed = [name for name, data in files.items() if previous.get(name) != data]
+            paths = [folder / name for name in sorted(files)]
+            if not changed:
+                return DeliverablesResult(plan_id, revision, None, [str(p) for p in paths], [])
+            for name in changed:
+                atomic_write(folder / name, files[name])
+            message = (
+                f"render: deliverables of {plan_id} r{revision} ({len(changed)} changed)\n\n"
+                + "\n".join(f"- {name}" for name in sorted(changed))
+                + f"\n\nPlan-Id: {plan_id}\nPlan-Revision: {revision}\nStage: render\nActor: {actor}\n"
+            )
+            try:
+                sha = git_repo.commit_paths(
+                    repo,
+                    [folder / n for n in sorted(changed)],
+                    message,
+                    actor,
+                    self.clock(),
+                    new_paths=[folder / n for n in sorted(changed)],
+                )
+            except BaseException:
+                for name in changed:
+                    if name in previous:
+                        atomic_write(folder / name, previous[name])
+                    else:
+                        (folder / name).unlink(missing_ok=True)
+                raise
+            return DeliverablesResult(plan_id, revision, sha, [str(p) for p in paths], sorted(changed))
 
     # --- crash recovery -----------------------------------------------------------------------
     def recover(self) -> list[str]:

@@ -171,7 +171,7 @@ class PlanStore:
         line = f"{content_hash(content)} {status}\n".encode("ascii")
         # No fsync: the state only has to survive a killed process (the page cache does). After a
         # power loss a missing state makes recovery treat the file as a hand edit: safe, never lossy.
-        _atomic_write(self._state_path(plan_id), line, durable=False)
+        atomic_write(self._state_path(plan_id), line, durable=False)
 
     def remember_parsed(self, plan_id: str, content: bytes, plan: Plan) -> None:
         """Cache the plan just written, so the next read or write skips parsing it."""
@@ -183,7 +183,7 @@ class PlanStore:
         # The hash goes first: if we die between the two writes, the file still matches its last
         # commit, and if we die after both, recovery can tell the file is ours.
         self.remember_write(plan_id, content)
-        _atomic_write(path, content)
+        atomic_write(path, content)
         return path
 
     def restore(self, plan_id: str, previous: bytes | None) -> None:
@@ -228,7 +228,7 @@ def _id_sort_key(plan_id: str) -> tuple[str, int]:
     return (base, int(suffix) if suffix else 1)
 
 
-def _atomic_write(path: Path, content: bytes, *, durable: bool = True) -> None:
+def atomic_write(path: Path, content: bytes, *, durable: bool = True) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         # mkstemp makes 0600 files; a plan is an ordinary project file, so keep the existing mode

@@ -88,3 +88,23 @@ def test_plan_files_are_ordinary_readable_project_files(engine: Engine, plan_id,
 
     path = repo_dir / ".claude" / "plans" / f"{plan_id}.json"
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_deliverables_commit_on_their_own_without_a_new_revision_and_never_empty(engine, plan_id, repo_dir):
+    files = {"profiles.md": b"# Profiles\n", "profile-schema.csv": b"name\n"}
+    first = engine.commit_deliverables(plan_id, files, revision=1, actor="render")
+    assert first.commit == git(repo_dir, "rev-parse", "HEAD")
+    assert sorted(first.changed) == ["profile-schema.csv", "profiles.md"]
+    message = git(repo_dir, "log", "-1", "--format=%B")
+    assert "Plan-Revision: 1" in message and "Stage: render" in message
+    assert engine.read_plan(plan_id).revision == 1
+    again = engine.commit_deliverables(plan_id, files, revision=1, actor="render")
+    assert again.commit is None and again.changed == []
+    assert git(repo_dir, "rev-list", "--count", "HEAD") == "2"
+    assert git(repo_dir, "status", "--porcelain") == ""
+
+
+def test_deliverable_names_that_could_leave_the_folder_are_refused(engine, plan_id, repo_dir):
+    with pytest.raises(InputError, match=r"deliverable name '\.\./x\.md' is not allowed"):
+        engine.commit_deliverables(plan_id, {"../x.md": b"x"}, revision=1, actor="r")
+    assert not (repo_dir / ".claude" / "plans" / plan_id).exists()
