@@ -13,14 +13,20 @@ from functools import reduce
 
 from pydantic import BaseModel, Field
 from sqlglot import exp
-from sqlglot.tokens import Tokenizer
+from sqlglot.dialects.dialect import Dialect
 
 from ..errors import InputError
 from ..model import Plan
 from .program import Leaf, Node, PreparedProfile, as_utc, epoch, prepare_profile
 
 SQL_DIALECTS = ("duckdb", "postgres", "snowflake", "bigquery", "databricks")
-_KEYWORDS = {word.lower() for word in Tokenizer.KEYWORDS if word.isalpha()}
+# Reserved words are quoted in every dialect; sqlglot knows DuckDB's and BigQuery's lists, which
+# together cover the ANSI ones (order, group, user, ...).
+_KEYWORDS = {
+    word.lower()
+    for dialect in ("duckdb", "bigquery")
+    for word in Dialect.get_or_raise(dialect).generator_class.RESERVED_KEYWORDS
+} | {"user", "value", "date", "timestamp", "time", "year", "month", "day"}
 _COMPARE = {"eq": exp.EQ, "ne": exp.NEQ, "lt": exp.LT, "lte": exp.LTE, "gt": exp.GT, "gte": exp.GTE}
 
 

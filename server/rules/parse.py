@@ -180,7 +180,7 @@ def _check_value(op: str, value: Any, where: str) -> None:
             "(e.g. '15m', '14d', '2w')",
             field=where,
         )
-    if op in INSTANT_OPS and not (isinstance(value, str) and _parse_instant(value) is not None):
+    if op in INSTANT_OPS and not (isinstance(value, str) and parse_instant(value) is not None):
         raise InputError(
             f"{op!r} takes an ISO 8601 date or date-time such as '2026-11-01' or "
             f"'2026-11-01T09:00:00Z'; got {_show(value)}",
@@ -188,7 +188,7 @@ def _check_value(op: str, value: Any, where: str) -> None:
         )
 
 
-def _parse_instant(text: str) -> datetime | date | None:
+def parse_instant(text: str) -> datetime | date | None:
     try:
         return (
             date.fromisoformat(text)

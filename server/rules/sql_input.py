@@ -267,10 +267,10 @@ class _Converter:
     def _instant(self, e: exp.Expression) -> str | None:
         if isinstance(e, exp.Cast) and isinstance(e.this, exp.Literal) and e.this.is_string:
             if e.to.is_type(*exp.DataType.TEMPORAL_TYPES):
-                from .parse import _parse_instant
+                from .parse import parse_instant
 
                 text = e.this.this.strip()
-                if _parse_instant(text.replace(" ", "T")) is None:
+                if parse_instant(text.replace(" ", "T")) is None:
                     raise self.refuse(e, "not an ISO 8601 date or date-time")
                 return text.replace(" ", "T")
             raise self.refuse(e, "casts are only supported to TIMESTAMP or DATE")
