@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-FINDING_CODES: dict[str, str] = {
+from ..rules import RULE_FINDING_CODES
+
+CHECK_FINDING_CODES: dict[str, str] = {
     # structure
     "structure.duplicate_key": "Two items in a keyed list share a key (refused on write).",
     # cross-references
-    "ref.unknown_attribute": "A profile rule or activation names an attribute that is not inventoried.",
+    "ref.unknown_attribute": "An activation sends an attribute that is not inventoried.",
     "ref.unknown_profile": "An activation or scenario names a profile that is not defined.",
     "ref.unknown_channel": "An activation uses a channel that is not one of the plan's channels.",
     "ref.channel_without_activation": "A channel of the plan has no activation.",
@@ -63,3 +65,6 @@ FINDING_CODES: dict[str, str] = {
     "approval.not_approved": "The latest decision of a role is 'rejected' or 'changes_requested'.",
     "approval.unknown_role": "An approval is for a role that approves nothing in this plan.",
 }
+
+# Every code run_checks can emit: the checks' own and the rules layer's.
+FINDING_CODES: dict[str, str] = {**CHECK_FINDING_CODES, **RULE_FINDING_CODES}

@@ -18,26 +18,20 @@ def reference_findings(index: PlanIndex) -> list[Finding]:
 
 
 def _unknown_attributes(index: PlanIndex) -> list[Finding]:
-    findings = []
-    for stage, groups in (
-        ("profiles", index.targeting),
-        ("profiles", index.suppression),
-        ("activation", index.sent),
-    ):
-        for uses in groups:
-            for name, pointer in uses:
-                if name not in index.attributes:
-                    findings.append(
-                        Finding(
-                            code="ref.unknown_attribute",
-                            severity="error",
-                            pointer=pointer,
-                            message=f"attribute {name!r} is not in the attribute inventory; add it to "
-                            "attributes or use an inventoried attribute",
-                            stage=stage,
-                        )
-                    )
-    return findings
+    """Match keys and payload; names in rule trees are the rules layer's (rules.unknown_attribute)."""
+    return [
+        Finding(
+            code="ref.unknown_attribute",
+            severity="error",
+            pointer=pointer,
+            message=f"attribute {name!r} is not in the attribute inventory; add it to attributes or "
+            "send an inventoried attribute",
+            stage="activation",
+        )
+        for uses in index.sent
+        for name, pointer in uses
+        if name not in index.attributes
+    ]
 
 
 def _unknown_profiles(index: PlanIndex) -> list[Finding]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..model import Plan
+from ..rules import rule_findings
 from .completeness import completeness_findings
 from .consent import consent_findings
 from .escalation import refresh_coverage_escalation
@@ -32,6 +33,8 @@ def run_checks(plan: Plan) -> list[Finding]:
         *graph_findings(index),
         *metric_findings(plan, metrics),
         *ledger_findings(plan),
+        # Rule trees: unknown or mistyped attributes, never/always matching rules, overlaps, scenarios.
+        *rule_findings(plan, plan.updated_at),
     ]
     return sort_findings(findings)
 
