@@ -9,7 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..model import Attribute
-from .consent_policy import PURPOSE_BASES, EffectivePolicy, effective_policy, gate_satisfied
+from .consent_policy import (
+    PURPOSE_BASES,
+    EffectivePolicy,
+    effective_policy,
+    gate_satisfied,
+    normalized_signals,
+)
 from .findings import Finding
 from .usage import PlanIndex, name_list, unique_names
 
@@ -23,8 +29,22 @@ class ConsentResult:
     failing_activations: set[int] = field(default_factory=set)
 
 
-def _grants(attribute: Attribute, purpose: str, bases: tuple[str, ...]) -> bool:
-    return any(g.purpose == purpose and g.lawful_basis in bases for g in attribute.consent)
+class _Grants:
+    """Answers "does this attribute grant purpose P on one of these bases?", once per question.
+
+    Activations share attributes and channels, so the same question comes up thousands of times.
+    """
+
+    def __init__(self) -> None:
+        self._answers: dict[tuple[str, str, tuple[str, ...]], bool] = {}
+
+    def allows(self, attribute: Attribute, purpose: str, bases: tuple[str, ...]) -> bool:
+        key = (attribute.name, purpose, bases)
+        answer = self._answers.get(key)
+        if answer is None:
+            answer = any(g.purpose == purpose and g.lawful_basis in bases for g in attribute.consent)
+            self._answers[key] = answer
+        return answer
 
 
 def _why_not(attribute: Attribute, purpose: str) -> str:
@@ -55,17 +75,20 @@ def consent_findings(index: PlanIndex) -> ConsentResult:
                 )
             )
     _special_category(index, result)
+    grants = _Grants()
     for i, activation in enumerate(plan.activations):
         policy = policies.get(activation.channel) or effective_policy(plan, activation.channel)
         policies[activation.channel] = policy
         before = len(result.findings)
-        _activation(index, i, policy, result)
+        _activation(index, i, policy, grants, result)
         if len(result.findings) > before:
             result.failing_activations.add(i)
     return result
 
 
-def _activation(index: PlanIndex, i: int, policy: EffectivePolicy, result: ConsentResult) -> None:
+def _activation(
+    index: PlanIndex, i: int, policy: EffectivePolicy, grants: _Grants, result: ConsentResult
+) -> None:
     activation = index.plan.activations[i]
     key = f"{activation.profile_id}/{activation.channel}"
     found = index.profile_of(activation)
@@ -75,7 +98,7 @@ def _activation(index: PlanIndex, i: int, policy: EffectivePolicy, result: Conse
         index.attributes[n][1] for n in unique_names(index.activation_uses(i)) if n in index.attributes
     ]
 
-    lacking = [_why_not(a, policy.purpose) for a in attributes if not _grants(a, policy.purpose, bases)]
+    lacking = [_why_not(a, policy.purpose) for a in attributes if not grants.allows(a, policy.purpose, bases)]
     if lacking:
         scored = " (the profile scores people, so this is profiling)" if profiling else ""
         result.findings.append(
@@ -91,7 +114,7 @@ def _activation(index: PlanIndex, i: int, policy: EffectivePolicy, result: Conse
             )
         )
     for purpose in policy.required_purposes:
-        missing = [a.name for a in attributes if not _grants(a, purpose, PURPOSE_BASES[purpose])]
+        missing = [a.name for a in attributes if not grants.allows(a, purpose, PURPOSE_BASES[purpose])]
         if missing:
             result.findings.append(
                 Finding(
@@ -104,7 +127,8 @@ def _activation(index: PlanIndex, i: int, policy: EffectivePolicy, result: Conse
                     stage="activation",
                 )
             )
-    missing_gates = [g.signal for g in policy.gates if not gate_satisfied(g, activation.consent_gate)]
+    signals = normalized_signals(activation.consent_gate)
+    missing_gates = [g.signal for g in policy.gates if not gate_satisfied(g, signals)]
     if missing_gates:
         result.findings.append(
             Finding(

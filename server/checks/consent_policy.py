@@ -93,10 +93,16 @@ def normalize_signal(text: str) -> str:
     return "_" + _NON_WORD.sub("_", text.lower()).strip("_") + "_"
 
 
-def gate_satisfied(gate: Gate, consent_gate: list[str]) -> bool:
-    """A gate entry counts when it contains one accepted name as whole words, in any wording."""
-    normalized = [normalize_signal(entry) for entry in consent_gate]
-    return any(f"_{name}_" in entry for name in gate.accepted for entry in normalized)
+def normalized_signals(consent_gate: list[str]) -> list[str]:
+    return [normalize_signal(entry) for entry in consent_gate]
+
+
+def gate_satisfied(gate: Gate, signals: list[str]) -> bool:
+    """A gate entry counts when it contains one accepted name as whole words, in any wording.
+
+    `signals` are the activation's consent_gate entries after normalized_signals().
+    """
+    return any(f"_{name}_" in entry for name in gate.accepted for entry in signals)
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,10 @@ SYNC_SECONDS = {"real_time": 60, "streaming": 60, "batch_hourly": 3600, "batch_d
 
 def freshness_findings(index: PlanIndex) -> list[Finding]:
     findings = _attributes(index)
+    slow_inputs = _SlowInputs(index)
     for i, profile in enumerate(index.plan.profiles):
         if profile.latency_sla is not None:
-            slow = _too_slow(index, index.targeting[i] + index.suppression[i], profile.latency_sla)
+            slow = slow_inputs.of_profile(i, profile.latency_sla)
             if slow:
                 findings.append(
                     Finding(
@@ -33,28 +34,51 @@ def freshness_findings(index: PlanIndex) -> list[Finding]:
                     )
                 )
     for i in range(len(index.plan.activations)):
-        findings += _activation(index, i)
+        findings += _activation(index, slow_inputs, i)
     return findings
 
 
-def _too_slow(index: PlanIndex, uses: list[Use], sla: str) -> list[str]:
-    limit = seconds(sla)
-    slow = []
-    for name in unique_names(uses):
-        found = index.attributes.get(name)
-        cadence = found[1].refresh_cadence if found else None
-        if cadence is not None and seconds(cadence) > limit:
-            slow.append(f"{name} ({cadence})")
-    return slow
+class _SlowInputs:
+    """Attributes refreshed less often than an SLA, remembered per profile: activations share profiles."""
+
+    def __init__(self, index: PlanIndex) -> None:
+        self.index = index
+        self._by_profile: dict[tuple[int, str], list[str]] = {}
+
+    def among(self, uses: list[Use], sla: str, skip: set[str] = frozenset()) -> list[str]:  # type: ignore[assignment]
+        limit = seconds(sla)
+        slow = []
+        for name in unique_names(uses):
+            found = self.index.attributes.get(name)
+            cadence = found[1].refresh_cadence if found else None
+            if name not in skip and cadence is not None and seconds(cadence) > limit:
+                slow.append(f"{name} ({cadence})")
+        return slow
+
+    def of_profile(self, profile_index: int, sla: str) -> list[str]:
+        key = (profile_index, sla)
+        if key not in self._by_profile:
+            uses = self.index.targeting[profile_index] + self.index.suppression[profile_index]
+            self._by_profile[key] = self.among(uses, sla)
+        return self._by_profile[key]
+
+    def of_activation(self, i: int, sla: str) -> list[str]:
+        """The profile's inputs first, then what the activation itself sends, each name once."""
+        found = self.index.profile_of(self.index.plan.activations[i])
+        if found is None:
+            return self.among(self.index.sent[i], sla)
+        upstream = self.index.targeting[found[0]] + self.index.suppression[found[0]]
+        seen = {name for name, _ in upstream}
+        return self.of_profile(found[0], sla) + self.among(self.index.sent[i], sla, seen)
 
 
-def _activation(index: PlanIndex, i: int) -> list[Finding]:
+def _activation(index: PlanIndex, slow_inputs: _SlowInputs, i: int) -> list[Finding]:
     activation = index.plan.activations[i]
     if activation.latency_sla is None:
         return []
     key = f"{activation.profile_id}/{activation.channel}"
     findings = []
-    slow = _too_slow(index, index.activation_inputs(i), activation.latency_sla)
+    slow = slow_inputs.of_activation(i, activation.latency_sla)
     if slow:
         findings.append(
             Finding(
