@@ -114,15 +114,36 @@ async def stage_steps(s: Session) -> None:
     await s.write("plan_governance", content.GOVERNANCE)
 
 
-async def review_steps(s: Session) -> None:
+async def review(s: Session, title: str) -> dict[str, Any]:
     report = await s.call("validate_plan", {"plan_id": s.plan_id})
     counts = report["counts"]
-    s.say(f"validate_plan: {counts['error']} errors, {counts['warning']} warnings, {counts['info']} info")
+    s.say(f"{title}: {counts['error']} errors, {counts['warning']} warnings, {counts['info']} info")
     for finding in report["findings"]:
         s.say(f"  {finding['severity']:7} {finding['code']}  {finding['pointer']}  {finding['message']}")
+    return report
 
 
-EXTRA_STEPS: list[Step] = []  # later layers (blockers, simulation, sizing, rendering) add theirs
+async def escalation_steps(s: Session) -> None:
+    """The review finds the deliberate consent gap; it is recorded, recurs, escalates, is fixed."""
+    await review(s, "review (validate_plan)")
+    s.say("fix or escalate:")
+    first = await s.write("record_blocker", content.BLOCKER)
+    repeat = await s.write("record_blocker", content.BLOCKER_REPEAT)
+    for line in [*first["changes"], *repeat["changes"]]:
+        if "escalation" in line:
+            s.say(f"    {line}")
+    plan = (await s.call("read_plan", {"plan_id": s.plan_id}))["plan"]
+    for escalation in plan["escalations"]:
+        s.say(f"    escalation {escalation['id']}: rung {escalation['rung']} {escalation['role']}, "
+              f"reached {escalation['owner_reached']} ({escalation['trigger']})")
+    await s.write("inventory_attributes", {"attributes": [content.CONSENT_FIX]})
+    blocker_id = plan["blockers"][-1]["id"]
+    await s.write("resolve_blocker", {"blocker_id": blocker_id, "remediation": content.REMEDIATION})
+    for approval in content.APPROVALS:
+        await s.write("record_approval", approval)
+
+
+EXTRA_STEPS: list[Step] = [escalation_steps]
 
 
 async def run(folder: Path, now: str | None, out: TextIO) -> None:
@@ -133,7 +154,7 @@ async def run(folder: Path, now: str | None, out: TextIO) -> None:
         await stage_steps(s)
         for step in EXTRA_STEPS:
             await step(s)
-        await review_steps(s)
+        await review(s, "final review (validate_plan)")
         history = await s.call("plan_history", {"plan_id": s.plan_id})
     plan_path = folder / ".claude" / "plans" / f"{s.plan_id}.json"
     print(f"plan: {plan_path} (revision {s.revision}, {len(history['revisions'])} revisions)", file=out)

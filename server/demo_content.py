@@ -514,12 +514,16 @@ ACTIVATIONS = [
     _activation("new-trial-activation", "email", "Braze"),
     _activation("new-trial-activation", "web", "Optimizely Web"),
     _activation("stalled-trial", "email", "Braze"),
-    _activation("team-expansion", "in-app", "Appcues", payload_attributes=["teammates_invited"]),
+    # Scoring is profiling, and in-app profiling needs consent while the usage attributes were
+    # collected for in-app service messages under contract: so team expansion runs on the web,
+    # where these attributes carry onsite_personalization consent.
+    _activation("team-expansion", "web", "Optimizely Web", payload_attributes=["teammates_invited"]),
     _activation("team-expansion", "email", "Braze"),
     # The deliberate gap: feature_adoption_score was collected for in-app and analytics only, so
     # using it to personalize the web pricing page lacks the onsite_personalization purpose.
-    _activation("power-user-upgrade", "web", "Optimizely Web", payload_attributes=["feature_adoption_score"]),
-    _activation("power-user-upgrade", "in-app", "Appcues"),
+    _activation("power-user-upgrade", "web", "Optimizely Web", payload_attributes=["feature_adoption_score"],
+                latency_sla="1d"),
+    _activation("power-user-upgrade", "in-app", "Appcues", latency_sla="1d"),
     _activation("dormant-free", "email", "Braze"),
 ]
 
@@ -598,3 +602,27 @@ LADDER_AND_FALLBACKS: dict[str, Any] = {
         },
     },
 }
+
+BLOCKER = {
+    "kind": "consent",
+    "subject": "feature_adoption_score on web",
+    "detail": "validate_plan: power-user-upgrade/web uses feature_adoption_score, which has no "
+    "onsite_personalization grant. Asked the privacy office to confirm the consent basis.",
+}
+BLOCKER_REPEAT = {
+    **BLOCKER,
+    "detail": "Re-checked after the consent sync: still no onsite_personalization grant.",
+}
+REMEDIATION = (
+    "Privacy office confirmed feature_adoption_score may be used for onsite personalization on a "
+    "consent basis; the attribute's consent was updated and the web activation stays gated on "
+    "personalization_consent."
+)
+APPROVALS = [
+    {"approver": "Maya Chen", "role": "Personalization Architect", "decision": "approved",
+     "note": "Profiles, priorities and fallbacks reviewed."},
+    {"approver": "Omar Haddad", "role": "Data Privacy Lead", "decision": "approved",
+     "note": "Consent gates verified for web, in-app and email (acting for Grace Kim)."},
+    {"approver": "Dana Whitfield", "role": "Exec sponsor", "decision": "approved",
+     "note": "Pilot approved for six weeks."},
+]

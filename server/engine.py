@@ -82,6 +82,7 @@ def render_commit_message(
     actor: str,
     changes: list[ChangeItem],
     extra_trailers: dict[str, str] | None = None,
+    summary: str | None = None,
 ) -> str:
     """The commit message is rendered from the typed change entries, ending in trailers."""
     lines = [describe(c) for c in changes]
@@ -96,7 +97,7 @@ def render_commit_message(
         **(extra_trailers or {}),
     }
     trailer_text = "\n".join(f"{key}: {_one_line(value)}" for key, value in trailers.items())
-    subject = _one_line(f"{stage}: {summarize(changes)} (r{revision})")[:150]
+    subject = _one_line(f"{stage}: {summary or summarize(changes)} (r{revision})")[:150]
     return f"{subject}\n\n{body}\n\n{trailer_text}\n"
 
 
@@ -256,8 +257,13 @@ class Engine:
         actor: str,
         extra_trailers: dict[str, str] | None = None,
         summary: str | None = None,
+        timed: bool = False,
     ) -> WriteResult:
-        """Apply one change: `mutate` gets a private copy of the current plan and returns the new one."""
+        """Apply one change: `mutate` gets a private copy of the current plan and returns the new one.
+
+        With timed=True it is called as mutate(plan, now) with this write's time, so ledger entries
+        carry the same time as the change-log entry and the commit.
+        """
         check_plan_id(plan_id)
         repo = self._repo(create=True)
         assert repo is not None
@@ -269,13 +275,15 @@ class Engine:
                 raise ConflictError(plan_id, expected_revision, current.revision)
             now = self.clock()
             # A fresh parse is the private copy: ~4x cheaper than a deep copy of the model.
-            candidate = mutate(Plan.model_validate_json(previous_content, strict=True))
+            private = Plan.model_validate_json(previous_content, strict=True)
+            candidate = mutate(private, now) if timed else mutate(private)
             new_plan = _revalidate(candidate)
             refused = refused_on_write(new_plan)
             if refused:
                 raise InputError("; ".join(f"{f.pointer}: {f.message}" for f in refused))
             before_doc = json.loads(previous_content)
-            if not diff_documents(before_doc, new_plan.model_dump(mode="json", by_alias=True)):
+            content_changes = diff_documents(before_doc, new_plan.model_dump(mode="json", by_alias=True))
+            if not content_changes:
                 return WriteResult(
                     plan_id=plan_id,
                     revision=current.revision,
@@ -296,7 +304,8 @@ class Engine:
                     at=now,
                     actor=actor,
                     stage=stage,
-                    summary=summary or summarize(changes),
+                    # The summary says what the actor changed; recomputed metrics stay in `changes`.
+                    summary=summary or summarize(content_changes),
                     changes=changes,
                 )
             )
@@ -330,7 +339,9 @@ class Engine:
     ) -> WriteResult:
         content = serialize(plan)
         path = self.store.write(plan.plan_id, content)
-        message = render_commit_message(plan.plan_id, plan.revision, stage, actor, changes, extra_trailers)
+        message = render_commit_message(
+            plan.plan_id, plan.revision, stage, actor, changes, extra_trailers, plan.change_log[-1].summary
+        )
         added = [path, *new_paths] if previous_content is None else new_paths
         try:
             sha = git_repo.commit_paths(repo, [path, *new_paths], message, actor, now, new_paths=added)
