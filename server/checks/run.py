@@ -21,10 +21,16 @@ from .usage import build_index
 
 def run_checks(plan: Plan) -> list[Finding]:
     """Every finding on a plan, sorted. Deterministic: time-dependent checks use plan.updated_at."""
+    # Rule trees: unknown or mistyped attributes, never/always matching rules, overlaps, scenarios.
+    return sort_findings(check_findings(plan) + rule_findings(plan, plan.updated_at))
+
+
+def check_findings(plan: Plan) -> list[Finding]:
+    """The checks layer's own findings, unsorted, without the rules layer's."""
     index = build_index(plan)
     consent = consent_findings(index)
     metrics = compute_metrics(plan, index, consent.failing_activations)
-    findings = [
+    return [
         *duplicate_key_findings(plan),
         *reference_findings(index),
         *completeness_findings(index),
@@ -33,10 +39,7 @@ def run_checks(plan: Plan) -> list[Finding]:
         *graph_findings(index),
         *metric_findings(plan, metrics),
         *ledger_findings(plan),
-        # Rule trees: unknown or mistyped attributes, never/always matching rules, overlaps, scenarios.
-        *rule_findings(plan, plan.updated_at),
     ]
-    return sort_findings(findings)
 
 
 def refused_on_write(plan: Plan) -> list[Finding]:
