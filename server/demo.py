@@ -134,8 +134,10 @@ async def escalation_steps(s: Session) -> None:
             s.say(f"    {line}")
     plan = (await s.call("read_plan", {"plan_id": s.plan_id}))["plan"]
     for escalation in plan["escalations"]:
-        s.say(f"    escalation {escalation['id']}: rung {escalation['rung']} {escalation['role']}, "
-              f"reached {escalation['owner_reached']} ({escalation['trigger']})")
+        s.say(
+            f"    escalation {escalation['id']}: rung {escalation['rung']} {escalation['role']}, "
+            f"reached {escalation['owner_reached']} ({escalation['trigger']})"
+        )
     await s.write("inventory_attributes", {"attributes": [content.CONSENT_FIX]})
     blocker_id = plan["blockers"][-1]["id"]
     await s.write("resolve_blocker", {"blocker_id": blocker_id, "remediation": content.REMEDIATION})
@@ -143,7 +145,24 @@ async def escalation_steps(s: Session) -> None:
         await s.write("record_approval", approval)
 
 
-EXTRA_STEPS: list[Step] = [escalation_steps]
+async def rules_steps(s: Session) -> None:
+    """Simulate the stored scenarios' records and show what the SQL a data engineer runs looks like."""
+    records = [scenario["record"] for scenario in content.SCENARIOS]
+    result = await s.call("simulate_profiles", {"plan_id": s.plan_id, "records": records})
+    s.say("simulate_profiles on the scenario records:")
+    for scenario, verdict in zip(content.SCENARIOS, result["records"], strict=True):
+        expected = scenario["expected_profile"] or "no profile"
+        s.say(f"  {scenario['id']}: winner {verdict['winner'] or 'none'} (expected {expected})")
+    for target in ("duckdb", "jsonlogic"):
+        compiled = await s.call("compile_rules", {"plan_id": s.plan_id, "target": target})
+        size = (
+            len(compiled["sql"].splitlines()) if compiled["sql"] else len(compiled["jsonlogic"]["profiles"])
+        )
+        unit = "lines of SQL" if compiled["sql"] else "profiles as JSON Logic"
+        s.say(f"compile_rules {target}: {size} {unit}")
+
+
+EXTRA_STEPS: list[Step] = [rules_steps, escalation_steps]
 
 
 async def run(folder: Path, now: str | None, out: TextIO) -> None:

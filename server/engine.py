@@ -24,6 +24,7 @@ from .errors import ConfinementError, ConflictError, InputError, NotFoundError, 
 from .history import git_repo
 from .history.diff import describe, diff_documents, diff_plans, summarize
 from .model import ChangeItem, ChangeLogEntry, Plan
+from .rules import check_rule_limits
 from .store import PlanStore, atomic_write, check_plan_id, content_hash, parse_plan, serialize
 from .validation import pydantic_issues
 from .workspace import Workspace
@@ -278,6 +279,7 @@ class Engine:
             private = Plan.model_validate_json(previous_content, strict=True)
             candidate = mutate(private, now) if timed else mutate(private)
             new_plan = _revalidate(candidate)
+            check_rule_limits(new_plan)  # trees too deep or too large are refused, naming the pointer
             refused = refused_on_write(new_plan)
             if refused:
                 raise InputError("; ".join(f"{f.pointer}: {f.message}" for f in refused))

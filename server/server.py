@@ -20,6 +20,7 @@ from .model.schema import plan_json_schema_text
 from .store import serialize
 from .tools import ledger as ledger_tools
 from .tools import plans as plans_tools
+from .tools import rules as rules_tools
 from .tools import stages as stage_tools
 from .tools._common import Runtime
 
@@ -32,7 +33,7 @@ INSTRUCTIONS = (
     "plan's current revision as expected_revision and returns findings to review with validate_plan. "
     "The server computes coverage, consent integrity, escalations and diffs; never type them in."
 )
-TOOL_MODULES = [plans_tools, stage_tools, ledger_tools]
+TOOL_MODULES = [plans_tools, stage_tools, ledger_tools, rules_tools]
 
 
 class StaticTokenVerifier:

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from ..model import Plan
 from ..model.common import AttributeName, Cadence, Channel, Slug
+from ..model.rules import RuleNode
 from ..model.stages import (
     Activation,
     Attribute,
@@ -21,6 +22,7 @@ from ..model.stages import (
     Profile,
     Scenario,
 )
+from ..rules import parse_rule
 from ..stage_edits import EditMode, edit_keyed
 from ._common import REPLACING, ActorArg, PlanIdArg, RevisionArg, Runtime, WriteOutcome, tool
 
@@ -35,6 +37,35 @@ ModeArg = Annotated[
 
 def _keys(kind: str, max_items: int = 20_000):
     return Annotated[list[Slug], Field(max_length=max_items, description=f"Keys of {kind} to remove.")]
+
+
+SqlRule = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=20_000,
+        description="A boolean SQL expression over inventoried attributes, e.g. \"plan_tier = 'free' AND "
+        'signup_at >= now() - interval 14 day AND NOT email_bounced"; parsed into the rule tree.',
+    ),
+]
+
+
+class ProfileInput(Profile):
+    """A profile whose eligibility and suppression may also be given as SQL expressions."""
+
+    eligibility: RuleNode | SqlRule | None = None
+    suppression: RuleNode | SqlRule | None = None
+
+
+def to_profile(item: ProfileInput, index: int, attributes: list[str]) -> Profile:
+    """Parse SQL rules into canonical trees; structurally bad rules are refused naming the pointer."""
+    data = item.model_dump(mode="json", by_alias=True)
+    for field in ("eligibility", "suppression"):
+        value = getattr(item, field)
+        if isinstance(value, str):
+            tree = parse_rule(value, pointer=f"/profiles/{index}/{field}", attributes=attributes)
+            data[field] = tree.model_dump(mode="json", by_alias=True)
+    return Profile.model_validate(data)
 
 
 class ActivationKey(BaseModel):
@@ -161,7 +192,7 @@ def register(server: MCPServer, rt: Runtime) -> None:
     def define_profiles(
         plan_id: PlanIdArg,
         expected_revision: RevisionArg,
-        profiles: Annotated[list[Profile], Field(max_length=2000)] = [],
+        profiles: Annotated[list[ProfileInput], Field(max_length=2000)] = [],
         remove_profiles: _keys("profiles", 2000) = [],
         scenarios: Annotated[list[Scenario], Field(max_length=2000)] = [],
         remove_scenarios: _keys("scenarios", 2000) = [],
@@ -176,7 +207,9 @@ def register(server: MCPServer, rt: Runtime) -> None:
         Rules are JSON trees: {"all": [...]}, {"any": [...]}, {"not": {...}} and conditions
         {"op": OP, "attr": ATTRIBUTE, "value": ...} with OP one of eq, ne, lt, lte, gt, gte, in,
         not_in, contains, is_null, is_not_null, between, within_last, not_within_last ("14d"),
-        before, after. Put consent, tier and lifecycle conditions before behavioural ones, and give
+        before, after. eligibility and suppression may instead be a SQL boolean expression over
+        inventoried attributes, e.g. "plan_tier = 'trial' AND signup_at >= now() - interval 14 day";
+        it is stored as the tree. Put consent, tier and lifecycle conditions before behavioural ones, and give
         every profile a fallback. Example: {"plan_id": "...", "expected_revision": 3, "profiles":
         [{"id": "trial-nurture", "name": "Trial nurture", "eligibility": {"all": [{"op": "eq",
         "attr": "plan_tier", "value": "trial"}, {"op": "within_last", "attr": "signup_at",
@@ -185,9 +218,11 @@ def register(server: MCPServer, rt: Runtime) -> None:
         """
 
         def mutate(plan: Plan) -> Plan:
+            names = [a.name for a in plan.attributes]
+            parsed = [to_profile(p, i, names) for i, p in enumerate(profiles)]
             plan.profiles = edit_keyed(
                 plan.profiles,
-                upserts=profiles,
+                upserts=parsed,
                 removals=remove_profiles,
                 key=lambda p: p.id,
                 field="profiles",
