@@ -83,7 +83,11 @@ _LEDGER_FIELDS = {"revision", "updated_at", "change_log", "blockers", "escalatio
 
 
 def content_changed(before: Plan, after: Plan) -> bool:
-    """True when anything but the ledger and server-computed fields differs."""
+    """True when anything but the ledger and server-computed fields differs.
+
+    A new audience sizing (sizing_runs, written by the audience layer) counts: it re-checks coverage
+    on data, so a coverage still below target climbs.
+    """
     for name in Plan.model_fields:
         if name in _LEDGER_FIELDS:
             continue
@@ -119,7 +123,7 @@ def governance_recorded(plan: Plan) -> bool:
 def refresh_coverage_escalation(
     plan: Plan, previous: Plan | None, now: datetime, metric: str, value: float | None, target: float | None
 ) -> None:
-    """Escalate coverage below target once governance is recorded, and climb on each later content write.
+    """Escalate coverage below target once governance is recorded; climb on each later content write.
 
     Idempotent for a given `previous`: a climb is measured against the previous revision's rung, so
     running twice on the same write climbs once.

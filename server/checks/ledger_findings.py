@@ -6,12 +6,13 @@ from ..model import ChangeItem, Plan
 from ..model.plan import Approval
 from .findings import Finding
 
-_LEDGER_SECTIONS = {"blockers", "escalations", "approvals"}
+# Ledger entries and audience sizings (measurements on data) say nothing new about the plan's content.
+_LEDGER_SECTIONS = {"blockers", "escalations", "approvals", "sizing_runs"}
 _COMPUTED_METRIC_FIELDS = {"actual"}
 
 
 def is_content_change(item: ChangeItem) -> bool:
-    """Ledger entries and recomputed actuals are not content: they never make an approval stale."""
+    """Ledger entries, sizing runs and recomputed actuals are not content: they never stale an approval."""
     if item.section in _LEDGER_SECTIONS:
         return False
     if item.section != "success_metrics":
