@@ -132,11 +132,12 @@ def refresh_coverage_escalation(
     below = value is not None and target is not None and value < target
     if not below:
         if current is not None:
-            outcome = (
-                "can no longer be measured (no attribute is referenced)"
-                if value is None
-                else f"is {value:g}%, meeting its target"
-            )
+            if value is None:
+                outcome = "can no longer be measured (no attribute is referenced)"
+            elif target is None:
+                outcome = f"is {value:g}% and no longer has a target"
+            else:
+                outcome = f"is {value:g}%, meeting its target of {target:g}%"
             resolve_escalation(current, f"{metric} {outcome}", now)
         return
     if not governance_recorded(plan):

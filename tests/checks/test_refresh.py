@@ -138,7 +138,7 @@ def test_coverage_escalates_when_governance_is_recorded_and_climbs_on_later_cont
     engine.apply(plan_id, "attributes", complete, expected_revision=None, actor="a")
     last = engine.read_plan(plan_id).escalations[-1]
     assert (last.id, last.status) == ("esc-2", "resolved")
-    assert last.remediation == "attribute_spec_coverage_pct is 100%, meeting its target"
+    assert last.remediation == "attribute_spec_coverage_pct is 100%, meeting its target of 95%"
     assert "Escalation: esc-2 resolved (rung 3, Exec sponsor)" in git(repo_dir, "log", "-1", "--format=%B")
 
 
