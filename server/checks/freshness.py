@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Set
 from functools import cache
 
 from ..model import duration_seconds
@@ -45,7 +46,7 @@ class _SlowInputs:
         self.index = index
         self._by_profile: dict[tuple[int, str], list[str]] = {}
 
-    def among(self, uses: list[Use], sla: str, skip: set[str] = frozenset()) -> list[str]:  # type: ignore[assignment]
+    def among(self, uses: list[Use], sla: str, skip: Set[str] = frozenset()) -> list[str]:
         limit = seconds(sla)
         slow = []
         for name in unique_names(uses):
