@@ -29,6 +29,11 @@ class ConsentResult:
     failing_activations: set[int] = field(default_factory=set)
 
 
+def either(options: tuple[str, ...]) -> str:
+    """'a', 'a or b', 'a, b or c'."""
+    return " or ".join(options) if len(options) < 3 else f"{', '.join(options[:-1])} or {options[-1]}"
+
+
 class _Grants:
     """Answers "does this attribute grant purpose P on one of these bases?", once per question.
 
@@ -107,7 +112,7 @@ def _activation(
                 severity="error",
                 pointer=f"/activations/{i}",
                 message=f"activation {key} uses attributes that do not allow {policy.purpose} on an "
-                f"accepted basis ({' or '.join(bases) or 'none left by the plan policy'}){scored}: "
+                f"accepted basis ({either(bases) or 'none left by the plan policy'}){scored}: "
                 f"{name_list(lacking)}; add a consent grant for {policy.purpose} with an accepted basis, "
                 "or stop using them",
                 stage="activation",
@@ -122,7 +127,7 @@ def _activation(
                     severity="error",
                     pointer=f"/activations/{i}",
                     message=f"the plan's {activation.channel} policy also requires {purpose} "
-                    f"({' or '.join(PURPOSE_BASES[purpose])}), which these attributes of {key} lack: "
+                    f"({either(PURPOSE_BASES[purpose])}), which these attributes of {key} lack: "
                     f"{name_list(missing)}; add the grant or stop using them",
                     stage="activation",
                 )
