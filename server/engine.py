@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -20,19 +19,21 @@ from pydantic import ValidationError
 
 from .checks.findings import Finding
 from .checks.run import refresh_computed, refused_on_write, run_checks
-from .errors import ConfinementError, ConflictError, InputError, NotFoundError, PlanFileError
+from .commit_message import ledger_trailers, render_commit_message
+from .deliverables import DeliverablesResult, commit_deliverables
+from .errors import ConflictError, InputError, NotFoundError, PlanFileError
 from .history import git_repo
-from .history.diff import describe, diff_documents, diff_plans, summarize
+from .history.diff import diff_documents, diff_plans, summarize
 from .model import ChangeItem, ChangeLogEntry, Plan
+from .recovery import recover_plan
 from .rules import check_rule_limits
-from .store import PlanStore, atomic_write, check_plan_id, content_hash, parse_plan, serialize
+from .store import PlanStore, check_plan_id, content_hash, parse_plan, serialize
 from .validation import pydantic_issues
 from .workspace import Workspace
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 Mutation = Callable[[Plan], Plan]
-MAX_MESSAGE_LINES = 40
 
 
 def utc_now() -> datetime:
@@ -54,18 +55,6 @@ class WriteResult:
 
 
 @dataclass
-class DeliverablesResult:
-    plan_id: str
-    revision: int
-    commit: str | None
-    paths: list[str]
-    changed: list[str]
-
-
-DELIVERABLE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
-
-
-@dataclass
 class HistoryEntry:
     revision: int | None
     time: str
@@ -74,36 +63,6 @@ class HistoryEntry:
     summary: str
     commit: str
     trailers: dict[str, str]
-
-
-def render_commit_message(
-    plan_id: str,
-    revision: int,
-    stage: str,
-    actor: str,
-    changes: list[ChangeItem],
-    extra_trailers: dict[str, str] | None = None,
-    summary: str | None = None,
-) -> str:
-    """The commit message is rendered from the typed change entries, ending in trailers."""
-    lines = [describe(c) for c in changes]
-    if len(lines) > MAX_MESSAGE_LINES:
-        lines = [*lines[:MAX_MESSAGE_LINES], f"and {len(lines) - MAX_MESSAGE_LINES} more"]
-    body = "\n".join(f"- {line}" for line in lines)
-    trailers = {
-        "Plan-Id": plan_id,
-        "Plan-Revision": str(revision),
-        "Stage": stage,
-        "Actor": actor,
-        **(extra_trailers or {}),
-    }
-    trailer_text = "\n".join(f"{key}: {_one_line(value)}" for key, value in trailers.items())
-    subject = _one_line(f"{stage}: {summary or summarize(changes)} (r{revision})")[:150]
-    return f"{subject}\n\n{body}\n\n{trailer_text}\n"
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 class Engine:
@@ -311,7 +270,7 @@ class Engine:
                     changes=changes,
                 )
             )
-            trailers = {**_ledger_trailers(current, new_plan), **(extra_trailers or {})}
+            trailers = {**ledger_trailers(current, new_plan), **(extra_trailers or {})}
             before = self.findings(current, previous_content)
             return self._commit(
                 repo, new_plan, previous_content, stage, actor, changes, now, [], trailers, before
@@ -374,56 +333,12 @@ class Engine:
     def commit_deliverables(
         self, plan_id: str, files: dict[str, bytes], *, revision: int, actor: str
     ) -> DeliverablesResult:
-        """Write rendered files under .claude/plans/<plan_id>/ and commit them on their own.
-
-        The plan's revision does not change; the commit names the revision the files show. Files
-        whose bytes are unchanged are not rewritten, and when nothing changed there is no commit.
-        """
-        check_plan_id(plan_id)
-        for name in files:
-            if not DELIVERABLE_NAME.fullmatch(name):
-                raise InputError(
-                    f"deliverable name {name!r} is not allowed: use a plain file name such as "
-                    "'profiles.md' (letters, digits, '.', '-', '_')",
-                    field="files",
-                )
+        """Write rendered files under .claude/plans/<plan_id>/ and commit them on their own."""
         repo = self._repo(create=True)
         assert repo is not None
-        with self.store.locked():
-            git_repo.check_ready_to_commit(repo)
-            folder = self.store.deliverables_dir(plan_id)
-            if folder.is_symlink():
-                raise ConfinementError(f"{str(folder)!r} is a symlink; deliverables go in a real folder")
-            folder.mkdir(exist_ok=True)
-            previous = {name: (folder / name).read_bytes() for name in files if (folder / name).is_file()}
-            changed = [name for name, data in files.items() if previous.get(name) != data]
-            paths = [folder / name for name in sorted(files)]
-            if not changed:
-                return DeliverablesResult(plan_id, revision, None, [str(p) for p in paths], [])
-            for name in changed:
-                atomic_write(folder / name, files[name])
-            message = (
-                f"render: deliverables of {plan_id} r{revision} ({len(changed)} changed)\n\n"
-                + "\n".join(f"- {name}" for name in sorted(changed))
-                + f"\n\nPlan-Id: {plan_id}\nPlan-Revision: {revision}\nStage: render\nActor: {actor}\n"
-            )
-            try:
-                sha = git_repo.commit_paths(
-                    repo,
-                    [folder / n for n in sorted(changed)],
-                    message,
-                    actor,
-                    self.clock(),
-                    new_paths=[folder / n for n in sorted(changed)],
-                )
-            except BaseException:
-                for name in changed:
-                    if name in previous:
-                        atomic_write(folder / name, previous[name])
-                    else:
-                        (folder / name).unlink(missing_ok=True)
-                raise
-            return DeliverablesResult(plan_id, revision, sha, [str(p) for p in paths], sorted(changed))
+        return commit_deliverables(
+            self.store, repo, plan_id, files, revision=revision, actor=actor, now=self.clock()
+        )
 
     # --- crash recovery -----------------------------------------------------------------------
     def recover(self) -> list[str]:
@@ -448,61 +363,7 @@ class Engine:
     def _recover_one(
         self, repo: git_repo.git.Repo, plan_id: str, *, raise_on_hand_edit: bool = True
     ) -> str | None:
-        path = self.store.plan_path(plan_id)
-        if not path.is_file():
-            return None
-        on_disk = path.read_bytes()
-        if self.store.committed_as_written(plan_id, on_disk):
-            return None  # our own last write, and its commit succeeded: no need to ask git
-        committed = git_repo.head_content(repo, path)
-        if committed == on_disk:
-            return None
-        ours = content_hash(on_disk) == self.store.last_write_hash(plan_id)
-        where = str(path)
-        try:
-            disk_plan = parse_plan(on_disk, where, trusted=ours)
-        except PlanFileError as exc:
-            if raise_on_hand_edit:
-                raise
-            return str(exc)
-        committed_revision = 0
-        if committed is not None:
-            try:
-                committed_revision = parse_plan(committed, f"{where}@HEAD", trusted=False).revision
-            except PlanFileError:
-                committed_revision = 0
-        if ours and disk_plan.revision > committed_revision:
-            entry = disk_plan.change_log[-1] if disk_plan.change_log else None
-            message = render_commit_message(
-                plan_id,
-                disk_plan.revision,
-                entry.stage if entry else "recovery",
-                entry.actor if entry else "personalization-engine",
-                entry.changes if entry else [],
-                {"Recovered": "true"},
-            )
-            git_repo.check_ready_to_commit(repo)
-            extra = [p for p in [self.store.plans_dir / ".gitignore"] if p.exists()]
-            git_repo.commit_paths(
-                repo,
-                [path, *extra],
-                message,
-                "personalization-engine",
-                entry.at if entry else self.clock(),
-                new_paths=[path, *extra],
-            )
-            self.store.remember_write(plan_id, on_disk, status="committed")
-            note = f"recovered {plan_id} revision {disk_plan.revision}: it was written but not committed"
-            log.warning(note)
-            return note
-        note = (
-            f"{where} has changes that personalization-engine did not make (a hand edit or another "
-            "tool); they are left untouched. Commit them, or discard them with "
-            f"'git checkout -- {path.relative_to(self.ws.root).as_posix()}', before writing this plan"
-        )
-        if raise_on_hand_edit:
-            raise PlanFileError(note)
-        return note
+        return recover_plan(self.store, repo, plan_id, self.clock, raise_on_hand_edit=raise_on_hand_edit)
 
     # --- validation ------------------------------------------------------------------------------
     def validate_document(self, content: bytes, where: str) -> tuple[Plan | None, list[Finding]]:
@@ -534,28 +395,6 @@ def _revalidate(plan: Plan) -> Plan:
         return Plan.model_validate_json(text, strict=True)
     except ValidationError as exc:
         raise input_error(exc, json.loads(text)) from None
-
-
-def _ledger_trailers(before: Plan, after: Plan) -> dict[str, str]:
-    """Escalations and approvals opened or resolved by this write are named in commit trailers."""
-    old_escalations = {e.id: e.status for e in before.escalations}
-    escalations = [
-        f"{e.id} {e.status} (rung {e.rung}, {e.role})"
-        for e in after.escalations
-        if old_escalations.get(e.id) != e.status
-    ]
-    old_approvals = {a.id for a in before.approvals}
-    approvals = [
-        f"{a.id} {a.decision} by {a.approver} ({a.role}) at r{a.revision}"
-        for a in after.approvals
-        if a.id not in old_approvals
-    ]
-    trailers = {}
-    if escalations:
-        trailers["Escalation"] = "; ".join(escalations)
-    if approvals:
-        trailers["Approval"] = "; ".join(approvals)
-    return trailers
 
 
 def input_error(exc: ValidationError, data: object) -> InputError:

@@ -1,0 +1,82 @@
+"""Rendered deliverables under .claude/plans/<plan_id>/: written and committed on their own."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from .errors import ConfinementError, InputError
+from .history import git_repo
+from .store import PlanStore, atomic_write, check_plan_id
+
+DELIVERABLE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
+
+
+@dataclass
+class DeliverablesResult:
+    plan_id: str
+    revision: int
+    commit: str | None
+    paths: list[str]
+    changed: list[str]
+
+
+def commit_deliverables(
+    store: PlanStore,
+    repo: git_repo.git.Repo,
+    plan_id: str,
+    files: dict[str, bytes],
+    *,
+    revision: int,
+    actor: str,
+    now: datetime,
+) -> DeliverablesResult:
+    """Write the files and commit them alone; the plan's revision does not change.
+
+    The commit names the revision the files show. Unchanged bytes are not rewritten, and when
+    nothing changed there is no commit.
+    """
+    check_plan_id(plan_id)
+    for name in files:
+        if not DELIVERABLE_NAME.fullmatch(name):
+            raise InputError(
+                f"deliverable name {name!r} is not allowed: use a plain file name such as "
+                "'profiles.md' (letters, digits, '.', '-', '_')",
+                field="files",
+            )
+    with store.locked():
+        git_repo.check_ready_to_commit(repo)
+        folder = store.deliverables_dir(plan_id)
+        if folder.is_symlink():
+            raise ConfinementError(f"{str(folder)!r} is a symlink; deliverables go in a real folder")
+        folder.mkdir(exist_ok=True)
+        previous = {name: (folder / name).read_bytes() for name in files if (folder / name).is_file()}
+        changed = [name for name, data in files.items() if previous.get(name) != data]
+        paths = [folder / name for name in sorted(files)]
+        if not changed:
+            return DeliverablesResult(plan_id, revision, None, [str(p) for p in paths], [])
+        for name in changed:
+            atomic_write(folder / name, files[name])
+        message = (
+            f"render: deliverables of {plan_id} r{revision} ({len(changed)} changed)\n\n"
+            + "\n".join(f"- {name}" for name in sorted(changed))
+            + f"\n\nPlan-Id: {plan_id}\nPlan-Revision: {revision}\nStage: render\nActor: {actor}\n"
+        )
+        try:
+            sha = git_repo.commit_paths(
+                repo,
+                [folder / n for n in sorted(changed)],
+                message,
+                actor,
+                now,
+                new_paths=[folder / n for n in sorted(changed)],
+            )
+        except BaseException:
+            for name in changed:
+                if name in previous:
+                    atomic_write(folder / name, previous[name])
+                else:
+                    (folder / name).unlink(missing_ok=True)
+            raise
+        return DeliverablesResult(plan_id, revision, sha, [str(p) for p in paths], sorted(changed))
