@@ -26,7 +26,6 @@ from .history import git_repo
 from .history.diff import diff_documents, diff_plans, summarize
 from .model import ChangeItem, ChangeLogEntry, Plan
 from .recovery import recover_plan
-from .rules import check_rule_limits
 from .store import PlanStore, check_plan_id, content_hash, parse_plan, serialize
 from .validation import pydantic_issues
 from .workspace import Workspace
@@ -238,6 +237,8 @@ class Engine:
             private = Plan.model_validate_json(previous_content, strict=True)
             candidate = mutate(private, now) if timed else mutate(private)
             new_plan = _revalidate(candidate)
+            from .rules import check_rule_limits  # imported on first write: sqlglot is slow to load
+
             check_rule_limits(new_plan)  # trees too deep or too large are refused, naming the pointer
             refused = refused_on_write(new_plan)
             if refused:

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-import jsonschema
 from pydantic import ValidationError
 
 from .model import Plan
@@ -84,7 +83,11 @@ def _dedupe(issues: list[Issue]) -> list[Issue]:
 
 
 @cache
-def _validator() -> jsonschema.Draft202012Validator:
+def _validator():  # -> jsonschema.Draft202012Validator
+    # jsonschema costs ~120 ms to import; only hand-edited files and `plans validate` need it, so
+    # it is imported on first use to keep server start-up fast.
+    import jsonschema
+
     return jsonschema.Draft202012Validator(
         plan_json_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
     )
@@ -92,10 +95,12 @@ def _validator() -> jsonschema.Draft202012Validator:
 
 def schema_issues(data: Any) -> list[Issue]:
     """Every JSON Schema violation in a document, with the deepest useful pointer."""
+    from jsonschema.exceptions import best_match
+
     issues = []
     for error in sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.path))):
         # For oneOf failures the best match names the branch that came closest.
-        best = jsonschema.exceptions.best_match([error]) or error
+        best = best_match([error]) or error
         pointer = "/" + "/".join(escape_pointer(p) for p in best.absolute_path) if best.absolute_path else ""
         issues.append(Issue(pointer, f"schema.{best.validator}", best.message[:300]))
     return _dedupe(issues)

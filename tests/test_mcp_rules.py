@@ -148,3 +148,10 @@ async def test_compile_rules_to_each_sql_dialect_and_json_logic(engine):
         assert set(compiled["profiles"]) == {p["id"] for p in content.PROFILES}
         bad = await c.call_tool("compile_rules", {"plan_id": pid, "target": "oracle"})
         assert bad.is_error and "target" in text(bad)
+
+
+def test_the_tool_targets_are_the_compiler_dialects_and_jsonlogic():
+    from personalization_engine.rules import SQL_DIALECTS
+    from personalization_engine.tools.rules import Target
+
+    assert set(Target.__args__) == {*SQL_DIALECTS, "jsonlogic"}

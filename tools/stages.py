@@ -22,7 +22,6 @@ from ..model.stages import (
     Profile,
     Scenario,
 )
-from ..rules import parse_rule
 from ..stage_edits import EditMode, edit_keyed
 from ._common import REPLACING, ActorArg, PlanIdArg, RevisionArg, Runtime, WriteOutcome, tool
 
@@ -59,6 +58,8 @@ class ProfileInput(Profile):
 
 def to_profile(item: ProfileInput, index: int, attributes: list[str]) -> Profile:
     """Parse SQL rules into canonical trees; structurally bad rules are refused naming the pointer."""
+    from ..rules import parse_rule  # the rules layer loads sqlglot: keep it off the start-up path
+
     data = item.model_dump(mode="json", by_alias=True)
     for field in ("eligibility", "suppression"):
         value = getattr(item, field)
