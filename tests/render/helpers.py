@@ -1,0 +1,86 @@
+"""Shared builders for the render tests: the worked example, hostile plans, and a plan in a real repo."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from personalization_engine.demo_content import ATTRIBUTES, DATA_SOURCES, PROFILES, SCENARIOS
+from personalization_engine.engine import Engine
+from personalization_engine.model import Attribute, DataSource, Plan, Profile, Scenario
+from personalization_engine.store import parse_plan
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / ".claude" / "plans" / "plan-20261124T090000Z.json"
+GOLDEN = REPO / "tests" / "golden" / "render"
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def require_tool(path: str | None, what: str) -> str:
+    """The tool's path; outside CI a missing tool skips the test, in CI it fails it."""
+    if path and Path(path).exists():
+        return path
+    message = f"{what} is not installed"
+    if in_ci():
+        pytest.fail(f"{message}; CI must install it (see .ci/run)")
+    pytest.skip(f"{message}; install it to run this test")
+    raise AssertionError("unreachable")
+
+
+def chromium() -> str:
+    return require_tool(shutil.which("chromium") or "/usr/bin/chromium", "Debian's chromium")
+
+
+def example_plan() -> Plan:
+    return parse_plan(EXAMPLE.read_bytes(), str(EXAMPLE), trusted=False)
+
+
+def hostile(plan: Plan, text: str) -> Plan:
+    """The plan with `text` in every free-text field a person or model can type."""
+    data = plan.model_dump(mode="json", by_alias=True)
+    data["initiative"] = text[:200]
+    data["metrics"] = [text[:200]]
+    data["constraints"] = [text[:200]]
+    data["timeline"] = text[:200]
+    data["pattern"]["rationale"] = text
+    data["intake"]["goals"] = [{"id": "goal", "statement": text[:200], "kpi": text[:200]}]
+    for attribute in data["attributes"]:
+        attribute["description"] = text
+        attribute["owner"] = text[:200]
+    for source in data["data_sources"]:
+        source["system"] = text[:200]
+    for profile in data["profiles"]:
+        profile["name"] = text[:200]
+        profile["purpose"] = text
+        profile["fallback"] = text[:200]
+        profile["owner"] = text[:200]
+    for scenario in data["scenarios"]:
+        scenario["description"] = text[:200]
+    for activation in data["activations"]:
+        activation["destination"] = text[:200]
+        activation["api_needs"] = [text[:200]]
+        activation["fallback_state"] = text[:200]
+    for owner in data["governance"]["owners"]:
+        owner["owner"] = text[:200]
+    for entry in data["change_log"]:
+        entry["summary"] = text
+    return Plan.model_validate(data)
+
+
+def fill_plan(engine: Engine, plan_id: str, *, actor: str = "test") -> int:
+    """Give the plan at revision 1 the demo's inventory, profiles and scenarios; returns the new revision."""
+
+    def mutate(plan: Plan) -> Plan:
+        plan.data_sources = [DataSource.model_validate(s) for s in DATA_SOURCES]
+        plan.attributes = [Attribute.model_validate(a) for a in ATTRIBUTES]
+        plan.profiles = [Profile.model_validate(p) for p in PROFILES]
+        plan.scenarios = [Scenario.model_validate(s) for s in SCENARIOS]
+        return plan
+
+    return engine.apply(plan_id, "attributes", mutate, expected_revision=1, actor=actor).revision
