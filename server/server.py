@@ -18,6 +18,7 @@ from .engine import Engine
 from .errors import EngineError
 from .model.schema import plan_json_schema_text
 from .store import serialize
+from .tools import audience as audience_tools
 from .tools import ledger as ledger_tools
 from .tools import plans as plans_tools
 from .tools import rules as rules_tools
@@ -33,7 +34,7 @@ INSTRUCTIONS = (
     "plan's current revision as expected_revision and returns findings to review with validate_plan. "
     "The server computes coverage, consent integrity, escalations and diffs; never type them in."
 )
-TOOL_MODULES = [plans_tools, stage_tools, ledger_tools, rules_tools]
+TOOL_MODULES = [plans_tools, stage_tools, ledger_tools, rules_tools, audience_tools]
 
 
 class StaticTokenVerifier:

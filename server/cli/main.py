@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import EngineError
-from . import demo, serve
+from . import audience_commands, demo, serve
 from . import plans as plans_commands
 
 DESCRIPTION = (
@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     plans_commands.register(commands)
     serve.register(commands)
     demo.register(commands)
+    audience_commands.register_sample_data(commands)
     return parser
 
 

@@ -1,0 +1,212 @@
+"""Turn the sizing query's one result row into a SizingRun, and the run into findings."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timezone
+from typing import Any
+
+from ..checks.findings import Finding
+from ..model import Plan
+from ..model.common import duration_seconds
+from ..model.plan import (
+    ActivationSize,
+    AttributeCoverage,
+    AttributeFreshness,
+    ChannelSize,
+    OverlapCount,
+    ProfileSize,
+    SizingRun,
+    SizingSource,
+)
+from .backends import Measurement
+from .query import channel_key
+
+AUDIENCE_FINDING_CODES: dict[str, str] = {
+    "audience.column_missing": "An inventoried attribute has no column in the data (sized as all null).",
+    "audience.required_sparse": "A required attribute is populated in fewer rows than the coverage target.",
+    "audience.stale_data": "The newest value of a timestamp attribute is older than its freshness SLA.",
+    "audience.gate_unmapped": "A consent gate signal names no boolean attribute; it is not checkable.",
+    "audience.profile_empty": "A profile has no members in the sized data.",
+}
+
+
+def _int(value: Any) -> int:
+    return int(value or 0)
+
+
+def _utc(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    if isinstance(value, date):
+        return datetime.combine(value, time(), tzinfo=timezone.utc)
+    return None
+
+
+def sizing_run(
+    plan: Plan,
+    measurement: Measurement,
+    *,
+    run_id: str,
+    at: datetime,
+    actor: str,
+    evaluated_at: datetime,
+    source: SizingSource,
+) -> SizingRun:
+    q, v = measurement.query, measurement.values
+    rows = _int(v["row_count"])
+    profiles = [
+        ProfileSize(
+            profile_id=pid,
+            priority=q.priorities[i],
+            eligible=_int(v[f"eligible_{i}"]),
+            suppressed=_int(v[f"suppressed_{i}"]),
+            removed_by_suppression=_int(v[f"removed_{i}"]),
+            net=_int(v[f"net_{i}"]),
+            winner=_int(v[f"winner_{i}"]),
+        )
+        for i, pid in enumerate(q.profile_ids)
+    ]
+    overlaps = [
+        OverlapCount(profile_a=q.profile_ids[i], profile_b=q.profile_ids[j], both=_int(v[f"overlap_{i}_{j}"]))
+        for i, j in q.pairs
+    ]
+    activations = [
+        ActivationSize(
+            profile_id=g.activation.profile_id,
+            channel=g.activation.channel,
+            net=_int(v[f"activation_net_{g.index}"]),
+            activatable=None if g.unmapped else _int(v[f"activatable_{g.index}"]),
+            gate_columns=[c.describe() for c in g.checks],
+            unmapped_gates=list(g.unmapped),
+        )
+        for g in q.gates
+    ]
+    channels = [
+        ChannelSize(
+            channel=c,
+            reachable=_int(v[f"reachable_{channel_key(c)}"]),
+            net_activatable=_int(v[f"activatable_{channel_key(c)}"]) if q.channel_gated[c] else None,
+        )
+        for c in q.channels
+    ]
+    coverage = []
+    for attribute in plan.attributes:
+        present = attribute.name in q.coverage
+        non_null = _int(v[f"non_null_{q.coverage.index(attribute.name)}"]) if present else 0
+        coverage.append(
+            AttributeCoverage(
+                name=attribute.name,
+                required=attribute.required,
+                column_present=present,
+                column_type=measurement.columns.get(attribute.name),
+                non_null=non_null,
+                coverage_pct=round(100.0 * non_null / rows, 2) if rows else 0.0,
+            )
+        )
+    counted = [c for c in coverage if c.required] or coverage
+    data_coverage = round(sum(c.coverage_pct for c in counted) / len(counted), 2) if counted else None
+    slas = {a.name: a.freshness_sla for a in plan.attributes}
+    freshness = []
+    for k, name in enumerate(q.freshness):
+        newest = _utc(v[f"newest_{k}"])
+        lag = None if newest is None else (evaluated_at - newest).total_seconds()
+        sla = slas[name] or ""
+        freshness.append(
+            AttributeFreshness(
+                name=name,
+                freshness_sla=sla,
+                newest=newest,
+                lag_seconds=lag,
+                within_sla=lag is not None and lag <= duration_seconds(sla),
+            )
+        )
+    return SizingRun(
+        id=run_id,
+        at=at,
+        actor=actor,
+        evaluated_at=evaluated_at,
+        plan_revision=plan.revision,
+        source=source,
+        row_count=rows,
+        profiles=profiles,
+        no_winner=rows - sum(p.winner for p in profiles),
+        overlaps=overlaps,
+        activations=activations,
+        channels=channels,
+        coverage=coverage,
+        data_coverage_pct=data_coverage,
+        freshness=freshness,
+    )
+
+
+def sizing_findings(plan: Plan, run: SizingRun) -> list[Finding]:
+    """What the run shows about the data; pointers lead into the plan, not into the run."""
+    where = {a.name: i for i, a in enumerate(plan.attributes)}
+    target = plan.success_metrics.attribute_data_coverage_pct.target
+    findings = []
+    for c in run.coverage:
+        pointer = f"/attributes/{where[c.name]}"
+        if not c.column_present:
+            findings.append(
+                Finding(
+                    code="audience.column_missing",
+                    severity="warning",
+                    pointer=pointer,
+                    message=f"attribute {c.name} has no column in {run.source.location}; it was sized as "
+                    "all null (coverage 0%): add the column or correct the attribute's name",
+                    stage="attributes",
+                )
+            )
+        elif c.required and target is not None and c.coverage_pct < target:
+            findings.append(
+                Finding(
+                    code="audience.required_sparse",
+                    severity="warning",
+                    pointer=pointer,
+                    message=f"required attribute {c.name} is populated in {c.coverage_pct:g}% of "
+                    f"{run.row_count} rows, below the {target:g}% data coverage target",
+                    stage="attributes",
+                )
+            )
+    for f in run.freshness:
+        if not f.within_sla:
+            age = "has no values" if f.lag_seconds is None else f"is {f.lag_seconds / 3600:.1f}h old"
+            findings.append(
+                Finding(
+                    code="audience.stale_data",
+                    severity="warning",
+                    pointer=f"/attributes/{where[f.name]}/freshness_sla",
+                    message=f"the newest {f.name} in {run.source.location} {age} at "
+                    f"{run.evaluated_at.isoformat()}, beyond its freshness SLA of {f.freshness_sla}",
+                    stage="attributes",
+                )
+            )
+    for i, a in enumerate(run.activations):
+        for gate in a.unmapped_gates:
+            findings.append(
+                Finding(
+                    code="audience.gate_unmapped",
+                    severity="warning",
+                    pointer=f"/activations/{i}/consent_gate",
+                    message=f"consent gate {gate!r} of {a.profile_id}/{a.channel} names no boolean "
+                    "attribute, so its activatable audience is unknown; inventory the consent signal as "
+                    "a boolean attribute and name it in the gate",
+                    stage="activation",
+                )
+            )
+    profile_index = {p.id: i for i, p in enumerate(plan.profiles)}
+    findings += [
+        Finding(
+            code="audience.profile_empty",
+            severity="info",
+            pointer=f"/profiles/{profile_index[p.profile_id]}",
+            message=f"profile {p.profile_id} has no members among {run.row_count} rows "
+            f"({p.eligible} eligible, {p.removed_by_suppression} removed by suppression)",
+            stage="profiles",
+        )
+        for p in run.profiles
+        if p.net == 0 and p.profile_id in profile_index
+    ]
+    return findings

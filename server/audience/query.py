@@ -1,0 +1,225 @@
+"""One aggregate query that sizes every profile, activation, overlap and attribute in a single scan.
+
+The rules layer gives each profile's two-valued eligible / suppressed / net expressions. An inner
+SELECT turns them into one boolean flag per row, and the outer SELECT sums flags with
+SUM(CASE WHEN ...), so each predicate is evaluated once per row however many figures read it.
+Only the counts come back: rows never leave the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+
+from ..errors import InputError
+from ..model import Plan
+from ..model.stages import AttributeType
+from ..rules import profile_sql_expressions
+from .gates import ActivationGate, activation_gates
+
+# Attribute names that are SQL keywords are quoted, exactly as the rules layer quotes them.
+_KEYWORDS = {
+    word.lower()
+    for dialect in ("duckdb", "bigquery")
+    for word in Dialect.get_or_raise(dialect).generator_class.RESERVED_KEYWORDS
+} | {"user", "value", "date", "timestamp", "time", "year", "month", "day"}
+NULL_TYPES: dict[str, exp.DataType.Type] = {
+    "string": exp.DataType.Type.VARCHAR,
+    "integer": exp.DataType.Type.BIGINT,
+    "number": exp.DataType.Type.DOUBLE,
+    "boolean": exp.DataType.Type.BOOLEAN,
+    "timestamp": exp.DataType.Type.TIMESTAMPTZ,
+    "date": exp.DataType.Type.DATE,
+}
+SOURCE_ALIAS = "pe_records"
+FLAGS_ALIAS = "pe_flags"
+
+
+def column_sql(name: str, dialect: str) -> str:
+    return exp.column(exp.to_identifier(name, quoted=name in _KEYWORDS)).sql(dialect=dialect)
+
+
+def channel_key(channel: str) -> str:
+    """'in-app' -> 'in_app': channel names as output column names."""
+    return channel.replace("-", "_")
+
+
+def sum_of(condition: str) -> str:
+    return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+
+
+@dataclass
+class SizingQuery:
+    """The SQL and how to read its one result row back into figures."""
+
+    sql: str
+    dialect: str
+    profile_ids: list[str]  # priority order
+    priorities: list[int]
+    pairs: list[tuple[int, int]]
+    gates: list[ActivationGate]
+    channels: list[str]
+    channel_gated: dict[str, bool]  # False when some activation on the channel has an unmapped gate
+    coverage: list[str]  # attributes counted (present columns only)
+    freshness: list[str]  # timestamp attributes with an SLA whose newest value is read
+    outputs: list[str] = field(default_factory=list)
+
+
+def referenced_attributes(plan: Plan) -> set[str]:
+    """Attributes the profiles' rules, scoring and decay read."""
+    names: set[str] = set()
+
+    def walk(node: object) -> None:
+        for key in ("all", "any"):
+            children = getattr(node, key, None)
+            if isinstance(children, list):
+                for child in children:
+                    walk(child)
+                return
+        inner = getattr(node, "not_", None)
+        if inner is not None:
+            walk(inner)
+            return
+        attr = getattr(node, "attr", None)
+        if isinstance(attr, str):
+            names.add(attr)
+
+    for profile in plan.profiles:
+        for tree in (profile.eligibility, profile.suppression):
+            if tree is not None:
+                walk(tree)
+        if profile.scoring is not None:
+            for condition in profile.scoring.conditions:
+                walk(condition.when)
+            if profile.scoring.decay is not None:
+                names.add(profile.scoring.decay.attr)
+    return names
+
+
+def source_with_missing_columns(
+    plan: Plan, relation: str, columns: dict[str, str] | None, dialect: str
+) -> tuple[str, list[str]]:
+    """The relation, widened with a typed NULL column for each inventoried attribute it lacks.
+
+    A missing column is a coverage finding, not a crash: the rules see it as all null. A rule
+    attribute that is neither inventoried nor a column cannot be typed, so it is refused.
+    """
+    if columns is None:  # a warehouse table we cannot inspect: assume every attribute is a column
+        return relation, []
+    types: dict[str, AttributeType | None] = {a.name: a.type for a in plan.attributes}
+    unknown = sorted(
+        name for name in referenced_attributes(plan) if name not in columns and name not in types
+    )
+    if unknown:
+        raise InputError(
+            f"the profiles read {', '.join(unknown)}, which is neither an inventoried attribute nor a "
+            f"column of the data; add it to the inventory or the data (columns: {_sample(columns)})",
+            field="table",
+        )
+    missing = [name for name in types if name not in columns]
+    if not missing:
+        return relation, []
+    nulls = ", ".join(
+        exp.alias_(
+            exp.cast(exp.Null(), NULL_TYPES[types[name] or "string"]),
+            exp.to_identifier(name, quoted=name in _KEYWORDS),
+        ).sql(dialect=dialect)
+        for name in missing
+    )
+    return f"(SELECT *, {nulls} FROM {relation}) AS {SOURCE_ALIAS}", missing
+
+
+def _sample(columns: dict[str, str], limit: int = 30) -> str:
+    names = list(columns)
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "") if names else "none"
+
+
+def build_sizing_query(
+    plan: Plan,
+    dialect: str,
+    relation: str,
+    *,
+    columns: dict[str, str] | None,
+    now: datetime,
+    materialize_flags: bool = False,
+) -> SizingQuery:
+    """The sizing SQL over `relation` (a table name, a file scan, or a subquery with an alias).
+
+    `columns` (name -> type) are the data's columns, or None for a warehouse table we only write SQL
+    for. `materialize_flags` fences the inner SELECT (PostgreSQL's OFFSET 0) so its flags are
+    computed once per row instead of being inlined into every SUM.
+    """
+    expressions = profile_sql_expressions(plan, dialect, now=now)
+    source, missing = source_with_missing_columns(plan, relation, columns, dialect)
+    profiles = list(expressions.values())
+    gates = activation_gates(plan)
+    inner: list[str] = []
+    outer: list[tuple[str, str]] = [("row_count", "COUNT(*)")]
+    for i, p in enumerate(profiles):
+        inner += [f"({p.eligible}) AS pe_e{i}", f"({p.suppressed}) AS pe_s{i}", f"({p.net}) AS pe_n{i}"]
+        outer += [
+            (f"eligible_{i}", sum_of(f"pe_e{i}")),
+            (f"suppressed_{i}", sum_of(f"pe_s{i}")),
+            (f"removed_{i}", sum_of(f"pe_e{i} AND pe_s{i}")),
+            (f"net_{i}", sum_of(f"pe_n{i}")),
+        ]
+        earlier = " OR ".join(f"pe_n{j}" for j in range(i))
+        outer.append((f"winner_{i}", sum_of(f"pe_n{i} AND NOT ({earlier})" if earlier else f"pe_n{i}")))
+    pairs = [(i, j) for i in range(len(profiles)) for j in range(i + 1, len(profiles))]
+    outer += [(f"overlap_{i}_{j}", sum_of(f"pe_n{i} AND pe_n{j}")) for i, j in pairs]
+
+    index_of = {p.profile_id: i for i, p in enumerate(profiles)}
+    for gate in gates:
+        checks = " AND ".join(
+            f"{column_sql(c.attr, dialect)} IS {'FALSE' if c.negated else 'TRUE'}" for c in gate.checks
+        )
+        inner.append(f"({checks or 'TRUE'}) AS pe_g{gate.index}")
+        member = index_of.get(gate.activation.profile_id)
+        net = f"pe_n{member}" if member is not None else "FALSE"
+        outer += [
+            (f"activation_net_{gate.index}", sum_of(net)),
+            (f"activatable_{gate.index}", sum_of(f"{net} AND pe_g{gate.index}")),
+        ]
+    channels = [c for c in plan.channels if any(g.activation.channel == c for g in gates)]
+    channel_gated: dict[str, bool] = {}
+    for channel in channels:
+        mine = [g for g in gates if g.activation.channel == channel and g.activation.profile_id in index_of]
+        channel_gated[channel] = not any(g.unmapped for g in mine)
+        reach = " OR ".join(f"pe_n{index_of[g.activation.profile_id]}" for g in mine) or "FALSE"
+        gated = (
+            " OR ".join(f"(pe_n{index_of[g.activation.profile_id]} AND pe_g{g.index})" for g in mine)
+            or "FALSE"
+        )
+        key = channel_key(channel)
+        outer += [(f"reachable_{key}", sum_of(reach)), (f"activatable_{key}", sum_of(gated))]
+
+    present = [a.name for a in plan.attributes if a.name not in missing]
+    inner += [column_sql(name, dialect) for name in present]
+    outer += [(f"non_null_{k}", f"COUNT({column_sql(name, dialect)})") for k, name in enumerate(present)]
+    freshness = [
+        a.name for a in plan.attributes if a.type == "timestamp" and a.freshness_sla and a.name not in missing
+    ]
+    outer += [(f"newest_{k}", f"MAX({column_sql(name, dialect)})") for k, name in enumerate(freshness)]
+
+    fence = " OFFSET 0" if materialize_flags else ""
+    select_inner = ",\n    ".join(inner) if inner else "1 AS pe_row"
+    select_outer = ",\n  ".join(f"{sql} AS {name}" for name, sql in outer)
+    flags = f"SELECT\n    {select_inner}\n  FROM {source}{fence}"
+    sql = f"SELECT\n  {select_outer}\nFROM (\n  {flags}\n) AS {FLAGS_ALIAS}\n"
+    return SizingQuery(
+        sql=sql,
+        dialect=dialect,
+        profile_ids=[p.profile_id for p in profiles],
+        priorities=[p.priority for p in profiles],
+        pairs=pairs,
+        gates=gates,
+        channels=channels,
+        channel_gated=channel_gated,
+        coverage=present,
+        freshness=freshness,
+        outputs=[name for name, _ in outer],
+    )

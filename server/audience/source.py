@@ -1,0 +1,138 @@
+"""Where sized data comes from: a data file inside the workspace, or a PostgreSQL DSN.
+
+Nothing here opens a connection; it validates the request and describes the source without any
+password, so the description can go into the plan, logs and error messages.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from ..errors import ConfinementError, InputError
+
+SourceKind = Literal["csv", "parquet", "duckdb", "postgres"]
+FILE_KINDS: dict[str, SourceKind] = {
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".duckdb": "duckdb",
+    ".db": "duckdb",
+}
+TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$")
+REDACTED = "***"
+
+
+@dataclass(frozen=True)
+class DataRequest:
+    """A validated request: a file (`path`, resolved inside the workspace) or a DSN."""
+
+    kind: SourceKind
+    location: str  # what the plan and messages show: a workspace-relative path or the redacted DSN
+    table: str | None
+    path: Path | None = None
+    dsn: str | None = None
+    secret: str | None = None  # the DSN's password, kept only to scrub it from driver messages
+
+    def scrub(self, text: str) -> str:
+        """Remove the password from a message, wherever a driver may have echoed it."""
+        if self.secret:
+            text = text.replace(self.secret, REDACTED)
+        if self.dsn:
+            text = text.replace(self.dsn, self.location)
+        return text
+
+
+def check_table_name(table: str) -> str:
+    if not TABLE_NAME.fullmatch(table):
+        raise InputError(
+            f"{table!r} is not a plain table name; use letters, digits and '_', optionally schema.table",
+            field="table",
+        )
+    return table
+
+
+def file_request(data: str, workspace_root: Path, table: str | None = None) -> DataRequest:
+    """A CSV, Parquet or DuckDB file inside the workspace; symlinks that lead out count as outside."""
+    root = workspace_root.resolve()
+    candidate = Path(data).expanduser()
+    if not candidate.is_absolute():
+        candidate = root / candidate
+    resolved = candidate.resolve()
+    try:
+        relative = resolved.relative_to(root)
+    except ValueError:
+        raise ConfinementError(
+            f"{data!r} is outside the workspace {str(root)!r} (symlinks that lead out count as outside); "
+            "data is only read from inside it",
+            field="data",
+        ) from None
+    kind = FILE_KINDS.get(resolved.suffix.lower())
+    if kind is None:
+        raise InputError(
+            f"{data!r} is not a data file this layer reads; use .csv, .parquet, or a DuckDB database "
+            "(.duckdb, .db)",
+            field="data",
+        )
+    if not resolved.is_file():
+        raise InputError(f"{data!r} is not a file in the workspace", field="data")
+    if table is not None:
+        if kind != "duckdb":
+            raise InputError(
+                f"a {kind} file holds one table, so table {table!r} does not apply; name a table only "
+                "for a DuckDB database or PostgreSQL",
+                field="table",
+            )
+        check_table_name(table)
+    return DataRequest(kind=kind, location=relative.as_posix(), table=table, path=resolved)
+
+
+def redact_dsn(dsn: str) -> tuple[str, str | None]:
+    """The DSN as postgresql://user@host:port/db (no password, no other options), and the password."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        parts = conninfo_to_dict(dsn)
+    except Exception:  # psycopg's parse error may quote the DSN, password included
+        raise InputError(
+            "is not a PostgreSQL connection string; use postgresql://user@host:5432/dbname (put the "
+            "password in PGPASSWORD or ~/.pgpass rather than in the DSN)",
+            field="dsn",
+        ) from None
+    password = parts.get("password")
+    user = parts.get("user")
+    host = parts.get("host") or "localhost"
+    port = parts.get("port")
+    dbname = parts.get("dbname") or ""
+    shown = f"postgresql://{f'{user}@' if user else ''}{host}{f':{port}' if port else ''}/{dbname}"
+    return shown, str(password) if password else None
+
+
+def dsn_request(dsn: str, table: str | None) -> DataRequest:
+    if not dsn.startswith(("postgresql://", "postgres://")) and "=" not in dsn:
+        raise InputError(
+            "must be a PostgreSQL connection string such as postgresql://user@host:5432/dbname",
+            field="dsn",
+        )
+    shown, password = redact_dsn(dsn)
+    if not table:
+        raise InputError(f"name the table to size in {shown} (e.g. --table public.users)", field="table")
+    return DataRequest(
+        kind="postgres", location=shown, table=check_table_name(table), dsn=dsn, secret=password
+    )
+
+
+def data_request(
+    workspace_root: Path, *, data: str | None, dsn: str | None, table: str | None
+) -> DataRequest:
+    if (data is None) == (dsn is None):
+        raise InputError(
+            "give exactly one of data (a CSV, Parquet or DuckDB file in the workspace) or dsn (a "
+            "PostgreSQL connection string, with table)",
+            field="data" if data is None else "dsn",
+        )
+    if data is not None:
+        return file_request(data, workspace_root, table)
+    assert dsn is not None
+    return dsn_request(dsn, table)

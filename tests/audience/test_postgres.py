@@ -1,0 +1,105 @@
+"""Sizing pushed down to a real PostgreSQL server: the same figures as DuckDB, and no password leaks."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+from pathlib import Path
+
+import duckdb
+import psycopg
+import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from personalization_engine.audience import DataPullFailed, size_plan
+from personalization_engine.engine import Engine
+from personalization_engine.errors import InputError
+
+from .conftest import NOW, snapshot
+
+COLUMNS = {
+    "VARCHAR": "text",
+    "BIGINT": "bigint",
+    "DOUBLE": "double precision",
+    "BOOLEAN": "boolean",
+    "TIMESTAMP WITH TIME ZONE": "timestamptz",
+}
+
+
+@pytest.fixture(scope="session")
+def pg_users(pg_dsn: str, sample_parquet: Path) -> str:
+    """The sample data copied into PostgreSQL table users (and an empty one)."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    described = con.execute(f"DESCRIBE SELECT * FROM read_parquet('{sample_parquet}')").fetchall()
+    rows = con.execute(f"SELECT * FROM read_parquet('{sample_parquet}') ORDER BY id").fetchall()
+    ddl = ", ".join(f"{name} {COLUMNS[kind]}" for name, kind, *_ in described)
+    with psycopg.connect(pg_dsn, autocommit=True) as conn, conn.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS users, empty_users")
+        cur.execute(f"CREATE TABLE users ({ddl})")
+        cur.execute(f"CREATE TABLE empty_users ({ddl})")
+        with cur.copy(f"COPY users ({', '.join(d[0] for d in described)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    return pg_dsn
+
+
+def test_postgresql_gives_the_same_sizes_as_duckdb_on_the_same_rows(
+    engine: Engine, demo_plan: str, users_parquet: Path, pg_users: str
+):
+    remote = size_plan(engine, demo_plan, dsn=pg_users, table="public.users", actor="a", now=NOW).run
+    local = size_plan(engine, demo_plan, data="data/users.parquet", actor="a", now=NOW).run
+    for field in ("row_count", "profiles", "no_winner", "overlaps", "activations", "channels", "freshness"):
+        assert getattr(remote, field) == getattr(local, field), field
+    assert [c.coverage_pct for c in remote.coverage] == [c.coverage_pct for c in local.coverage]
+    parts = conninfo_to_dict(pg_users)
+    assert remote.source.location == f"postgresql://postgres@127.0.0.1:{parts['port']}/postgres"
+    assert parts["password"] not in engine.store.plan_path(demo_plan).read_text()
+
+
+def test_a_wrong_password_is_refused_without_the_password_anywhere(
+    engine: Engine, demo_plan: str, pg_users: str, caplog: pytest.LogCaptureFixture
+):
+    wrong = make_conninfo(pg_users, password="hunter2-wrong-secret")
+    before = snapshot(engine, demo_plan)
+    with caplog.at_level(logging.DEBUG), pytest.raises(InputError) as caught:
+        size_plan(engine, demo_plan, dsn=wrong, table="users", actor="a", now=NOW, retry_delay=0)
+    message = str(caught.value)
+    assert message.startswith("dsn: PostgreSQL refused the sign-in to postgresql://postgres@127.0.0.1:")
+    assert "password authentication failed" in message
+    assert snapshot(engine, demo_plan) == before
+    log = subprocess.run(
+        ["git", "log", "-p", "--all"], cwd=engine.ws.root, capture_output=True, text=True
+    ).stdout
+    for place in (message, caplog.text, log, engine.store.plan_path(demo_plan).read_text()):
+        assert "hunter2-wrong-secret" not in place
+
+
+def test_a_missing_postgresql_table_names_the_tables_that_exist(
+    engine: Engine, demo_plan: str, pg_users: str
+):
+    before = snapshot(engine, demo_plan)
+    with pytest.raises(
+        InputError, match=r"^table: table 'people' does not exist in postgresql://.*public.users"
+    ):
+        size_plan(engine, demo_plan, dsn=pg_users, table="people", actor="a", now=NOW)
+    assert snapshot(engine, demo_plan) == before
+
+
+def test_an_empty_postgresql_table_is_refused(engine: Engine, demo_plan: str, pg_users: str):
+    before = snapshot(engine, demo_plan)
+    with pytest.raises(InputError, match=r"table empty_users has no rows; there is nothing to size"):
+        size_plan(engine, demo_plan, dsn=pg_users, table="empty_users", actor="a", now=NOW)
+    assert snapshot(engine, demo_plan) == before
+
+
+def test_an_unreachable_server_is_retried_then_recorded_as_a_data_pull_blocker(
+    engine: Engine, demo_plan: str
+):
+    dsn = "postgresql://postgres:s3cret-value@127.0.0.1:1/postgres"
+    with pytest.raises(DataPullFailed) as caught:
+        size_plan(engine, demo_plan, dsn=dsn, table="users", actor="a", now=NOW, retry_delay=0)
+    assert "could not connect to postgresql://postgres@127.0.0.1:1/postgres" in str(caught.value)
+    plan = engine.read_plan(demo_plan)
+    assert [(b.kind, b.attempts) for b in plan.blockers] == [("data_pull", 3)]
+    assert "s3cret-value" not in str(caught.value) + engine.store.plan_path(demo_plan).read_text()

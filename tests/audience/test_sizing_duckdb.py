@@ -1,0 +1,112 @@
+"""Sizing on DuckDB: a stored run per call, figures that agree with the rules layer's evaluator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from personalization_engine.audience import size_plan, warehouse_sql
+from personalization_engine.engine import Engine
+from personalization_engine.rules import load_records, simulate
+
+from .conftest import NOW
+
+
+def test_sizing_a_parquet_file_stores_one_dated_run_and_the_measured_coverage(
+    engine: Engine, demo_plan: str, users_parquet: Path
+):
+    outcome = size_plan(engine, demo_plan, data="data/users.parquet", actor="analyst", now=NOW)
+    plan = engine.read_plan(demo_plan)
+    assert outcome.write.revision == plan.revision == 3
+    [run] = plan.sizing_runs
+    assert run == outcome.run
+    assert (run.id, run.plan_revision, run.row_count, run.evaluated_at) == ("size-1", 2, 3000, NOW)
+    assert run.source.model_dump() == {"kind": "parquet", "location": "data/users.parquet", "table": None}
+    assert [p.profile_id for p in run.profiles] == [
+        "new-trial-activation", "stalled-trial", "team-expansion", "power-user-upgrade", "dormant-free"
+    ]  # fmt: skip
+    for p in run.profiles:
+        assert p.net == p.eligible - p.removed_by_suppression
+        assert 0 < p.winner <= p.net
+    assert run.no_winner == run.row_count - sum(p.winner for p in run.profiles)
+    assert len(run.overlaps) == 10
+    assert plan.success_metrics.attribute_data_coverage_pct.actual == run.data_coverage_pct
+    required = [c for c in run.coverage if c.required]
+    assert run.data_coverage_pct == round(sum(c.coverage_pct for c in required) / len(required), 2)
+    assert {f.name: f.within_sla for f in run.freshness} == {
+        "signup_at": True, "trial_ends_at": True, "last_active_at": True
+    }  # fmt: skip
+    assert plan.change_log[-1].stage == "sizing"
+    assert plan.change_log[-1].summary == "sized 5 profiles on 3000 rows of data/users.parquet"
+
+
+def test_consent_gates_narrow_each_channel_to_people_whose_data_shows_consent(
+    engine: Engine, demo_plan: str, users_parquet: Path
+):
+    run = size_plan(engine, demo_plan, data=str(users_parquet), actor="analyst", now=NOW).run
+    email = next(a for a in run.activations if (a.profile_id, a.channel) == ("dormant-free", "email"))
+    assert email.gate_columns == ["email_opt_in IS TRUE", "email_unsubscribed IS FALSE"]
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    expected = con.execute(
+        f"SELECT count(*) FROM read_parquet('{users_parquet}') WHERE plan_tier = 'free' "
+        "AND last_active_at < TIMESTAMPTZ '2026-10-25 09:00:00+00' "
+        "AND email_opt_in IS TRUE AND email_unsubscribed IS FALSE"
+    ).fetchone()[0]
+    assert email.activatable == expected > 0
+    web = next(c for c in run.channels if c.channel == "web")
+    assert 0 < web.net_activatable < web.reachable
+
+
+def test_sizes_from_duckdb_equal_the_rules_layers_python_evaluator(
+    engine: Engine, demo_plan: str, users_parquet: Path, repo_dir: Path
+):
+    csv_path = repo_dir / "data" / "users.csv"
+    duckdb.connect().execute(
+        f"COPY (SELECT * FROM read_parquet('{users_parquet}') LIMIT 1000) TO '{csv_path}' (HEADER)"
+    )
+    run = size_plan(engine, demo_plan, data="data/users.csv", actor="analyst", now=NOW).run
+    plan = engine.read_plan(demo_plan)
+    simulated = simulate(plan, load_records(str(csv_path), repo_dir), NOW, explain=False)
+    for size in run.profiles:
+        pid = size.profile_id
+        assert size.eligible == sum(pid in r.eligible for r in simulated.records), pid
+        assert size.suppressed == sum(pid in r.suppressed for r in simulated.records), pid
+        assert size.net == sum(pid in r.members for r in simulated.records), pid
+        assert size.winner == simulated.winner_counts[pid], pid
+    assert run.no_winner == simulated.no_winner
+    assert run.source.kind == "csv"
+
+
+def test_a_duckdb_database_is_sized_by_table_and_a_second_run_is_appended(
+    engine: Engine, demo_plan: str, users_parquet: Path, repo_dir: Path
+):
+    database = repo_dir / "data" / "crm.duckdb"
+    with duckdb.connect(str(database)) as con:
+        con.execute(f"CREATE TABLE users AS SELECT * FROM read_parquet('{users_parquet}')")
+        con.execute("CREATE TABLE other AS SELECT 1 AS x")
+    first = size_plan(engine, demo_plan, data="data/crm.duckdb", table="users", actor="a", now=NOW).run
+    second = size_plan(engine, demo_plan, data="data/users.parquet", actor="a", now=NOW).run
+    plan = engine.read_plan(demo_plan)
+    assert [r.id for r in plan.sizing_runs] == ["size-1", "size-2"]
+    assert (first.source.kind, first.source.table) == ("duckdb", "users")
+    assert first.profiles == second.profiles
+    assert second.plan_revision == 3  # the run of size-1 made revision 3; its rules are the same
+
+
+def test_warehouse_sql_is_written_for_each_dialect_and_runs_on_duckdb(
+    engine: Engine, demo_plan: str, users_parquet: Path
+):
+    plan = engine.read_plan(demo_plan)
+    for dialect in ("snowflake", "bigquery", "databricks", "postgres"):
+        sql = warehouse_sql(plan, dialect, "analytics.users", now=NOW)
+        assert sql.startswith(f"-- Audience sizing for {plan.plan_id} r2 ({dialect})")
+        assert "FROM analytics.users" in sql
+    duck = warehouse_sql(plan, "duckdb", "users", now=NOW)
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"CREATE TABLE users AS SELECT * FROM read_parquet('{users_parquet}')")
+    row = con.execute(duck).fetchone()
+    stored = size_plan(engine, demo_plan, data="data/users.parquet", actor="a", now=NOW).run
+    assert row[0] == stored.row_count and row[4] == stored.profiles[0].net
