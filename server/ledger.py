@@ -122,7 +122,8 @@ def record_failed_attempt(
 
 
 def resolve_blocker(plan: Plan, *, blocker_id: str, remediation: str, actor: str, now: datetime) -> Plan:
-    """Resolve an open blocker with its remediation; open escalations it triggered resolve with it."""
+    """Resolve an open blocker with its remediation, together with its recurrences (same kind and
+    subject); open escalations they triggered resolve with them."""
     blocker = next((b for b in plan.blockers if b.id == blocker_id), None)
     if blocker is None:
         raise InputError(
@@ -137,13 +138,18 @@ def resolve_blocker(plan: Plan, *, blocker_id: str, remediation: str, actor: str
     remediation = _text(remediation, "remediation", limit=MAX_LONG_TEXT)
     actor = _text(actor, "actor", limit=MAX_SHORT_TEXT)
     plan = plan.model_copy(deep=True)
-    blocker = next(b for b in plan.blockers if b.id == blocker_id)
-    blocker.status = "resolved"
-    blocker.resolved_at = now
-    blocker.resolved_by = actor
-    blocker.remediation = remediation
+    # Blockers with the same kind and subject are one problem recurring: resolving it resolves
+    # every open record of it, and every escalation they triggered.
+    identity = (blocker.kind, blocker.subject)
+    resolved = [b for b in plan.blockers if b.status == "open" and (b.kind, b.subject) == identity]
+    for record in resolved:
+        record.status = "resolved"
+        record.resolved_at = now
+        record.resolved_by = actor
+        record.remediation = remediation
+    ids = {b.id for b in resolved}
     for escalation in plan.escalations:
-        if escalation.status == "open" and blocker_id in escalation.blocker_ids:
+        if escalation.status == "open" and ids & set(escalation.blocker_ids):
             resolve_escalation(escalation, remediation, now)
     return plan
 

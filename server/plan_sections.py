@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 
 from .model import Plan
 from .model.common import Channel, ShortText, Strict
-from .model.plan import ActivationLift, DependencyGraph, ErrorHandling, Pattern
+from .model.plan import ActivationLift, ChannelConsentPolicy, DependencyGraph, ErrorHandling, Pattern
 from .model.stages import Activation, Attribute, DataSource, Governance, Intake, Profile, Scenario
 
 SERVER_OWNED = {
@@ -74,6 +74,9 @@ class PlanSections(Strict):
     dependencies: DependencyGraph | None = None
     error_handling: ErrorHandling | None = None
     success_metrics: SuccessMetricTargets | None = None
+    consent_policy: dict[Channel, ChannelConsentPolicy] | None = Field(
+        None, description="Per-channel tightening of the default consent policy (docs/consent.md)."
+    )
     intake: Intake | None = None
     data_sources: Annotated[list[DataSource], Field(max_length=500)] | None = None
     attributes: Annotated[list[Attribute], Field(max_length=20_000)] | None = None

@@ -102,3 +102,43 @@ async def test_bad_ledger_input_names_the_field_and_writes_nothing(engine, repo_
         assert result.is_error
         assert expected in text(result)
     assert snapshot(repo_dir) == before
+
+
+async def test_write_plan_tightens_the_consent_policy_and_the_checks_apply_it(engine):
+    async with Client(build_server(engine)) as c:
+        pid = await demo_plan(c)
+        rev = (await c.call_tool("read_plan", {"plan_id": pid})).structured_content["revision"]
+        before = (await c.call_tool("validate_plan", {"plan_id": pid})).structured_content["counts"]["error"]
+        result = await c.call_tool(
+            "write_plan",
+            {
+                "plan_id": pid,
+                "expected_revision": rev,
+                "sections": {"consent_policy": {"email": {"accepted_bases": ["consent"]}}},
+            },
+        )
+        assert not result.is_error, text(result)
+        assert "changed consent_policy: consent_policy" in result.structured_content["changes"]
+        report = (await c.call_tool("validate_plan", {"plan_id": pid})).structured_content
+        # Email attributes collected on legitimate interest no longer pass once only consent is accepted.
+        assert report["counts"]["error"] > before
+        assert any(
+            f["code"].startswith("consent.") and f["pointer"].startswith("/activations/")
+            for f in report["findings"]
+        )
+
+
+async def test_resolving_a_recurring_blocker_resolves_every_record_of_it(engine):
+    async with Client(build_server(engine)) as c:
+        pid = await demo_plan(c)
+        await c.call_tool("record_blocker", {"plan_id": pid, **content.BLOCKER})
+        await c.call_tool("record_blocker", {"plan_id": pid, **content.BLOCKER_REPEAT})
+        await c.call_tool("record_blocker", {"plan_id": pid, "kind": "coverage", "subject": "email"})
+        await c.call_tool("resolve_blocker", {"plan_id": pid, "blocker_id": "blk-1", "remediation": "fixed"})
+        plan = (await c.call_tool("read_plan", {"plan_id": pid})).structured_content["plan"]
+        assert [(b["id"], b["status"]) for b in plan["blockers"]] == [
+            ("blk-1", "resolved"),
+            ("blk-2", "resolved"),
+            ("blk-3", "open"),
+        ]
+        assert plan["escalations"][0]["status"] == "resolved"

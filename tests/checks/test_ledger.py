@@ -108,7 +108,11 @@ def test_resolving_a_blocker_records_its_remediation_and_resolves_its_escalation
     assert ("ledger.escalation_open", "/escalations/0") in [
         (f.code, f.pointer) for f in result.resolved_findings
     ]
-    # One blocker is still open; a new repeat escalates again from rung 2.
+    # blk-1 is the same problem (same kind and subject), so it is resolved with blk-2.
+    assert [b.status for b in plan.blockers] == ["resolved", "resolved"]
+    # The problem coming back starts over: a first report is handled at rung 1, a repeat escalates.
+    blocker(engine, plan_id)
+    assert [(e.rung, e.status) for e in engine.read_plan(plan_id).escalations] == [(2, "resolved")]
     blocker(engine, plan_id)
     assert [(e.rung, e.status) for e in engine.read_plan(plan_id).escalations] == [
         (2, "resolved"),
