@@ -127,11 +127,8 @@ async def escalation_steps(s: Session) -> None:
     """The review finds the deliberate consent gap; it is recorded, recurs, escalates, is fixed."""
     await review(s, "review (validate_plan)")
     s.say("fix or escalate:")
-    first = await s.write("record_blocker", content.BLOCKER)
-    repeat = await s.write("record_blocker", content.BLOCKER_REPEAT)
-    for line in [*first["changes"], *repeat["changes"]]:
-        if "escalation" in line:
-            s.say(f"    {line}")
+    await s.write("record_blocker", content.BLOCKER)
+    await s.write("record_blocker", content.BLOCKER_REPEAT)
     plan = (await s.call("read_plan", {"plan_id": s.plan_id}))["plan"]
     for escalation in plan["escalations"]:
         s.say(
