@@ -10,7 +10,6 @@ import anyio.to_thread
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import BaseModel, Field
 
-from ..audience import size_plan
 from ..checks.findings import Finding
 from ..model.plan import SizingRun
 from ._common import ADDITIVE, ActorArg, PlanIdArg, Runtime, WriteOutcome, outcome, tool, tool_errors
@@ -78,6 +77,8 @@ def register(server: MCPServer, rt: Runtime) -> None:
                 anyio.from_thread.run(ctx.report_progress, done, total, message)
 
         def work():
+            from ..audience import size_plan  # on first use: the rules layer is not loaded at start-up
+
             return size_plan(
                 rt.engine,
                 plan_id,

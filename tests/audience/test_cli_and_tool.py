@@ -32,6 +32,13 @@ def test_sample_data_is_deterministic_and_matches_the_demo_inventory(tmp_path: P
     assert len(a) == 500
 
 
+def test_the_cli_offers_exactly_the_warehouse_dialects_the_audience_layer_writes():
+    from personalization_engine.audience import WAREHOUSE_DIALECTS
+    from personalization_engine.cli import audience_commands
+
+    assert audience_commands.WAREHOUSE_DIALECTS == WAREHOUSE_DIALECTS
+
+
 def test_sample_data_refuses_a_bad_row_count_or_suffix(tmp_path: Path, capsys):
     assert main(["sample-data", "--rows", "0", str(tmp_path / "a.parquet")]) == 2
     assert main(["sample-data", str(tmp_path / "a.json")]) == 2
