@@ -21,6 +21,7 @@ from .store import serialize
 from .tools import audience as audience_tools
 from .tools import ledger as ledger_tools
 from .tools import plans as plans_tools
+from .tools import render as render_tools
 from .tools import rules as rules_tools
 from .tools import stages as stage_tools
 from .tools._common import Runtime
@@ -34,7 +35,7 @@ INSTRUCTIONS = (
     "plan's current revision as expected_revision and returns findings to review with validate_plan. "
     "The server computes coverage, consent integrity, escalations and diffs; never type them in."
 )
-TOOL_MODULES = [plans_tools, stage_tools, ledger_tools, rules_tools, audience_tools]
+TOOL_MODULES = [plans_tools, stage_tools, ledger_tools, rules_tools, audience_tools, render_tools]
 
 
 class StaticTokenVerifier:

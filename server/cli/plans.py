@@ -109,9 +109,9 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def _extra_plan_commands():
     """Plan commands owned by later layers (rules, render, audience) register themselves here."""
-    from . import audience_commands, rules_commands
+    from . import audience_commands, render_commands, rules_commands
 
-    return [rules_commands.register, audience_commands.register]
+    return [rules_commands.register, render_commands.register, audience_commands.register]
 
 
 def cmd_new(args: argparse.Namespace) -> int:

@@ -86,7 +86,13 @@ def yaml_scalar(value: Any) -> str:
         return str(value)
     if isinstance(value, float):
         return repr(value) if value == value and value not in (float("inf"), float("-inf")) else '".nan"'
-    return '"' + "".join(_yaml_char(ch) for ch in str(value)) + '"'
+    text = str(value)
+    if _YAML_PLAIN.fullmatch(text):  # the common case, without a per-character pass
+        return f'"{text}"'
+    return '"' + "".join(_yaml_char(ch) for ch in text) + '"'
+
+
+_YAML_PLAIN = re.compile(r"[ !#-\[\]-~]*")
 
 
 _YAML_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "\0": "\\0"}

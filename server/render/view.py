@@ -17,7 +17,7 @@ from ..checks.run import run_checks
 from ..checks.usage import build_index, unique_names
 from ..errors import EngineError
 from ..model import Activation, Attribute, DataSource, Plan, Profile, Scenario
-from ..rules import ScenarioResult, compile_sql, run_scenarios
+from ..rules import ScenarioResult, compile_sql, run_scenarios, simulate
 from . import svg
 from .escaping import mermaid_label
 from .matrix import CoverageMatrix, coverage_matrix
@@ -173,6 +173,27 @@ def _profile_sql(plan: Plan, profile: Profile) -> str:
 
 
 def _scenario_results(plan: Plan) -> list[ScenarioResult | None]:
+    """Latest result of every scenario, at the plan's own time so that a render is reproducible."""
+    if not plan.scenarios:
+        return []
+    try:
+        # Verdicts alone are cheap; explanations are only worth computing when a scenario fails.
+        verdicts = simulate(plan, [s.record for s in plan.scenarios], plan.updated_at, explain=False)
+        winners = [r.winner for r in verdicts.records]
+        if all(w == s.expected_profile for w, s in zip(winners, plan.scenarios, strict=True)):
+            return [
+                ScenarioResult(
+                    scenario_id=s.id,
+                    pointer=f"/scenarios/{i}",
+                    expected_profile=s.expected_profile,
+                    actual_profile=w,
+                    passed=True,
+                    message=f"scenario {s.id!r} lands in {w or 'no profile'} as expected",
+                )
+                for i, (s, w) in enumerate(zip(plan.scenarios, winners, strict=True))
+            ]
+    except EngineError:
+        pass  # run_scenarios evaluates the records one by one and says which one cannot be
     try:
         results: list[ScenarioResult | None] = list(run_scenarios(plan, plan.updated_at))
     except EngineError:
