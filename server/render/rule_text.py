@@ -43,6 +43,8 @@ def value_words(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, str):
         return f'"{value}"'
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)

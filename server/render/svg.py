@@ -103,7 +103,9 @@ def layered_graph(
         half = BOX_HEIGHT / 2
         if layer[target] > layer[source]:
             path = f"M{x1:.1f},{y1 + half:.1f} L{x2:.1f},{y2 - half:.1f}"
-            mid = ((x1 + x2) / 2, (y1 + half + y2 - half) / 2)
+            # Labels sit near the source, so a long edge's "yes" or "no" stays beside its test.
+            reach = min(0.5, 45 / max(1.0, y2 - y1))
+            mid = (x1 + (x2 - x1) * reach, y1 + half + (y2 - y1 - 2 * half) * reach)
         else:  # a back edge (a cycle) or a same-row edge: curve around the side
             bend = max(x1, x2) + widths[source] / 2 + 40
             path = f"M{x1:.1f},{y1:.1f} C{bend:.1f},{y1:.1f} {bend:.1f},{y2:.1f} {x2:.1f},{y2 - half:.1f}"
