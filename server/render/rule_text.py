@@ -15,6 +15,7 @@ from ..model.rules import AllOf, AnyOf, NotOf, RuleNode
 
 # Beyond this many rule nodes a diagram stops being readable; the outline and SQL still show all.
 MAX_DIAGRAM_NODES = 80
+MAX_INLINE_DEPTH = 64
 _UNITS = {"m": "minute", "h": "hour", "d": "day", "w": "week"}
 _PHRASES = {
     "eq": "is",
@@ -215,13 +216,17 @@ def inline(node: RuleNode, limit: int = 400) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _inline(node: RuleNode, top: bool = False) -> str:
+def _inline(node: RuleNode, top: bool = False, depth: int = 0) -> str:
+    if depth > MAX_INLINE_DEPTH:  # deeper than the rules layer allows; never recurse without bound
+        return "..."
     if isinstance(node, AllOf | AnyOf):
         children = node.all if isinstance(node, AllOf) else node.any
         if len(children) == 1:
-            return _inline(children[0], top)
-        joined = (" and " if isinstance(node, AllOf) else " or ").join(_inline(c) for c in children)
+            return _inline(children[0], top, depth + 1)
+        joined = (" and " if isinstance(node, AllOf) else " or ").join(
+            _inline(c, False, depth + 1) for c in children
+        )
         return joined if top else f"({joined})"
     if isinstance(node, NotOf):
-        return f"not {_inline(node.not_)}"
+        return f"not {_inline(node.not_, False, depth + 1)}"
     return condition_words(node)
