@@ -147,10 +147,11 @@ def heatmap(labels: Sequence[str], values: Sequence[Sequence[float | None]], *, 
         return Markup("")
     cell, margin = 34, max(len(_short(label, 28)) for label in labels) * CHAR_WIDTH + 16
     size = margin + cell * len(labels) + 10
+    width = size + margin * 0.5  # room for the last rotated column label
     peak = max((v for row in values for v in row if v is not None), default=0) or 1
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="diagram heatmap" role="img" '
-        f'viewBox="0 0 {size:.0f} {size:.0f}" width="{size:.0f}" height="{size:.0f}">',
+        f'viewBox="0 0 {width:.0f} {size:.0f}" width="{width:.0f}" height="{size:.0f}">',
         f"<title>{escape(title)}</title>",
     ]
     for i, label in enumerate(labels):
@@ -166,16 +167,18 @@ def heatmap(labels: Sequence[str], values: Sequence[Sequence[float | None]], *, 
     for i, row in enumerate(values):
         for j, value in enumerate(row):
             x, y = margin + j * cell, margin + i * cell
+            ink = "#1f2328"
             if value is None:
                 fill, text = "#ffffff", ""
             else:
                 shade = int(235 - 180 * (value / peak))
                 fill, text = f"rgb({shade},{shade + 10 if shade < 245 else 245},255)", f"{value:g}"
+                ink = "#ffffff" if shade < 130 else ink  # keep the count readable on dark cells
             parts.append(
                 f"<g><title>{escape(labels[i])} \u00d7 {escape(labels[j])}: {escape(text or 'unknown')}"
                 f'</title><rect x="{x}" y="{y}" width="{cell}" height="{cell}" fill="{fill}" '
                 f'stroke="#d0d7de"/><text x="{x + cell / 2:.0f}" y="{y + cell / 2 + 4:.0f}" '
-                f'text-anchor="middle" class="cell">{escape(_compact(value))}</text></g>'
+                f'text-anchor="middle" class="cell" style="fill: {ink}">{escape(_compact(value))}</text></g>'
             )
     parts.append("</svg>")
     return Markup("".join(parts))

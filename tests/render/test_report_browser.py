@@ -74,3 +74,13 @@ def test_a_report_of_hostile_values_runs_nothing_and_logs_nothing(tmp_path):
     dom, messages = load(page, tmp_path / "profile")
     assert messages == []
     assert "<script>console.error" not in dom
+
+
+def test_a_report_with_a_sizing_run_draws_the_heatmap_and_logs_nothing(tmp_path):
+    from .test_sizing import sized
+
+    page = tmp_path / "report.html"
+    page.write_text(render_report_html(sized(example_plan())), encoding="utf-8")
+    dom, messages = load(page, tmp_path / "profile")
+    assert messages == []
+    assert "Overlap heatmap" in dom and 'class="diagram heatmap"' in dom
