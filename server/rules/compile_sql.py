@@ -89,8 +89,19 @@ class _SqlBuilder:
             return exp.Div(this=micros, expression=million)
         return exp.TimeToUnix(this=value)
 
+    def double(self, value: float) -> exp.Expression:
+        """A DOUBLE literal, so the arithmetic is the evaluator's (a plain 0.1 is an exact DECIMAL).
+
+        Snowflake and Databricks take exponent notation as a double; there sqlglot's CAST generation
+        re-parses the type name each time and would be most of the compile time.
+        """
+        text = repr(float(value))
+        if self.dialect in ("snowflake", "databricks"):
+            return exp.Literal.number(text if "e" in text else text + "e0")
+        return exp.cast(exp.Literal.number(text), exp.DataType.Type.DOUBLE, copy=False)
+
     def now_epoch(self) -> exp.Expression:
-        return self.epoch_of(exp.CurrentTimestamp()) if self.now is None else _double(epoch(self.now))
+        return self.epoch_of(exp.CurrentTimestamp()) if self.now is None else self.double(epoch(self.now))
 
     def literal(self, value: object) -> exp.Expression:
         if isinstance(value, bool):
@@ -98,7 +109,7 @@ class _SqlBuilder:
         if isinstance(value, int):
             return exp.Literal.number(value)
         if isinstance(value, float):
-            return _double(value)
+            return self.double(value)
         if isinstance(value, str):
             return exp.Literal.string(value)
         raise InputError(f"value {value!r} cannot be written as a SQL literal", field="rule")
@@ -145,7 +156,7 @@ class _SqlBuilder:
         if profile.threshold is None:
             return None
         terms = [
-            exp.Case(ifs=[exp.If(this=self.tree(when), true=_double(weight))], default=_double(0.0))
+            exp.Case(ifs=[exp.If(this=self.tree(when), true=self.double(weight))], default=self.double(0.0))
             for when, weight in profile.weights
         ]
         total: exp.Expression = exp.paren(
@@ -158,7 +169,7 @@ class _SqlBuilder:
         is_null = exp.Is(this=column, expression=exp.Null())
         if decay.kind == "lookback":
             inside = exp.GTE(this=column, expression=self.window_start(decay.window_seconds))
-            factor = exp.Case(ifs=[exp.If(this=inside, true=_double(1.0))], default=_double(0.0))
+            factor = exp.Case(ifs=[exp.If(this=inside, true=self.double(1.0))], default=self.double(0.0))
         else:
 
             def age() -> exp.Expression:
@@ -166,13 +177,13 @@ class _SqlBuilder:
                     exp.Sub(this=self.now_epoch(), expression=self.epoch_of(_column(decay.attr)))
                 )
 
-            halvings = exp.Div(this=age(), expression=_double(float(decay.window_seconds)))
+            halvings = exp.Div(this=age(), expression=self.double(float(decay.window_seconds)))
             factor = exp.Case(
                 ifs=[
-                    exp.If(this=is_null, true=_double(0.0)),
-                    exp.If(this=exp.LTE(this=age(), expression=_double(0.0)), true=_double(1.0)),
+                    exp.If(this=is_null, true=self.double(0.0)),
+                    exp.If(this=exp.LTE(this=age(), expression=self.double(0.0)), true=self.double(1.0)),
                 ],
-                default=exp.Pow(this=_double(0.5), expression=halvings),
+                default=exp.Pow(this=self.double(0.5), expression=halvings),
             )
         return exp.Mul(this=total, expression=exp.paren(factor, copy=False))
 
@@ -197,7 +208,7 @@ class _SqlBuilder:
         rule = self.tree(profile.eligibility) if profile.eligibility is not None else exp.true()
         score = self.score(profile) if score_column is None else exp.column(score_column)
         scored = (
-            exp.paren(exp.GTE(this=score, expression=_double(profile.threshold)), copy=False)
+            exp.paren(exp.GTE(this=score, expression=self.double(profile.threshold)), copy=False)
             if score is not None and profile.threshold is not None
             else exp.false()
         )
@@ -216,10 +227,6 @@ class _SqlBuilder:
         if profile.suppression is None:
             return exp.false()
         return exp.Coalesce(this=self.tree(profile.suppression), expressions=[exp.true()])
-
-
-def _double(value: float) -> exp.Expression:
-    return exp.cast(exp.Literal.number(repr(float(value))), exp.DataType.Type.DOUBLE, copy=False)
 
 
 def _prepared(plan: Plan, now: datetime | None) -> list[PreparedProfile]:

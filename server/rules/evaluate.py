@@ -9,12 +9,14 @@ do the logic. `truth()` is the same semantics for one record, used for explanati
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
 from .program import Leaf, Node, PreparedProfile
 
 _BITS = bytes.maketrans(b"\x00\x01", b"01")
+_MAX_PATTERN_CONDITIONS = 10  # a table of 2**10 sums; more conditions are added one at a time
 TRUE, FALSE, UNKNOWN = True, False, None
 
 
@@ -162,15 +164,36 @@ class ColumnEvaluator:
         if cached is not None:
             return cached
         n = self.n
-        total = [0.0] * n
-        for mask, weight in masks:
-            bits = bit_string(mask, n)
-            total = [t + weight if b == "1" else t for t, b in zip(total, bits, strict=True)]
         decay = profile.decay
-        if decay is not None:
-            total = [t * f for t, f in zip(total, self.factors(decay), strict=True)]
+        if len(masks) <= _MAX_PATTERN_CONDITIONS:
+            total = self._scores_by_pattern(masks, decay)
+        else:
+            total = [0.0] * n
+            for mask, weight in masks:
+                bits = bit_string(mask, n)
+                total = [t + weight if b == "1" else t for t, b in zip(total, bits, strict=True)]
+            if decay is not None:
+                total = [t * f for t, f in zip(total, self.factors(decay), strict=True)]
         self._scores[key] = total
         return total
+
+    def _scores_by_pattern(self, masks: tuple[tuple[int, float], ...], decay: Any) -> list[float]:
+        """One pass: each record's pattern of true conditions indexes a table of precomputed sums.
+
+        The sums add the weights in condition order starting from 0.0, exactly as the per-record
+        evaluator and the compiled targets do, so the floats are identical.
+        """
+        table: dict[tuple[str, ...], float] = {}
+        for pattern in itertools.product("01", repeat=len(masks)):
+            total = 0.0
+            for bit, (_, weight) in zip(pattern, masks, strict=True):
+                if bit == "1":
+                    total = total + weight
+            table[pattern] = total
+        patterns = zip(*(bit_string(mask, self.n) for mask, _ in masks), strict=True)
+        if decay is None:
+            return [table[p] for p in patterns]
+        return [table[p] * f for p, f in zip(patterns, self.factors(decay), strict=True)]
 
     def factors(self, decay: Any) -> list[float]:
         key = (decay.attr, decay.kind, decay.window_seconds)

@@ -27,15 +27,30 @@ def epoch(moment: datetime | date) -> float:
     return as_utc(moment).timestamp()
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False, slots=True)
 class Leaf:
-    """One condition, with its operand ready for comparison (a set for in/not_in, epoch seconds for time)."""
+    """One condition, with its operand ready for comparison (a set for in/not_in, epoch seconds for time).
+
+    Two leaves are equal when they test the same thing, wherever they sit in the plan: the evaluator
+    and the analysis share work between them. (Not a frozen dataclass: those are slow to build.)
+    """
 
     op: str
     attr: str
     operand: Any
     pointer: str
-    source: Any = field(compare=False, hash=False)
+    source: Any
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Leaf)
+            and self.op == other.op
+            and self.attr == other.attr
+            and self.operand == other.operand
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.op, self.attr, self.operand))
 
 
 # Internal tree: ("all", [nodes]), ("any", [nodes]), ("not", node) or ("leaf", Leaf).

@@ -79,8 +79,14 @@ def run_scenarios(plan: Plan, now: datetime) -> list[ScenarioResult]:
         return []
     records = [s.record for s in plan.scenarios]
     try:
-        result = simulate(plan, records, now, explain=True)
-        return [_outcome(plan, i, v, None) for i, v in enumerate(result.records)]
+        # Verdicts for all (cheap); explanations only for the scenarios that fail, for their message.
+        verdicts = simulate(plan, records, now, explain=False).records
+        failing = [i for i, v in enumerate(verdicts) if v.winner != plan.scenarios[i].expected_profile]
+        if failing:
+            explained = simulate(plan, [records[i] for i in failing], now, explain=True).records
+            for index, verdict in zip(failing, explained, strict=True):
+                verdicts[index] = verdict
+        return [_outcome(plan, i, v, None) for i, v in enumerate(verdicts)]
     except InputError:
         pass  # one record has a value of the wrong type: evaluate them one by one to say which
     outcomes = []

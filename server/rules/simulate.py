@@ -6,6 +6,9 @@ each record with `truth()` and name the conditions that decided it.
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -146,7 +149,26 @@ def simulate(
         raise InputError(
             f"{len(records)} records given; at most {MAX_RECORDS} are simulated", field="records"
         )
-    now = as_utc(now)
+    with _no_cyclic_gc():
+        return _simulate(plan, records, as_utc(now), explain)
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Building a verdict per record allocates millions of containers and none of them form cycles;
+    letting the cyclic collector rescan the growing heap meanwhile costs more than the evaluation."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _simulate(
+    plan: Plan, records: list[dict[str, Any]], now: datetime, explain: bool | None
+) -> SimulationResult:
     program = prepare_plan(plan, now)
     n = len(records)
     columns = coerce_records(records, program.attribute_types, _attributes_read(program))
@@ -205,7 +227,6 @@ def _verdicts(
     members: list[list[str]] = [[] for _ in range(n)]
     eligible: list[list[str]] = [[] for _ in range(n)]
     suppressed: list[list[str]] = [[] for _ in range(n)]
-    scores: list[dict[str, float]] = [{} for _ in range(n)]
     winners: list[str | None] = [None] * n
     fallbacks: list[FallbackApplied | None] = [None] * n
     everyone = (1 << n) - 1
@@ -219,24 +240,30 @@ def _verdicts(
             eligible[i].append(pid)
         for i in _indices(~m.suppression.false & everyone, n):
             suppressed[i].append(pid)
-        if m.scores is not None:
-            for i, score in enumerate(m.scores):
-                scores[i][pid] = score
         # A profile that could not decide and outranks the winner is where the fallback comes from.
         undecided = m.undecided & no_winner_yet & no_fallback_yet
+        read = [(name, columns.get(name) or [None] * n) for name in attributes_read_by(m.profile)]
         for i in _indices(undecided, n):
-            row = {attr: values[i] for attr, values in columns.items()}
             fallbacks[i] = _built(
                 FallbackApplied,
                 profile_id=pid,
                 fallback=m.profile.fallback,
-                missing=missing_attributes(m.profile, row),
+                missing=[name for name, values in read if values[i] is None],
             )
         no_fallback_yet &= ~undecided
         won = m.net & no_winner_yet
         for i in _indices(won, n):
             winners[i] = pid
         no_winner_yet &= ~won
+    scored = [m for m in masks if m.scores is not None]
+    score_ids = [m.profile.id for m in scored]
+    if scored:
+        scores = [
+            dict(zip(score_ids, values, strict=True))
+            for values in zip(*(m.scores for m in scored), strict=True)
+        ]
+    else:
+        scores = [{} for _ in range(n)]
     return [
         _built(
             RecordVerdict,
@@ -254,11 +281,15 @@ def _verdicts(
     ]
 
 
-def missing_attributes(profile: PreparedProfile, row: dict[str, Any]) -> list[str]:
+def attributes_read_by(profile: PreparedProfile) -> list[str]:
     names = {leaf.attr for tree in _trees(profile) for leaf in leaves(tree)}
     if profile.decay is not None:
         names.add(profile.decay.attr)
-    return sorted(name for name in names if row.get(name) is None)
+    return sorted(names)
+
+
+def missing_attributes(profile: PreparedProfile, row: dict[str, Any]) -> list[str]:
+    return [name for name in attributes_read_by(profile) if row.get(name) is None]
 
 
 _WORD = {True: "true", False: "false", None: "unknown"}

@@ -26,6 +26,19 @@ def finding(code: str, severity: str, pointer: str, message: str) -> Finding:
     return Finding(code=code, severity=severity, pointer=pointer, message=message, stage=STAGE)
 
 
+class _LazyText:
+    """The condition in words, rendered only when a message needs it (most conditions are fine)."""
+
+    def __init__(self, node: Any) -> None:
+        self.node = node
+
+    def __format__(self, spec: str) -> str:
+        return format(describe_condition(self.node), spec)
+
+    def __str__(self) -> str:
+        return describe_condition(self.node)
+
+
 def _fits(value: Any, kind: str) -> bool:
     if kind == "string":
         return isinstance(value, str)
@@ -109,7 +122,7 @@ class TypeChecker:
         if kind is None:
             return False
         op = node.op
-        text = describe_condition(node)
+        text = _LazyText(node)
         if op in _TIME_OPS:
             if kind not in _TIME_KINDS:
                 self.problem(

@@ -248,3 +248,11 @@ def test_a_scenario_that_no_longer_holds_is_an_error_finding():
 def test_every_finding_code_is_listed_with_a_description():
     for code, description in RULE_FINDING_CODES.items():
         assert code.startswith("rules.") and description.endswith(".")
+
+
+def test_every_finding_code_is_documented_in_the_rules_guide():
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "rules.md").read_text()
+    missing = [code for code in RULE_FINDING_CODES if f"`{code}`" not in guide]
+    assert not missing, f"docs/rules.md does not describe {missing}"
