@@ -9,7 +9,7 @@ from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
 from ..engine import Engine
-from ..render import render_deliverables
+from ..render import render_deliverables as render_files
 from ._common import ActorArg, PlanIdArg, Runtime, tool
 
 # Writes files and commits them, but never changes plan content; rendering an unchanged revision
@@ -32,7 +32,7 @@ class RenderOutcome(BaseModel):
 def render_and_commit(engine: Engine, plan_id: str, revision: int | None, actor: str) -> RenderOutcome:
     """Shared by the tool and the CLI: read the revision, render everything, commit what changed."""
     plan = engine.read_plan(plan_id, revision)
-    files = {name: text.encode("utf-8") for name, text in render_deliverables(plan).items()}
+    files = {name: text.encode("utf-8") for name, text in render_files(plan).items()}
     result = engine.commit_deliverables(plan.plan_id, files, revision=plan.revision, actor=actor)
     folder = engine.store.deliverables_dir(plan.plan_id)
     return RenderOutcome(
@@ -48,7 +48,7 @@ def render_and_commit(engine: Engine, plan_id: str, revision: int | None, actor:
 
 def register(server: MCPServer, rt: Runtime) -> None:
     @tool(server, "render_deliverables", "Render the deliverables", RENDERING)
-    def render_deliverables_tool(
+    def render_deliverables(
         plan_id: PlanIdArg,
         revision: Annotated[
             int | None,

@@ -85,9 +85,9 @@ async def test_an_older_revision_is_rendered_from_git(engine, plan_id, repo_dir)
         ({"plan_id": "plan-20990101T000000Z"}, "unknown plan 'plan-20990101T000000Z'"),
         ({"plan_id": "../../etc/passwd"}, "is not a plan id"),
         ({"plan_id": "{plan}", "revision": 5}, "revision 5 of"),
-        ({"plan_id": "{plan}", "revision": 0}, "revision"),
-        ({"plan_id": "{plan}", "revision": "two"}, "revision"),
-        ({"plan_id": "{plan}", "actor": "a" * 500}, "actor"),
+        ({"plan_id": "{plan}", "revision": 0}, "greater than or equal to 1"),
+        ({"plan_id": "{plan}", "revision": "two"}, "valid integer"),
+        ({"plan_id": "{plan}", "actor": "a" * 500}, "at most 200 characters"),
     ],
 )
 async def test_bad_input_is_an_error_naming_the_field_and_nothing_is_written(
