@@ -521,8 +521,13 @@ ACTIVATIONS = [
     _activation("team-expansion", "email", "Braze"),
     # The deliberate gap: feature_adoption_score was collected for in-app and analytics only, so
     # using it to personalize the web pricing page lacks the onsite_personalization purpose.
-    _activation("power-user-upgrade", "web", "Optimizely Web", payload_attributes=["feature_adoption_score"],
-                latency_sla="1d"),
+    _activation(
+        "power-user-upgrade",
+        "web",
+        "Optimizely Web",
+        payload_attributes=["feature_adoption_score"],
+        latency_sla="1d",
+    ),
     _activation("power-user-upgrade", "in-app", "Appcues", latency_sla="1d"),
     _activation("dormant-free", "email", "Braze"),
 ]
@@ -619,10 +624,22 @@ REMEDIATION = (
     "personalization_consent."
 )
 APPROVALS = [
-    {"approver": "Maya Chen", "role": "Personalization Architect", "decision": "approved",
-     "note": "Profiles, priorities and fallbacks reviewed."},
-    {"approver": "Omar Haddad", "role": "Data Privacy Lead", "decision": "approved",
-     "note": "Consent gates verified for web, in-app and email (acting for Grace Kim)."},
-    {"approver": "Dana Whitfield", "role": "Exec sponsor", "decision": "approved",
-     "note": "Pilot approved for six weeks."},
+    {
+        "approver": "Maya Chen",
+        "role": "Personalization Architect",
+        "decision": "approved",
+        "note": "Profiles, priorities and fallbacks reviewed.",
+    },
+    {
+        "approver": "Omar Haddad",
+        "role": "Data Privacy Lead",
+        "decision": "approved",
+        "note": "Consent gates verified for web, in-app and email (acting for Grace Kim).",
+    },
+    {
+        "approver": "Dana Whitfield",
+        "role": "Exec sponsor",
+        "decision": "approved",
+        "note": "Pilot approved for six weeks.",
+    },
 ]
