@@ -1,8 +1,10 @@
 """One aggregate query that sizes every profile, activation, overlap and attribute in a single scan.
 
-The rules layer gives each profile's two-valued eligible / suppressed / net expressions. An inner
-SELECT turns them into one boolean flag per row, and the outer SELECT sums flags with
-SUM(CASE WHEN ...), so each predicate is evaluated once per row however many figures read it.
+The rules layer gives each profile's two-valued eligible and suppressed expressions. An inner
+SELECT turns them into one boolean flag per row (and each distinct consent gate into one more), a
+middle SELECT derives membership (eligible AND NOT suppressed, as the rules layer defines net), and
+the outer SELECT counts flags with the dialect's conditional count (count_if, COUNT(*) FILTER, or
+SUM(CASE WHEN ...)), so each predicate is evaluated once per row however many figures read it.
 Only the counts come back: rows never leave the database.
 """
 
@@ -36,6 +38,7 @@ NULL_TYPES: dict[str, exp.DataType.Type] = {
 }
 SOURCE_ALIAS = "pe_records"
 FLAGS_ALIAS = "pe_flags"
+MEMBERS_ALIAS = "pe_members"
 
 
 def column_sql(name: str, dialect: str) -> str:
@@ -47,8 +50,18 @@ def channel_key(channel: str) -> str:
     return channel.replace("-", "_")
 
 
-def sum_of(condition: str) -> str:
-    return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+# Each dialect's own conditional count: several times faster than SUM(CASE WHEN ...) in DuckDB.
+_COUNT_IF = {
+    "duckdb": "count_if({})",
+    "databricks": "count_if({})",
+    "snowflake": "COUNT_IF({})",
+    "bigquery": "COUNTIF({})",
+    "postgres": "COUNT(*) FILTER (WHERE {})",
+}
+
+
+def count_where(condition: str, dialect: str) -> str:
+    return _COUNT_IF.get(dialect, "SUM(CASE WHEN {} THEN 1 ELSE 0 END)").format(condition)
 
 
 @dataclass
@@ -153,36 +166,48 @@ def build_sizing_query(
     for. `materialize_flags` fences the inner SELECT (PostgreSQL's OFFSET 0) so its flags are
     computed once per row instead of being inlined into every SUM.
     """
+
+    def count(condition: str) -> str:
+        return count_where(condition, dialect)
+
     expressions = profile_sql_expressions(plan, dialect, now=now)
     source, missing = source_with_missing_columns(plan, relation, columns, dialect)
     profiles = list(expressions.values())
     gates = activation_gates(plan)
     inner: list[str] = []
+    middle: list[str] = []
     outer: list[tuple[str, str]] = [("row_count", "COUNT(*)")]
     for i, p in enumerate(profiles):
-        inner += [f"({p.eligible}) AS pe_e{i}", f"({p.suppressed}) AS pe_s{i}", f"({p.net}) AS pe_n{i}"]
+        inner += [f"({p.eligible}) AS pe_e{i}", f"({p.suppressed}) AS pe_s{i}"]
+        middle += [f"pe_e{i}", f"pe_s{i}", f"pe_e{i} AND NOT pe_s{i} AS pe_n{i}"]
         outer += [
-            (f"eligible_{i}", sum_of(f"pe_e{i}")),
-            (f"suppressed_{i}", sum_of(f"pe_s{i}")),
-            (f"removed_{i}", sum_of(f"pe_e{i} AND pe_s{i}")),
-            (f"net_{i}", sum_of(f"pe_n{i}")),
+            (f"eligible_{i}", count(f"pe_e{i}")),
+            (f"suppressed_{i}", count(f"pe_s{i}")),
+            (f"removed_{i}", count(f"pe_e{i} AND pe_s{i}")),
+            (f"net_{i}", count(f"pe_n{i}")),
         ]
         earlier = " OR ".join(f"pe_n{j}" for j in range(i))
-        outer.append((f"winner_{i}", sum_of(f"pe_n{i} AND NOT ({earlier})" if earlier else f"pe_n{i}")))
+        outer.append((f"winner_{i}", count(f"pe_n{i} AND NOT ({earlier})" if earlier else f"pe_n{i}")))
     pairs = [(i, j) for i in range(len(profiles)) for j in range(i + 1, len(profiles))]
-    outer += [(f"overlap_{i}_{j}", sum_of(f"pe_n{i} AND pe_n{j}")) for i, j in pairs]
+    outer += [(f"overlap_{i}_{j}", count(f"pe_n{i} AND pe_n{j}")) for i, j in pairs]
 
     index_of = {p.profile_id: i for i, p in enumerate(profiles)}
+    gate_flags: dict[str, str] = {}  # the gate's SQL -> its flag; equal gates share one flag
+    flag_of: dict[int, str] = {}
     for gate in gates:
         checks = " AND ".join(
             f"{column_sql(c.attr, dialect)} IS {'FALSE' if c.negated else 'TRUE'}" for c in gate.checks
         )
-        inner.append(f"({checks or 'TRUE'}) AS pe_g{gate.index}")
+        if checks not in gate_flags:
+            gate_flags[checks] = f"pe_g{len(gate_flags)}"
+            inner.append(f"({checks or 'TRUE'}) AS {gate_flags[checks]}")
+            middle.append(gate_flags[checks])
+        flag_of[gate.index] = gate_flags[checks]
         member = index_of.get(gate.activation.profile_id)
         net = f"pe_n{member}" if member is not None else "FALSE"
         outer += [
-            (f"activation_net_{gate.index}", sum_of(net)),
-            (f"activatable_{gate.index}", sum_of(f"{net} AND pe_g{gate.index}")),
+            (f"activation_net_{gate.index}", count(net)),
+            (f"activatable_{gate.index}", count(f"{net} AND {flag_of[gate.index]}")),
         ]
     channels = [c for c in plan.channels if any(g.activation.channel == c for g in gates)]
     channel_gated: dict[str, bool] = {}
@@ -191,14 +216,15 @@ def build_sizing_query(
         channel_gated[channel] = not any(g.unmapped for g in mine)
         reach = " OR ".join(f"pe_n{index_of[g.activation.profile_id]}" for g in mine) or "FALSE"
         gated = (
-            " OR ".join(f"(pe_n{index_of[g.activation.profile_id]} AND pe_g{g.index})" for g in mine)
+            " OR ".join(f"(pe_n{index_of[g.activation.profile_id]} AND {flag_of[g.index]})" for g in mine)
             or "FALSE"
         )
         key = channel_key(channel)
-        outer += [(f"reachable_{key}", sum_of(reach)), (f"activatable_{key}", sum_of(gated))]
+        outer += [(f"reachable_{key}", count(reach)), (f"activatable_{key}", count(gated))]
 
     present = [a.name for a in plan.attributes if a.name not in missing]
     inner += [column_sql(name, dialect) for name in present]
+    middle += [column_sql(name, dialect) for name in present]
     outer += [(f"non_null_{k}", f"COUNT({column_sql(name, dialect)})") for k, name in enumerate(present)]
     freshness = [
         a.name for a in plan.attributes if a.type == "timestamp" and a.freshness_sla and a.name not in missing
@@ -206,10 +232,12 @@ def build_sizing_query(
     outer += [(f"newest_{k}", f"MAX({column_sql(name, dialect)})") for k, name in enumerate(freshness)]
 
     fence = " OFFSET 0" if materialize_flags else ""
-    select_inner = ",\n    ".join(inner) if inner else "1 AS pe_row"
     select_outer = ",\n  ".join(f"{sql} AS {name}" for name, sql in outer)
-    flags = f"SELECT\n    {select_inner}\n  FROM {source}{fence}"
-    sql = f"SELECT\n  {select_outer}\nFROM (\n  {flags}\n) AS {FLAGS_ALIAS}\n"
+    flag_list = ",\n      ".join(inner) or "1 AS pe_row"
+    member_list = ",\n    ".join(middle) or "1 AS pe_row"
+    flags = f"SELECT\n      {flag_list}\n    FROM {source}{fence}"
+    members = f"SELECT\n    {member_list}\n  FROM (\n    {flags}\n  ) AS {FLAGS_ALIAS}"
+    sql = f"SELECT\n  {select_outer}\nFROM (\n  {members}\n) AS {MEMBERS_ALIAS}\n"
     return SizingQuery(
         sql=sql,
         dialect=dialect,
