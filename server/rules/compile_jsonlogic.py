@@ -17,7 +17,8 @@ from typing import Any
 
 from ..errors import InputError
 from ..model import Plan
-from .program import Leaf, Node, PreparedProfile, prepare_profile
+from ..model.common import duration_seconds
+from .program import Leaf, Node, PreparedProfile, epoch, prepare_profile
 from .records import coerce_value
 
 NOW_VAR = "$now"
@@ -77,8 +78,6 @@ def _leaf(leaf: Leaf, positive: bool) -> JsonLogic:
         inside = {"<=": [low, v, high]}
         return _guarded(attr, inside if positive else {"!": inside})
     if op in ("within_last", "not_within_last"):
-        from ..model.common import duration_seconds
-
         start = _window_start(duration_seconds(source.value))
         inside = op == "within_last"
         return _guarded(attr, {">=" if inside == positive else "<": [v, start]})
@@ -179,8 +178,6 @@ def compile_jsonlogic(plan: Plan, *, custom_operations: bool = True) -> dict[str
 
 def jsonlogic_data(plan: Plan, record: dict[str, Any], now: datetime) -> dict[str, Any]:
     """A record as JSON Logic evaluation data: typed values, epoch-second timestamps and NOW_VAR."""
-    from .program import epoch
-
     types = {a.name: a.type for a in plan.attributes}
     data = {key: coerce_value(value, types.get(key), index=0, attr=key) for key, value in record.items()}
     data[NOW_VAR] = epoch(now)

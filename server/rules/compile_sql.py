@@ -17,6 +17,7 @@ from sqlglot.dialects.dialect import Dialect
 
 from ..errors import InputError
 from ..model import Plan
+from ..model.common import duration_seconds
 from .program import Leaf, Node, PreparedProfile, as_utc, epoch, prepare_profile
 
 SQL_DIALECTS = ("duckdb", "postgres", "snowflake", "bigquery", "databricks")
@@ -133,8 +134,6 @@ class _SqlBuilder:
             low, high = source.value
             return exp.Between(this=column, low=self.literal(low), high=self.literal(high))
         if op in ("within_last", "not_within_last"):
-            from ..model.common import duration_seconds
-
             start = self.window_start(duration_seconds(source.value))
             return (exp.GTE if op == "within_last" else exp.LT)(this=column, expression=start)
         if op in ("before", "after"):

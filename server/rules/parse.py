@@ -11,7 +11,6 @@ import json
 import math
 import re
 from collections.abc import Collection
-from datetime import date, datetime
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -29,6 +28,7 @@ from ..model.rules import (
     RuleNode,
 )
 from ..validation import pydantic_issues
+from .program import parse_instant
 from .tree import raise_if_over_limits, raw_shape
 
 ATTRIBUTE_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -186,14 +186,3 @@ def _check_value(op: str, value: Any, where: str) -> None:
             f"'2026-11-01T09:00:00Z'; got {_show(value)}",
             field=where,
         )
-
-
-def parse_instant(text: str) -> datetime | date | None:
-    try:
-        return (
-            date.fromisoformat(text)
-            if len(text) == 10
-            else datetime.fromisoformat(text.replace("Z", "+00:00"))
-        )
-    except ValueError:
-        return None

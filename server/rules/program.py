@@ -178,3 +178,15 @@ def leaves(node: Node) -> list[Leaf]:
         else:
             stack.extend(payload)
     return found
+
+
+def parse_instant(text: str) -> datetime | date | None:
+    """An ISO 8601 date or date-time (with Z allowed), or None when the text is neither."""
+    try:
+        return (
+            date.fromisoformat(text)
+            if len(text) == 10
+            else datetime.fromisoformat(text.replace("Z", "+00:00"))
+        )
+    except ValueError:
+        return None

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from ..errors import InputError
 from ..model import Plan
-from .evaluate import ColumnEvaluator, Masks, bit_string, record_score, truth
+from .evaluate import ColumnEvaluator, Masks, bit_string, record_score, to_mask, truth
 from .program import Leaf, Node, PreparedProfile, Program, as_utc, leaves, prepare_plan
 from .records import check_records, coerce_records
 from .render import describe_condition
@@ -98,7 +98,7 @@ def profile_masks(program: Program, evaluator: ColumnEvaluator) -> list[ProfileM
         scores = evaluator.scores(profile)
         scored = Masks(0, everyone)
         if scores is not None and profile.threshold is not None:
-            hits = from_flags([s >= profile.threshold for s in scores])
+            hits = to_mask([s >= profile.threshold for s in scores])
             scored = Masks(hits, everyone & ~hits)
         eligible = _combine(profile.eligible_by, rule, scored)
         suppression = evaluator.node(profile.suppression) if profile.suppression else Masks(0, everyone)
@@ -122,12 +122,6 @@ def _built(cls: type[BaseModel], **values: Any) -> Any:
     object.__setattr__(instance, "__pydantic_extra__", None)
     object.__setattr__(instance, "__pydantic_private__", None)
     return instance
-
-
-def from_flags(flags: list[bool]) -> int:
-    from .evaluate import to_mask
-
-    return to_mask(flags)
 
 
 def _combine(mode: str, rule: Masks, scored: Masks) -> Masks:

@@ -26,6 +26,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from ..errors import InputError
+from .program import parse_instant
 
 _NOW_FUNCTIONS = {"now", "current_timestamp", "get_current_timestamp", "localtimestamp"}
 _UNITS = {
@@ -267,8 +268,6 @@ class _Converter:
     def _instant(self, e: exp.Expression) -> str | None:
         if isinstance(e, exp.Cast) and isinstance(e.this, exp.Literal) and e.this.is_string:
             if e.to.is_type(*exp.DataType.TEMPORAL_TYPES):
-                from .parse import parse_instant
-
                 text = e.this.this.strip()
                 if parse_instant(text.replace(" ", "T")) is None:
                     raise self.refuse(e, "not an ISO 8601 date or date-time")

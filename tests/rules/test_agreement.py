@@ -32,8 +32,7 @@ from personalization_engine.rules import (
     profile_sql_expressions,
     simulate,
 )
-from personalization_engine.rules.parse import parse_instant
-from personalization_engine.rules.program import as_utc, epoch
+from personalization_engine.rules.program import as_utc, epoch, parse_instant
 
 from .helpers import NOW, make_plan
 
