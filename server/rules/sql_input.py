@@ -54,13 +54,29 @@ def sql_to_tree(text: str, *, pointer: str, attributes: Collection[str] | None) 
         raise InputError(
             "SQL rule is empty; write a boolean expression such as plan_tier = 'free'", field=field
         )
+    too_deep = InputError(
+        "SQL rule nests parentheses or NOTs too deeply; a rule tree has at most 32 levels", field=field
+    )
     try:
         parsed = sqlglot.parse(text, read="duckdb")
     except (ParseError, TokenError) as exc:
-        raise InputError(f"SQL rule {text!r} does not parse: {_first_line(exc)}", field=field) from None
+        raise InputError(
+            f"SQL rule {_shorten(text)!r} does not parse: {_first_line(exc)}", field=field
+        ) from None
+    except RecursionError:  # sqlglot's parser recurses once per nesting level
+        raise too_deep from None
     if len(parsed) != 1 or parsed[0] is None:
-        raise InputError(f"SQL rule {text!r} must be one boolean expression, not statements", field=field)
-    return _Converter(text, field, attributes).node(parsed[0])
+        raise InputError(
+            f"SQL rule {_shorten(text)!r} must be one boolean expression, not statements", field=field
+        )
+    try:
+        return _Converter(text, field, attributes).node(parsed[0])
+    except RecursionError:
+        raise too_deep from None
+
+
+def _shorten(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _first_line(exc: Exception) -> str:

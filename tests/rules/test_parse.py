@@ -100,6 +100,8 @@ def test_sql_forms_map_to_canonical_conditions(sql, expected):
         ("t.plan_tier = 'free'", "qualified column names are not supported"),
         ("name LIKE 'a%'", "LIKE is only supported as LIKE '%text%'"),
         ("plan_tier = 'free'; DROP TABLE x", "must be one boolean expression"),
+        ("(" * 400 + "plan_tier = 'free'" + ")" * 400, "nests parentheses or NOTs too deeply"),
+        ("NOT " * 400 + "email_bounced", "nests parentheses or NOTs too deeply"),
     ],
 )
 def test_sql_outside_the_subset_is_refused_naming_the_fragment(sql, message):
