@@ -172,3 +172,25 @@ def test_lookback_decay_compiles_to_standard_json_logic():
     assert HALF_LIFE_OP not in json.dumps(logic)
     data = jsonlogic_data(make_plan([lookback]), {"sessions": 9, "last_seen_at": "2026-11-20T00:00:00Z"}, NOW)
     assert jsonLogic(logic["profiles"]["engaged"]["score"], data, BUILTINS) == 2.0
+
+
+def test_quotes_and_wildcards_in_values_are_escaped_for_each_dialect():
+    tricky = {
+        "any": [
+            {"op": "eq", "attr": "plan_tier", "value": "o'neil"},
+            {"op": "contains", "attr": "plan_tier", "value": "%_'"},
+        ]
+    }
+    plan = make_plan([{"id": "q", "name": "Q", "eligibility": tricky}])
+    records = [
+        {"id": 1, "plan_tier": "o'neil"},
+        {"id": 2, "plan_tier": "a%_'b"},
+        {"id": 3, "plan_tier": "ab"},
+    ]
+    rows = duckdb_with(
+        [{**r, "signup_at": None, "email_bounced": None, "sessions": None} for r in records]
+    ).execute(compile_sql(plan, "duckdb"))
+    assert [row[:2] for row in rows.fetchall()] == [(1, "q"), (2, "q")]
+    assert [r.winner for r in simulate(plan, records, NOW).records] == ["q", "q", None]
+    for dialect in SQL_DIALECTS:
+        sqlglot.parse_one(compile_sql(plan, dialect), read=dialect)
