@@ -13,10 +13,16 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
 import anyio
+
+try:
+    from builtins import BaseExceptionGroup
+except ImportError:  # Python 3.10: anyio depends on the backport
+    from exceptiongroup import BaseExceptionGroup
 from mcp import Client, StdioServerParameters
 
 from . import demo_content as content
@@ -63,9 +69,11 @@ def server_parameters(folder: Path, now: str | None) -> StdioServerParameters:
 class Session:
     """Calls tools, keeps the latest revision, and narrates each step."""
 
-    def __init__(self, client: Client, out: TextIO) -> None:
+    def __init__(self, client: Client, out: TextIO, folder: Path, reference_time: datetime) -> None:
         self.client = client
         self.out = out
+        self.folder = folder
+        self.reference_time = reference_time
         self.plan_id = ""
         self.revision = 0
 
@@ -159,12 +167,51 @@ async def rules_steps(s: Session) -> None:
         s.say(f"compile_rules {target}: {size} {unit}")
 
 
-EXTRA_STEPS: list[Step] = [rules_steps, escalation_steps]
+SAMPLE_ROWS = 20_000
+SAMPLE_FILE = "data/profiles.parquet"
+
+
+async def sizing_steps(s: Session) -> None:
+    """Size every profile and channel on deterministic synthetic data shaped like the inventory."""
+    from .audience.sample_data import write_sample_data
+
+    (s.folder / SAMPLE_FILE).parent.mkdir(parents=True, exist_ok=True)
+    write_sample_data(s.folder / SAMPLE_FILE, SAMPLE_ROWS, reference=s.reference_time)
+    s.say(f"sample data: {SAMPLE_ROWS:,} synthetic people in {SAMPLE_FILE}")
+    result = await s.call("size_audiences", {"plan_id": s.plan_id, "data": SAMPLE_FILE, "actor": DEMO_ACTOR})
+    s.revision = result["write"]["revision"]
+    run = result["run"]
+    s.say(
+        f"  r{s.revision} size_audiences: {run['row_count']:,} rows, data coverage "
+        f"{run['data_coverage_pct']:.1f}%"
+    )
+    for profile in run["profiles"]:
+        s.say(
+            f"    {profile['profile_id']:22} eligible {profile['eligible']:>6,}  net {profile['net']:>6,}  "
+            f"wins {profile['winner']:>6,}"
+        )
+    for channel in run["channels"]:
+        s.say(
+            f"    channel {channel['channel']:7} reachable {channel['reachable']:>6,}  "
+            f"activatable after consent {channel['net_activatable'] or 0:>6,}"
+        )
+
+
+async def render_steps(s: Session) -> None:
+    result = await s.call("render_deliverables", {"plan_id": s.plan_id, "actor": DEMO_ACTOR})
+    s.say(
+        f"render_deliverables: {len(result['changed'])} files for r{result['revision']} in "
+        f".claude/plans/{s.plan_id}/ ({', '.join(result['files'])})"
+    )
+
+
+EXTRA_STEPS: list[Step] = [rules_steps, sizing_steps, escalation_steps, render_steps]
 
 
 async def run(folder: Path, now: str | None, out: TextIO) -> None:
     async with Client(server_parameters(folder, now)) as client:
-        s = Session(client, out)
+        reference = datetime.fromisoformat(now.replace("Z", "+00:00")) if now else datetime.now(timezone.utc)
+        s = Session(client, out, folder, reference)
         s.say(f"workspace: {folder}")
         s.say("stages (each line is one revision and one git commit):")
         await stage_steps(s)
@@ -188,8 +235,22 @@ async def run(folder: Path, now: str | None, out: TextIO) -> None:
 
 def run_demo(target: str | None, now: str | None, out: TextIO = sys.stdout) -> Path:
     folder = prepare_folder(target)
-    anyio.run(run, folder, now, out)
+    try:
+        anyio.run(run, folder, now, out)
+    except BaseExceptionGroup as group:  # the MCP client's task group wraps a failed step
+        raise _first_engine_error(group) or group from None
     return folder
+
+
+def _first_engine_error(error: BaseException) -> EngineError | None:
+    if isinstance(error, EngineError):
+        return error
+    if isinstance(error, BaseExceptionGroup):
+        for inner in error.exceptions:
+            found = _first_engine_error(inner)
+            if found is not None:
+                return found
+    return None
 
 
 def dump(data: Any) -> str:
