@@ -63,6 +63,13 @@ def test_the_command_allows_exactly_our_tools_and_mentions_each_stage_tool():
         "plan_history",
     ):
         assert f"`{tool}`" in body, tool
+    mentioned = set(re.findall(r"`([a-z]+_[a-z_]+)`", body))
+    registered = {t["name"] for t in _tool_docs()}
+    fields = {"open_questions", "data_sources", "expected_revision", "plan_id", "pattern_rationale"}
+    assert mentioned - fields <= registered, mentioned - fields - registered
+    assert registered <= mentioned | {"list_plans", "read_plan", "write_plan"} | {"plan_diff"}, (
+        registered - mentioned
+    )
     for flag in ("--initiative", "--channels", "--metrics", "--constraints", "--timeline", "$ARGUMENTS"):
         assert flag in text
 
@@ -77,6 +84,10 @@ def test_agents_and_skill_exist_with_frontmatter_and_the_command_uses_them():
         text = path.read_text()
         assert text.startswith("---\n") and f"name: {name}" in text and "description:" in text, path
         assert name in command
+    ours = {full_tool_name(t["name"]) for t in _tool_docs()}
+    for agent in (ROOT / "agents").glob("*.md"):
+        listed = re.search(r"^tools: (.*)$", agent.read_text(), re.MULTILINE).group(1).split(", ")
+        assert set(listed) <= ours, (agent.name, set(listed) - ours)
     skill = (ROOT / "skills" / "decision-trees" / "SKILL.md").read_text().lower()
     for topic in ("consent", "fallback", "shallow", "simulate"):
         assert topic in skill
