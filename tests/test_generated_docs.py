@@ -38,3 +38,19 @@ def test_the_worked_example_is_what_the_demo_produces(tmp_path):
         assert (checked_in / name).read_bytes() == (produced / name).read_bytes(), (
             f"{name} differs from a fresh demo run: python -m personalization_engine.docgen --example"
         )
+
+
+@pytest.mark.slow
+def test_the_demo_with_a_fixed_clock_prints_the_same_output_and_commits_twice(tmp_path):
+    import io
+
+    from personalization_engine.demo import run_demo
+    from personalization_engine.docgen import EXAMPLE_NOW
+
+    outputs = []
+    for name in ("one", "two"):
+        out = io.StringIO()
+        folder = run_demo(str(tmp_path / name), EXAMPLE_NOW, out=out)
+        outputs.append(out.getvalue().replace(str(folder), "<workspace>"))
+    assert outputs[0] == outputs[1]
+    assert "git log --oneline:" in outputs[0] and "final review (validate_plan): 0 errors" in outputs[0]
