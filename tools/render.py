@@ -9,7 +9,6 @@ from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
 from ..engine import Engine
-from ..render import render_deliverables as render_files
 from ._common import ActorArg, PlanIdArg, Runtime, tool
 
 # Writes files and commits them, but never changes plan content; rendering an unchanged revision
@@ -31,6 +30,9 @@ class RenderOutcome(BaseModel):
 
 def render_and_commit(engine: Engine, plan_id: str, revision: int | None, actor: str) -> RenderOutcome:
     """Shared by the tool and the CLI: read the revision, render everything, commit what changed."""
+    # jinja2, the rules compiler and sqlglot load on the first render, not at server start-up.
+    from ..render import render_deliverables as render_files
+
     plan = engine.read_plan(plan_id, revision)
     files = {name: text.encode("utf-8") for name, text in render_files(plan).items()}
     result = engine.commit_deliverables(plan.plan_id, files, revision=plan.revision, actor=actor)

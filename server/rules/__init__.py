@@ -4,8 +4,9 @@ See docs/rules.md for the language and its semantics (three-valued logic, window
 eligible_by modes).
 """
 
+from typing import TYPE_CHECKING, Any
+
 from .compile_jsonlogic import HALF_LIFE_OP, NOW_VAR, compile_jsonlogic, half_life_decay, jsonlogic_data
-from .compile_sql import SQL_DIALECTS, ProfileSql, compile_sql, output_columns, profile_sql_expressions
 from .findings import RULE_FINDING_CODES, overlap_findings, rule_findings
 from .parse import parse_rule
 from .records import load_records
@@ -20,6 +21,24 @@ from .simulate import (
     simulate,
 )
 from .tree import MAX_CONDITIONS, MAX_DEPTH, check_rule_limits
+
+if TYPE_CHECKING:
+    from .sql_compiler import SQL_DIALECTS, ProfileSql, compile_sql, output_columns, profile_sql_expressions
+
+# The SQL compiler pulls in sqlglot (~100 ms to import); its names load on first use (PEP 562) so the
+# server and the CLI start without it.
+_SQL_NAMES = {"SQL_DIALECTS", "ProfileSql", "compile_sql", "output_columns", "profile_sql_expressions"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _SQL_NAMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from . import sql_compiler
+
+    value = getattr(sql_compiler, name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "HALF_LIFE_OP",
