@@ -1,7 +1,7 @@
 -- Hand-written baseline for bench/bench_audience.py: the sizing figures of the 10-profile benchmark
--- plan (bench/audience_plan.py) over {data}, written directly in DuckDB SQL with the same
--- predicates as SUM(CASE WHEN ...) columns (the issue's definition), evaluated at 2026-11-24
--- 09:00 UTC. Null semantics as in docs/rules.md: an undecidable eligibility is not eligible, an
+-- plan (bench/audience_plan.py) over {source} (the bench puts its table or Parquet file there),
+-- written directly in DuckDB SQL with the same predicates as SUM(CASE WHEN ...) columns (the
+-- issue's definition), evaluated at 2026-11-24 09:00 UTC. Null semantics as in docs/rules.md: an undecidable eligibility is not eligible, an
 -- undecidable suppression suppresses, unknown consent never passes.
 WITH flags AS (
   SELECT
@@ -43,7 +43,7 @@ WITH flags AS (
     user_id, email, plan_tier, signup_at, trial_ends_at, last_active_at, onboarding_steps_completed,
     projects_created, teammates_invited, integrations_connected, feature_adoption_score, company_size,
     role, country, email_opt_in, email_unsubscribed, personalization_consent, in_app_messaging_disabled
-  FROM read_parquet('{data}')
+  FROM {source}
 ),
 members AS (
   SELECT *,

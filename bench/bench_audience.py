@@ -10,6 +10,7 @@ PostgreSQL, 1,000,000 rows: size_plan by DSN against the same SQL run through ps
 
 Needs the bench extra (pandas, polars): pip install -e '.[bench]'. Not run in CI.
 Run: /tmp/venv/bin/python bench/bench_audience.py [--rows 10000000] [--pg-rows 1000000] [--repeat 3]
+     [--store duckdb|parquet]   (where the DuckDB rows live: a database table, the default, or Parquet)
 """
 
 from __future__ import annotations
@@ -248,75 +249,99 @@ def polars_sizing(frame) -> list[int]:
 
 
 # --- runs ---------------------------------------------------------------------------------------
-def bench_duckdb(folder: Path, rows: int, repeat: int) -> None:
+def bench_duckdb(folder: Path, rows: int, repeat: int, store: str) -> None:
+    """`store` is where the rows live: a DuckDB database (table users) or the Parquet file itself."""
     engine = workspace(folder)
-    data = folder / f"users-{rows}.parquet"
-    if not data.exists():
-        seconds, _ = timed(lambda: write_sample_data(data, rows, reference=NOW))
-        print(f"sample-data: {rows:,} rows in {seconds:.1f} s ({data.stat().st_size / 1e6:.0f} MB parquet)")
+    parquet = folder / f"users-{rows}.parquet"
+    if not parquet.exists():
+        seconds, _ = timed(lambda: write_sample_data(parquet, rows, reference=NOW))
+        print(
+            f"sample-data: {rows:,} rows in {seconds:.1f} s ({parquet.stat().st_size / 1e6:.0f} MB parquet)"
+        )
+    data, source, table = parquet, f"read_parquet('{parquet}')", []
+    if store == "duckdb":
+        data, source, table = folder / f"users-{rows}.duckdb", "users", ["--table", "users"]
+        if not data.exists():
+            with duckdb.connect(str(data)) as con:
+                con.execute(f"CREATE TABLE users AS SELECT * FROM read_parquet('{parquet}')")
     plan_id = new_plan(engine)
-    baseline_sql = (HERE / "baseline_sizing.sql").read_text().replace("{data}", str(data))
+    baseline_sql = (HERE / "baseline_sizing.sql").read_text().replace("{source}", source)
     count_if_sql = re.sub(r"SUM\(CASE WHEN (.*?) THEN 1 ELSE 0 END\)", r"count_if(\1)", baseline_sql)
-    con = duckdb.connect()
+    con = duckdb.connect(str(data), read_only=True) if store == "duckdb" else duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-
-    import pandas as pd
-    import polars as pl
-
-    load_pandas, df = timed(lambda: pd.read_parquet(data))
-    load_polars, frame = timed(lambda: pl.read_parquet(data))
-    df["signup_at"] = df["signup_at"].dt.tz_convert(None)
-    df["last_active_at"] = df["last_active_at"].dt.tz_convert(None)
-    times: dict[str, list[float]] = {
-        k: [] for k in ("size", "cli", "baseline", "count_if", "pandas", "polars", "polars_lazy")
-    }
-    results: dict[str, object] = {}
+    times: dict[str, list[float]] = {k: [] for k in ("size", "cli", "baseline", "count_if")}
+    results: dict[str, list[int]] = {}
     peaks: list[float] = []
-    cli = [sys.executable, "-m", "personalization_engine.cli.main", "plans", "size", plan_id,
-           "--data", str(data), "--workspace", str(folder), "--now", NOW.isoformat(), "--json"]  # fmt: skip
+    cli = [sys.executable, "-m", "personalization_engine.cli.main", "plans", "size", plan_id, "--data",
+           str(data), *table, "--workspace", str(folder), "--now", NOW.isoformat(), "--json"]  # fmt: skip
+    # SQL methods side by side first, before any data frame fills this process's heap (a large heap
+    # slows the in-process run through the garbage collector, not through the query).
     for _ in range(repeat):
-        seconds, outcome = timed(lambda: size_plan(engine, plan_id, data=str(data), actor="bench", now=NOW))
-        times["size"].append(seconds)
-        results["size"] = run_figures(outcome.run)  # type: ignore[attr-defined]
-        seconds, row = timed(lambda: con.execute(baseline_sql).fetchone())
-        times["baseline"].append(seconds)
-        results["baseline"] = [int(v) for v in row[:-3]]  # type: ignore[index]
-        seconds, row = timed(lambda: con.execute(count_if_sql).fetchone())
-        times["count_if"].append(seconds)
-        results["count_if"] = [int(v) for v in row[:-3]]  # type: ignore[index]
-        # Peak memory from /usr/bin/time: the children's ru_maxrss would count the pages a fork shares
-        # with this process, which holds the pandas and polars frames.
         seconds, done = timed(
             lambda: subprocess.run(["/usr/bin/time", "-f", "%M", *cli], check=True, capture_output=True)
         )
         times["cli"].append(seconds)
         peaks.append(int(done.stderr.decode().strip().splitlines()[-1]) / 1024)  # type: ignore[attr-defined]
+        seconds, row = timed(lambda: con.execute(baseline_sql).fetchone())
+        times["baseline"].append(seconds)
+        results["baseline"] = [int(v) for v in row[:-3]]  # type: ignore[index]
+        seconds, outcome = timed(
+            lambda: size_plan(
+                engine, plan_id, data=str(data), table=table[-1] if table else None, actor="b", now=NOW
+            )
+        )
+        times["size"].append(seconds)
+        results["size"] = run_figures(outcome.run)  # type: ignore[attr-defined]
+        seconds, row = timed(lambda: con.execute(count_if_sql).fetchone())
+        times["count_if"].append(seconds)
+        results["count_if"] = [int(v) for v in row[:-3]]  # type: ignore[index]
+    con.close()
+
+    import pandas as pd
+    import polars as pl
+
+    load_pandas, df = timed(lambda: pd.read_parquet(parquet))
+    load_polars, frame = timed(lambda: pl.read_parquet(parquet))
+    df["signup_at"] = df["signup_at"].dt.tz_convert(None)
+    df["last_active_at"] = df["last_active_at"].dt.tz_convert(None)
+    for name in ("pandas", "polars", "polars_lazy"):
+        times[name] = []
+    for _ in range(repeat):
         seconds, results["pandas"] = timed(lambda: pandas_sizing(df))
         times["pandas"].append(seconds)
         seconds, results["polars"] = timed(lambda: polars_sizing(frame))
         times["polars"].append(seconds)
-        seconds, results["polars_lazy"] = timed(lambda: polars_sizing(pl.scan_parquet(data)))
+        seconds, results["polars_lazy"] = timed(lambda: polars_sizing(pl.scan_parquet(parquet)))
         times["polars_lazy"].append(seconds)
-    peak_mb = max(peaks)
     for name, figures in results.items():
-        wrong = [i for i, (a, b) in enumerate(zip(figures, results["size"], strict=True)) if a != b]  # type: ignore[call-overload]
+        wrong = [i for i, (a, b) in enumerate(zip(figures, results["size"], strict=True)) if a != b]
         assert not wrong, f"{name} counts differ from plans size at {wrong[:10]}"
-    median = {k: statistics.median(v) for k, v in times.items()}
-    print(f"\nDuckDB, {rows:,} rows x 10 profiles, median of {repeat} (all methods agree on every count):")
-    print(f"  plans size (size_plan, in-process)   {median['size']:7.2f} s")
-    print(f"  plans size (CLI subprocess)          {median['cli']:7.2f} s   peak RSS {peak_mb:,.0f} MB")
-    print(f"  hand-written baseline query          {median['baseline']:7.2f} s   "
-          f"ratio plans size / baseline {median['size'] / median['baseline']:.2f}x")  # fmt: skip
-    print(f"  the baseline with count_if           {median['count_if']:7.2f} s   "
-          f"ratio plans size / it {median['size'] / median['count_if']:.2f}x")  # fmt: skip
+    m = {k: statistics.median(v) for k, v in times.items()}
+    where = "a DuckDB database (table users)" if store == "duckdb" else "a Parquet file (zstd)"
     print(
-        f"  pandas masks (data in memory)        {median['pandas']:7.2f} s   "
-        f"plans size is {median['pandas'] / median['size']:.1f}x faster; read_parquet {load_pandas:.1f} s"
+        f"\nDuckDB, {rows:,} rows x 10 profiles in {where}, median of {repeat}; "
+        "all methods agree on every count:"
+    )
+    print(f"  plans size (CLI, whole command)          {m['cli']:7.2f} s   peak RSS {max(peaks):,.0f} MB")
+    print(f"  plans size (size_plan, in-process)       {m['size']:7.2f} s")
+    print(
+        f"  baseline query, SUM(CASE WHEN ...)       {m['baseline']:7.2f} s   "
+        f"plans size / baseline: CLI {m['cli'] / m['baseline']:.2f}x, "
+        f"in-process {m['size'] / m['baseline']:.2f}x"
     )
     print(
-        f"  polars expressions (data in memory)  {median['polars']:7.2f} s   read_parquet {load_polars:.1f} s"
+        f"  the baseline with count_if               {m['count_if']:7.2f} s   "
+        f"plans size / it: CLI {m['cli'] / m['count_if']:.2f}x, in-process {m['size'] / m['count_if']:.2f}x"
     )
-    print(f"  polars lazy scan_parquet             {median['polars_lazy']:7.2f} s")
+    print(
+        f"  pandas masks (data already in memory)    {m['pandas']:7.2f} s   "
+        f"plans size (CLI) is {m['pandas'] / m['cli']:.1f}x faster; pandas read_parquet {load_pandas:.1f} s"
+    )
+    print(
+        f"  polars expressions (data in memory)      {m['polars']:7.2f} s   "
+        f"polars read_parquet {load_polars:.1f} s"
+    )
+    print(f"  polars lazy scan_parquet                 {m['polars_lazy']:7.2f} s")  # fmt: skip
 
 
 def bench_postgres(folder: Path, rows: int, repeat: int) -> None:
@@ -383,11 +408,14 @@ def main() -> None:
     parser.add_argument("--dir", default="/tmp/personalization-engine-bench-audience")
     parser.add_argument("--skip-duckdb", action="store_true")
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument(
+        "--store", choices=["duckdb", "parquet"], default="duckdb", help="where the DuckDB rows live"
+    )
     args = parser.parse_args()
     folder = Path(args.dir)
     print(f"machine: {os.cpu_count()} cores; duckdb {duckdb.__version__}")
     if not args.skip_duckdb:
-        bench_duckdb(folder / "duckdb", args.rows, args.repeat)
+        bench_duckdb(folder / "duckdb", args.rows, args.repeat, args.store)
     if not args.skip_postgres:
         bench_postgres(folder / "postgres", args.pg_rows, args.repeat)
 
