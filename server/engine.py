@@ -18,7 +18,6 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from .checks.findings import Finding
-from .checks.run import refresh_computed, refused_on_write, run_checks
 from .commit_message import ledger_trailers, render_commit_message
 from .deliverables import DeliverablesResult, commit_deliverables
 from .errors import ConflictError, InputError, NotFoundError, PlanFileError
@@ -33,6 +32,14 @@ from .workspace import Workspace
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 Mutation = Callable[[Plan], Plan]
+
+
+def _checks():  # -> module personalization_engine.checks.run
+    # The checks and rules layers cost ~100 ms to import; load them on the first write or check so
+    # the server answers tools/list sooner.
+    from .checks import run
+
+    return run
 
 
 def utc_now() -> datetime:
@@ -192,7 +199,7 @@ class Engine:
                 plan = Plan.model_validate_json(json.dumps(document), strict=True)
             except ValidationError as exc:
                 raise input_error(exc, document) from None
-            plan = refresh_computed(_with_default_dependencies(plan), None, now)
+            plan = _checks().refresh_computed(_with_default_dependencies(plan), None, now)
             changes = diff_plans(None, plan)
             plan.change_log.append(
                 ChangeLogEntry(
@@ -240,7 +247,7 @@ class Engine:
             from .rules import check_rule_limits  # imported on first write: sqlglot is slow to load
 
             check_rule_limits(new_plan)  # trees too deep or too large are refused, naming the pointer
-            refused = refused_on_write(new_plan)
+            refused = _checks().refused_on_write(new_plan)
             if refused:
                 raise InputError("; ".join(f"{f.pointer}: {f.message}" for f in refused))
             before_doc = json.loads(previous_content)
@@ -258,7 +265,7 @@ class Engine:
                 )
             new_plan.revision = current.revision + 1
             new_plan.updated_at = now
-            new_plan = refresh_computed(new_plan, current, now)
+            new_plan = _checks().refresh_computed(new_plan, current, now)
             changes = diff_documents(before_doc, new_plan.model_dump(mode="json", by_alias=True))
             new_plan.change_log.append(
                 ChangeLogEntry(
@@ -277,13 +284,18 @@ class Engine:
                 repo, new_plan, previous_content, stage, actor, changes, now, [], trailers, before
             )
 
+    def current_findings(self, plan_id: str) -> tuple[Plan, list[Finding]]:
+        """The current plan and its findings (remembered per content hash, so repeated reads are cheap)."""
+        plan, content = self.store.load(plan_id)
+        return plan, self.findings(plan, content)
+
     def findings(self, plan: Plan, content: bytes) -> list[Finding]:
         """run_checks, remembered per content hash: a write needs the previous revision's findings."""
         digest = content_hash(content)
         if digest not in self._findings:
             if len(self._findings) > 64:
                 self._findings.clear()
-            self._findings[digest] = run_checks(plan)
+            self._findings[digest] = _checks().run_checks(plan)
         return self._findings[digest]
 
     def _commit(
@@ -386,7 +398,7 @@ class Engine:
                 for i in issues
             ]
         plan = Plan.model_validate(data)
-        return plan, run_checks(plan)
+        return plan, _checks().run_checks(plan)
 
 
 def _revalidate(plan: Plan) -> Plan:

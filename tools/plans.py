@@ -8,7 +8,6 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import BaseModel, Field
 
 from ..checks.findings import Finding
-from ..checks.run import run_checks
 from ..history.diff import describe
 from ..model import ChangeItem
 from ..model.common import Channel
@@ -213,8 +212,7 @@ def register(server: MCPServer, rt: Runtime) -> None:
         says what would fix it. Use it in the review step before summarizing deliverables; fix
         errors with the stage tools or record a blocker. Example: {"plan_id": "plan-20261124T093000Z"}
         """
-        plan = rt.read(lambda: rt.engine.read_plan(plan_id))
-        findings = run_checks(plan)
+        plan, findings = rt.read(lambda: rt.engine.current_findings(plan_id))
         return ValidationReport(
             plan_id=plan.plan_id,
             revision=plan.revision,
