@@ -267,8 +267,13 @@ def bench_duckdb(folder: Path, rows: int, repeat: int, store: str) -> None:
     plan_id = new_plan(engine)
     baseline_sql = (HERE / "baseline_sizing.sql").read_text().replace("{source}", source)
     count_if_sql = re.sub(r"SUM\(CASE WHEN (.*?) THEN 1 ELSE 0 END\)", r"count_if(\1)", baseline_sql)
-    con = duckdb.connect(str(data), read_only=True) if store == "duckdb" else duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
+
+    def query(sql: str) -> tuple:
+        # A fresh connection per run, as plans size opens one: no run inherits a warm buffer pool.
+        with duckdb.connect(str(data), read_only=True) if store == "duckdb" else duckdb.connect() as con:
+            con.execute("SET TimeZone = 'UTC'")
+            return con.execute(sql).fetchone()  # type: ignore[return-value]
+
     times: dict[str, list[float]] = {k: [] for k in ("size", "cli", "baseline", "count_if")}
     results: dict[str, list[int]] = {}
     peaks: list[float] = []
@@ -282,7 +287,7 @@ def bench_duckdb(folder: Path, rows: int, repeat: int, store: str) -> None:
         )
         times["cli"].append(seconds)
         peaks.append(int(done.stderr.decode().strip().splitlines()[-1]) / 1024)  # type: ignore[attr-defined]
-        seconds, row = timed(lambda: con.execute(baseline_sql).fetchone())
+        seconds, row = timed(lambda: query(baseline_sql))
         times["baseline"].append(seconds)
         results["baseline"] = [int(v) for v in row[:-3]]  # type: ignore[index]
         seconds, outcome = timed(
@@ -292,10 +297,9 @@ def bench_duckdb(folder: Path, rows: int, repeat: int, store: str) -> None:
         )
         times["size"].append(seconds)
         results["size"] = run_figures(outcome.run)  # type: ignore[attr-defined]
-        seconds, row = timed(lambda: con.execute(count_if_sql).fetchone())
+        seconds, row = timed(lambda: query(count_if_sql))
         times["count_if"].append(seconds)
         results["count_if"] = [int(v) for v in row[:-3]]  # type: ignore[index]
-    con.close()
 
     import pandas as pd
     import polars as pl

@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from personalization_engine.audience import size_plan, warehouse_sql
 from personalization_engine.engine import Engine
+from personalization_engine.errors import ConflictError
+from personalization_engine.model import Plan
 from personalization_engine.rules import load_records, simulate
 
 from .conftest import NOW
@@ -110,3 +113,39 @@ def test_warehouse_sql_is_written_for_each_dialect_and_runs_on_duckdb(
     row = con.execute(duck).fetchone()
     stored = size_plan(engine, demo_plan, data="data/users.parquet", actor="a", now=NOW).run
     assert row[0] == stored.row_count and row[4] == stored.profiles[0].net
+
+
+def test_a_rule_change_while_the_data_is_counted_is_a_conflict_and_nothing_is_stored(
+    engine: Engine, demo_plan: str, users_parquet: Path
+):
+    def change_a_profile(done: float, total: float, message: str) -> None:
+        if done == 3:  # counted, not yet stored: another writer changes a profile's priority
+            engine.apply(demo_plan, "profiles", _reprioritized, expected_revision=None, actor="other")
+
+    with pytest.raises(ConflictError, match="is at revision 3, not expected_revision 2"):
+        size_plan(engine, demo_plan, data="data/users.parquet", actor="a", now=NOW, progress=change_a_profile)
+    assert engine.read_plan(demo_plan).sizing_runs == []
+
+
+def test_an_unrelated_change_while_the_data_is_counted_keeps_the_run_of_the_sized_revision(
+    engine: Engine, demo_plan: str, users_parquet: Path
+):
+    def change_the_notes(done: float, total: float, message: str) -> None:
+        if done == 3:
+            engine.apply(demo_plan, "intake", _noted, expected_revision=None, actor="other")
+
+    run = size_plan(
+        engine, demo_plan, data="data/users.parquet", actor="a", now=NOW, progress=change_the_notes
+    ).run
+    plan = engine.read_plan(demo_plan)
+    assert (plan.revision, run.plan_revision, plan.sizing_runs[-1].id) == (4, 2, "size-1")
+
+
+def _reprioritized(plan: Plan) -> Plan:
+    plan.profiles[0].priority = 99
+    return plan
+
+
+def _noted(plan: Plan) -> Plan:
+    plan.intake.notes = "kick-off moved to Monday"
+    return plan
