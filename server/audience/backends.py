@@ -126,6 +126,9 @@ def _measure_duckdb(request: DataRequest, plan: Plan, now: datetime, report: Pro
         raise DataPullError(f"could not open {request.location}: {_first_line(str(exc))}") from None
     try:
         con.execute("SET TimeZone = 'UTC'")
+        # Progress is tracked for query_progress() but never printed: stdout is MCP protocol only.
+        con.execute("SET enable_progress_bar = true")
+        con.execute("SET enable_progress_bar_print = false")
         report(1, PHASES, f"opened {request.location}")
         relation = _duckdb_relation(con, request)
         try:

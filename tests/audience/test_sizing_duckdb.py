@@ -149,3 +149,10 @@ def _reprioritized(plan: Plan) -> Plan:
 def _noted(plan: Plan) -> Plan:
     plan.intake.notes = "kick-off moved to Monday"
     return plan
+
+
+def test_sizing_prints_nothing_on_stdout_which_carries_mcp_messages_under_stdio(
+    engine: Engine, demo_plan: str, users_parquet: Path, capfd: pytest.CaptureFixture[str]
+):
+    size_plan(engine, demo_plan, data="data/users.parquet", actor="a", now=NOW)
+    assert capfd.readouterr().out == ""
