@@ -108,3 +108,12 @@ def test_deliverable_names_that_could_leave_the_folder_are_refused(engine, plan_
     with pytest.raises(InputError, match=r"deliverable name '\.\./x\.md' is not allowed"):
         engine.commit_deliverables(plan_id, {"../x.md": b"x"}, revision=1, actor="r")
     assert not (repo_dir / ".claude" / "plans" / plan_id).exists()
+
+
+def test_diff_names_a_new_sizing_run_as_one_added_item():
+    from personalization_engine.history.diff import diff_documents
+
+    before = {"sizing_runs": [{"id": "size-1", "row_count": 5}]}
+    after = {"sizing_runs": [{"id": "size-1", "row_count": 5}, {"id": "size-2", "row_count": 7}]}
+    changes = diff_documents(before, after)
+    assert [(c.op, c.section, c.key, c.fields) for c in changes] == [("added", "sizing_runs", "size-2", [])]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timezone
 from typing import Any
 
-from ..checks.findings import Finding
+from ..checks.sizing import AUDIENCE_FINDING_CODES, sizing_findings
 from ..model import Plan
 from ..model.common import duration_seconds
 from ..model.plan import (
@@ -20,14 +20,6 @@ from ..model.plan import (
 )
 from .backends import Measurement
 from .query import channel_key
-
-AUDIENCE_FINDING_CODES: dict[str, str] = {
-    "audience.column_missing": "An inventoried attribute has no column in the data (sized as all null).",
-    "audience.required_sparse": "A required attribute is populated in fewer rows than the coverage target.",
-    "audience.stale_data": "The newest value of a timestamp attribute is older than its freshness SLA.",
-    "audience.gate_unmapped": "A consent gate signal names no boolean attribute; it is not checkable.",
-    "audience.profile_empty": "A profile has no members in the sized data.",
-}
 
 
 def _int(value: Any) -> int:
@@ -141,72 +133,4 @@ def sizing_run(
     )
 
 
-def sizing_findings(plan: Plan, run: SizingRun) -> list[Finding]:
-    """What the run shows about the data; pointers lead into the plan, not into the run."""
-    where = {a.name: i for i, a in enumerate(plan.attributes)}
-    target = plan.success_metrics.attribute_data_coverage_pct.target
-    findings = []
-    for c in run.coverage:
-        pointer = f"/attributes/{where[c.name]}"
-        if not c.column_present:
-            findings.append(
-                Finding(
-                    code="audience.column_missing",
-                    severity="warning",
-                    pointer=pointer,
-                    message=f"attribute {c.name} has no column in {run.source.location}; it was sized as "
-                    "all null (coverage 0%): add the column or correct the attribute's name",
-                    stage="attributes",
-                )
-            )
-        elif c.required and target is not None and c.coverage_pct < target:
-            findings.append(
-                Finding(
-                    code="audience.required_sparse",
-                    severity="warning",
-                    pointer=pointer,
-                    message=f"required attribute {c.name} is populated in {c.coverage_pct:g}% of "
-                    f"{run.row_count} rows, below the {target:g}% data coverage target",
-                    stage="attributes",
-                )
-            )
-    for f in run.freshness:
-        if not f.within_sla:
-            age = "has no values" if f.lag_seconds is None else f"is {f.lag_seconds / 3600:.1f}h old"
-            findings.append(
-                Finding(
-                    code="audience.stale_data",
-                    severity="warning",
-                    pointer=f"/attributes/{where[f.name]}/freshness_sla",
-                    message=f"the newest {f.name} in {run.source.location} {age} at "
-                    f"{run.evaluated_at.isoformat()}, beyond its freshness SLA of {f.freshness_sla}",
-                    stage="attributes",
-                )
-            )
-    for i, a in enumerate(run.activations):
-        for gate in a.unmapped_gates:
-            findings.append(
-                Finding(
-                    code="audience.gate_unmapped",
-                    severity="warning",
-                    pointer=f"/activations/{i}/consent_gate",
-                    message=f"consent gate {gate!r} of {a.profile_id}/{a.channel} names no boolean "
-                    "attribute, so its activatable audience is unknown; inventory the consent signal as "
-                    "a boolean attribute and name it in the gate",
-                    stage="activation",
-                )
-            )
-    profile_index = {p.id: i for i, p in enumerate(plan.profiles)}
-    findings += [
-        Finding(
-            code="audience.profile_empty",
-            severity="info",
-            pointer=f"/profiles/{profile_index[p.profile_id]}",
-            message=f"profile {p.profile_id} has no members among {run.row_count} rows "
-            f"({p.eligible} eligible, {p.removed_by_suppression} removed by suppression)",
-            stage="profiles",
-        )
-        for p in run.profiles
-        if p.net == 0 and p.profile_id in profile_index
-    ]
-    return findings
+__all__ = ["AUDIENCE_FINDING_CODES", "sizing_findings", "sizing_run"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..rules import RULE_FINDING_CODES
+from .sizing import AUDIENCE_FINDING_CODES
 
 CHECK_FINDING_CODES: dict[str, str] = {
     # structure
@@ -66,5 +67,5 @@ CHECK_FINDING_CODES: dict[str, str] = {
     "approval.unknown_role": "An approval is for a role that approves nothing in this plan.",
 }
 
-# Every code run_checks can emit: the checks' own and the rules layer's.
-FINDING_CODES: dict[str, str] = {**CHECK_FINDING_CODES, **RULE_FINDING_CODES}
+# Every code run_checks can emit: the checks' own, the latest sizing run's and the rules layer's.
+FINDING_CODES: dict[str, str] = {**CHECK_FINDING_CODES, **AUDIENCE_FINDING_CODES, **RULE_FINDING_CODES}

@@ -15,6 +15,7 @@ from .graph import graph_findings
 from .ledger_findings import ledger_findings
 from .metrics import compute_metrics, coverage_in_force, metric_findings
 from .references import reference_findings
+from .sizing import latest_sizing_findings
 from .structure import duplicate_key_findings
 from .usage import build_index
 
@@ -39,6 +40,7 @@ def check_findings(plan: Plan) -> list[Finding]:
         *graph_findings(index),
         *metric_findings(plan, metrics),
         *ledger_findings(plan),
+        *latest_sizing_findings(plan),
     ]
 
 

@@ -23,6 +23,9 @@ KEYED_SECTIONS: dict[str, KeyFn] = {
     "blockers": lambda item: item["id"],
     "escalations": lambda item: item["id"],
     "approvals": lambda item: item["id"],
+    # Runs are appended and never edited: keyed, a new run is one "added" item rather than a
+    # before/after copy of every earlier run (which made the change log grow quadratically).
+    "sizing_runs": lambda item: item["id"],
 }
 # Bookkeeping that changes on every write and says nothing about content.
 IGNORED = {"revision", "updated_at", "change_log"}
@@ -42,6 +45,7 @@ SINGULAR = {
     "blockers": "blocker",
     "escalations": "escalation",
     "approvals": "approval",
+    "sizing_runs": "sizing run",
 }
 
 
