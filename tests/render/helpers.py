@@ -15,7 +15,9 @@ from personalization_engine.store import parse_plan
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / ".claude" / "plans" / "plan-20261124T090000Z.json"
-GOLDEN = REPO / "tests" / "golden" / "render"
+# The worked example's own rendered deliverables are the golden files: one copy, regenerated with
+# the example by `python -m personalization_engine.docgen --example`.
+GOLDEN = REPO / ".claude" / "plans" / "plan-20261124T090000Z"
 
 
 def in_ci() -> bool:
