@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import anyio
@@ -114,8 +115,18 @@ def _expand(value: str, env: dict[str, str]) -> str:
     return re.sub(r"\$\{([A-Z_]+)\}", lambda m: env[m.group(1)], value)
 
 
+def _uv_bin_dir() -> Path:
+    found = shutil.which("uv") or (Path(sys.executable).parent / "uv")
+    if not Path(found).exists():
+        if IN_CI:
+            pytest.fail("uv (a dev dependency) is required in CI to test the launcher's uv path")
+        pytest.skip("uv is not installed; pip install uv to test the launcher's uv path")
+    return Path(found).parent
+
+
 @pytest.mark.slow
-def test_the_server_starts_exactly_as_mcp_json_says_from_a_copy_of_the_plugin(tmp_path):
+@pytest.mark.parametrize("builder", ["venv", "uv"])
+def test_the_server_starts_exactly_as_mcp_json_says_from_a_copy_of_the_plugin(tmp_path, builder):
     plugin = _copy_plugin(tmp_path / "plugin-cache" / "personalization-engine" / "0.1.0")
     project = init_repo(tmp_path / "project")
     env = {
@@ -123,8 +134,13 @@ def test_the_server_starts_exactly_as_mcp_json_says_from_a_copy_of_the_plugin(tm
         "CLAUDE_PLUGIN_ROOT": str(plugin),
         "CLAUDE_PROJECT_DIR": str(project),
         "PERSONALIZATION_ENGINE_CACHE": str(tmp_path / "cache"),
-        "PERSONALIZATION_ENGINE_NO_UV": "1",
+        "UV_CACHE_DIR": str(tmp_path / "uv-cache"),
     }
+    if builder == "venv":
+        env["PERSONALIZATION_ENGINE_NO_UV"] = "1"
+    else:
+        env.pop("PERSONALIZATION_ENGINE_NO_UV", None)
+        env["PATH"] = f"{_uv_bin_dir()}{os.pathsep}{env.get('PATH', '')}"
     env.pop("PERSONALIZATION_ENGINE_WORKSPACE", None)
     spec = json.loads((plugin / ".mcp.json").read_text())["mcpServers"]["engine"]
     params = StdioServerParameters(
@@ -148,7 +164,8 @@ def test_the_server_starts_exactly_as_mcp_json_says_from_a_copy_of_the_plugin(tm
     # The plugin folder (which carries the worked example in .claude/plans) gets nothing new.
     assert not list(plugin.glob(f".claude/plans/{created['plan_id']}*"))
     assert git(project, "rev-list", "--count", "HEAD") == "1"
-    assert (tmp_path / "cache").is_dir()
+    # Each builder leaves its environment in its own cache.
+    assert (tmp_path / ("cache" if builder == "venv" else "uv-cache")).is_dir()
 
 
 def _npx() -> str | None:
