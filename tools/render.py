@@ -11,10 +11,11 @@ from pydantic import BaseModel, Field
 from ..engine import Engine
 from ._common import ActorArg, PlanIdArg, Runtime, tool
 
-# Writes files and commits them, but never changes plan content; rendering an unchanged revision
-# again writes nothing and makes no commit.
+# Never changes plan content, but replaces the previous deliverable files (rendering an older
+# revision overwrites the latest's until the next render), so by the MCP definition it is not
+# additive-only. Rendering an unchanged revision again writes nothing and makes no commit.
 RENDERING = ToolAnnotations(
-    read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+    read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
 )
 
 

@@ -36,11 +36,11 @@ def tree(repo: Path) -> tuple[str, list[str]]:
     return git(repo, "rev-parse", "HEAD"), sorted(p.relative_to(plans).as_posix() for p in plans.rglob("*"))
 
 
-async def test_the_tool_is_annotated_as_writing_without_destroying_and_idempotent(engine):
+async def test_the_tool_is_annotated_as_replacing_files_and_idempotent(engine):
     async with client(engine) as c:
         tool = next(t for t in (await c.list_tools()).tools if t.name == "render_deliverables")
     hints = tool.annotations
-    assert hints.read_only_hint is False and hints.destructive_hint is False
+    assert hints.read_only_hint is False and hints.destructive_hint is True
     assert hints.idempotent_hint is True and hints.open_world_hint is False
     assert "Example" in (tool.description or "")
 
