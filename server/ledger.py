@@ -1,6 +1,7 @@
 """Ledger operations: blockers, their escalations up the ladder, and approvals.
 
-Pure functions from a plan to a new plan, meant to run inside `Engine.apply` under the lock, e.g.
+Functions that update the plan they are given and return it, meant to run inside `Engine.apply`,
+which hands them a private copy under the lock (a deep copy here cost ~40 ms on a large plan), e.g.
 `engine.apply(plan_id, "governance", lambda p: record_blocker(p, ...), expected_revision=None, ...)`.
 Bad input raises InputError naming the field, so nothing is written.
 """
@@ -95,7 +96,6 @@ def _escalate(plan: Plan, blocker: Blocker, now: datetime, *, at_least: int = 0,
 def record_blocker(plan: Plan, *, kind: str, subject: str, detail: str, actor: str, now: datetime) -> Plan:
     """Record a blocker; a repeat of an open one (same kind and subject) escalates up the ladder."""
     _choice(kind, BLOCKER_KINDS, "kind")
-    plan = plan.model_copy(deep=True)
     blocker = _add_blocker(plan, kind=kind, subject=subject, detail=detail, actor=actor, now=now)
     _escalate(plan, blocker, now)
     return plan
@@ -110,7 +110,6 @@ def record_failed_attempt(
         raise InputError(
             f"{attempts!r} is not a count of failed attempts; use a whole number >= 1", field="attempts"
         )
-    plan = plan.model_copy(deep=True)
     limit = plan.error_handling.retry_limit
     blocker = _add_blocker(
         plan, kind=kind, subject=subject, detail=detail, actor=actor, now=now, attempts=attempts
@@ -137,7 +136,6 @@ def resolve_blocker(plan: Plan, *, blocker_id: str, remediation: str, actor: str
         )
     remediation = _text(remediation, "remediation", limit=MAX_LONG_TEXT)
     actor = _text(actor, "actor", limit=MAX_SHORT_TEXT)
-    plan = plan.model_copy(deep=True)
     # Blockers with the same kind and subject are one problem recurring: resolving it resolves
     # every open record of it, and every escalation they triggered.
     identity = (blocker.kind, blocker.subject)
@@ -161,7 +159,6 @@ def record_approval(plan: Plan, *, approver: str, role: str, decision: str, note
     _choice(role, roles, "role")
     _choice(decision, DECISIONS, "decision")
     note = _text(note, "note", limit=MAX_LONG_TEXT, required=False)
-    plan = plan.model_copy(deep=True)
     plan.approvals.append(
         Approval(
             id=next_id("apr", [a.id for a in plan.approvals]),
