@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-import json
 from importlib import resources
 
 from mcp.server.auth.provider import AccessToken
@@ -156,7 +155,3 @@ def describe_tools(server: MCPServer) -> list[dict]:
 
 def full_tool_name(tool: str) -> str:
     return f"mcp__plugin_{PLUGIN_NAME}_{SERVER_KEY}__{tool}"
-
-
-def schema_json(value: dict) -> str:
-    return json.dumps(value, indent=2, sort_keys=True)

@@ -120,9 +120,6 @@ class PlanStore:
         return candidate
 
     # --- reading ---------------------------------------------------------------------------
-    def exists(self, plan_id: str) -> bool:
-        return self.plan_path(plan_id).is_file()
-
     def read_bytes(self, plan_id: str) -> bytes:
         path = self.plan_path(plan_id)
         try:

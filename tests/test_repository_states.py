@@ -173,3 +173,19 @@ def test_a_workspace_with_a_user_gitignore_for_claude_still_commits_plans(tmp_pa
     engine = Engine(Workspace(root=project.resolve(), source="option"))
     plan_id = engine.create_plan(initiative="X", channels=["web"], actor="a").plan_id
     assert f".claude/plans/{plan_id}.json" in git(project, "ls-files")
+
+
+def test_a_commit_starts_no_persistent_git_helper_process(repo_dir: Path):
+    from datetime import datetime, timezone
+
+    from personalization_engine.history import git_repo
+
+    repo = git_repo.git.Repo(repo_dir)
+    (repo_dir / "f.txt").write_text("x\n")
+    sha = git_repo.commit_paths(
+        repo, [repo_dir / "f.txt"], "m", "a", datetime.now(timezone.utc), new_paths=[repo_dir / "f.txt"]
+    )
+    assert sha == git(repo_dir, "rev-parse", "HEAD")
+    # gitpython keeps `git cat-file --batch-check` alive once an object is looked up; a server would
+    # collect one such process per write until the Repo object is garbage-collected.
+    assert repo.git.cat_file_header is None and repo.git.cat_file_all is None

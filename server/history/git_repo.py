@@ -219,7 +219,9 @@ def commit_paths(
             ) from exc
         raise RepositoryError(f"git commit failed: {detail[-500:]}") from exc
     # Read the new HEAD from the ref files in-process rather than spawning `git rev-parse`.
-    return repo.head.commit.hexsha
+    # (repo.head.commit would start a persistent `git cat-file --batch-check` that lives until the
+    # Repo object is collected: one stray process per write in a long-running server.)
+    return git.refs.SymbolicReference.dereference_recursive(repo, "HEAD")
 
 
 def head_content(repo: git.Repo, path: Path) -> bytes | None:

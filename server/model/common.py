@@ -7,7 +7,6 @@ field) instead of being written into the plan or a git commit.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -76,10 +75,6 @@ def duration_seconds(value: str) -> int:
             f"{value!r} is not a duration: use a positive whole number and a unit m, h, d or w, e.g. '14d'"
         )
     return int(value[:-1]) * _UNIT_SECONDS[value[-1]]
-
-
-def duration_timedelta(value: str) -> timedelta:
-    return timedelta(seconds=duration_seconds(value))
 
 
 class Strict(BaseModel):
