@@ -25,8 +25,8 @@ from .history import git_repo
 from .history.diff import diff_documents, diff_plans, summarize
 from .model import ChangeItem, ChangeLogEntry, Plan
 from .recovery import recover_plan
-from .store import PlanStore, check_plan_id, content_hash, parse_plan, serialize
-from .validation import pydantic_issues
+from .store import PlanStore, check_plan_id, content_hash, parse_document, parse_plan, serialize
+from .validation import model_issues, pydantic_issues, schema_issues
 from .workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -381,9 +381,6 @@ class Engine:
     # --- validation ------------------------------------------------------------------------------
     def validate_document(self, content: bytes, where: str) -> tuple[Plan | None, list[Finding]]:
         """Every problem in a plan file: schema issues first, then the checks' findings."""
-        from .store import parse_document
-        from .validation import model_issues, schema_issues
-
         data = parse_document(content, where)
         issues = schema_issues(data) or model_issues(data)
         if issues:
