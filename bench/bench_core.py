@@ -78,7 +78,9 @@ def bench_write_vs_git(tmp: Path) -> dict[str, float]:
         n = next(counter)
 
         def touch(plan):
-            plan.attributes[n % len(plan.attributes)].description = f"edited {n}"
+            # Replace the item, as the stage tools do: items are shared between revisions.
+            index = n % len(plan.attributes)
+            plan.attributes[index] = plan.attributes[index].model_copy(update={"description": f"edited {n}"})
             return plan
 
         engine.apply(plan_id, "attributes", touch, expected_revision=None, actor="bench")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from personalization_engine.model import Attribute, Profile
+from personalization_engine.model import Attribute, DataSource, Profile
 
 
 def attributes(count: int) -> list[Attribute]:
@@ -55,6 +55,9 @@ def profiles(count: int, attribute_count: int) -> list[Profile]:
 
 
 def fill(plan, attribute_count: int = 1000, profile_count: int = 100):
+    # The source every attribute names: without it each attribute is a ref.unknown_source error,
+    # and the benchmark would time a plan no one would keep.
+    plan.data_sources = [DataSource(id="warehouse", system="Snowflake", access_method="warehouse_sql")]
     plan.attributes = attributes(attribute_count)
     plan.profiles = profiles(profile_count, attribute_count)
     return plan

@@ -10,19 +10,22 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from . import copy_on_write, plan_json
 from .checks.findings import Finding
 from .commit_message import ledger_trailers, render_commit_message
 from .deliverables import DeliverablesResult, commit_deliverables
 from .errors import ConflictError, InputError, NotFoundError, PlanFileError
 from .history import git_repo
-from .history.diff import diff_documents, diff_plans, summarize
+from .history.diff import diff_plans, diff_revisions, summarize
 from .model import ChangeItem, ChangeLogEntry, Plan
 from .recovery import recover_plan
 from .store import PlanStore, check_plan_id, content_hash, parse_document, parse_plan, serialize
@@ -40,6 +43,17 @@ def _checks():  # -> module personalization_engine.checks.run
     from .checks import run
 
     return run
+
+
+_executor: ThreadPoolExecutor | None = None
+_SHARED_SWITCH_INTERVAL_S = 0.0002
+
+
+def _background() -> ThreadPoolExecutor:
+    global _executor
+    if _executor is None:
+        _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="plan-checks")
+    return _executor
 
 
 def utc_now() -> datetime:
@@ -235,23 +249,20 @@ class Engine:
         assert repo is not None
         with self.store.locked():
             git_repo.check_ready_to_commit(repo)
-            self._recover_one(repo, plan_id)
-            current, previous_content = self.store.load(plan_id)
+            on_disk = self.store.read_bytes(plan_id)  # read once for recovery and the write
+            self._recover_one(repo, plan_id, on_disk=on_disk)
+            current, previous_content = self.store.load(plan_id, on_disk)
             if expected_revision is not None and expected_revision != current.revision:
                 raise ConflictError(plan_id, expected_revision, current.revision)
             now = self.clock()
-            # A fresh parse is the private copy: ~4x cheaper than a deep copy of the model.
-            private = Plan.model_validate_json(previous_content, strict=True)
-            candidate = mutate(private, now) if timed else mutate(private)
-            new_plan = _revalidate(candidate)
+            new_plan = self._mutated(current, mutate, now if timed else None)
             from .rules import check_rule_limits  # imported on first write: sqlglot is slow to load
 
             check_rule_limits(new_plan)  # trees too deep or too large are refused, naming the pointer
             refused = _checks().refused_on_write(new_plan)
             if refused:
                 raise InputError("; ".join(f"{f.pointer}: {f.message}" for f in refused))
-            before_doc = json.loads(previous_content)
-            content_changes = diff_documents(before_doc, new_plan.model_dump(mode="json", by_alias=True))
+            content_changes = self._diff(current, new_plan)
             if not content_changes:
                 return WriteResult(
                     plan_id=plan_id,
@@ -266,7 +277,7 @@ class Engine:
             new_plan.revision = current.revision + 1
             new_plan.updated_at = now
             new_plan = _checks().refresh_computed(new_plan, current, now)
-            changes = diff_documents(before_doc, new_plan.model_dump(mode="json", by_alias=True))
+            changes = self._diff(current, new_plan)
             new_plan.change_log.append(
                 ChangeLogEntry(
                     revision=new_plan.revision,
@@ -283,6 +294,36 @@ class Engine:
             return self._commit(
                 repo, new_plan, previous_content, stage, actor, changes, now, [], trailers, before
             )
+
+    def _mutated(self, current: Plan, mutate: Callable[..., Plan], now: datetime | None) -> Plan:
+        """The mutation applied to a private copy of `current`, validated like a whole document.
+
+        The copy shares the unchanged items of the large sections with `current` (copy_on_write),
+        so only what the mutation touched is copied and validated again.
+        """
+        verify = copy_on_write.verify_writes()
+        before_text = current.model_dump_json(by_alias=True) if verify else ""
+        private = copy_on_write.working_copy(current)
+        candidate = mutate(private) if now is None else mutate(private, now)
+        new_plan = copy_on_write.revalidated(current, candidate)
+        if new_plan is None or verify:
+            full = _revalidate(candidate)  # raises with every problem named when invalid
+            if new_plan is not None and serialize(new_plan) != serialize(full):
+                raise AssertionError("incremental validation differs from validating the whole plan")
+            new_plan = new_plan or full
+        if verify and not copy_on_write.shared_items_untouched(before_text, current):
+            raise AssertionError(
+                "a mutation edited an item of the previous revision in place; replace items "
+                "with model_copy(update=...) instead (see copy_on_write.py)"
+            )
+        return new_plan
+
+    @staticmethod
+    def _diff(before: Plan, after: Plan) -> list[ChangeItem]:
+        changes = diff_revisions(before, after)
+        if copy_on_write.verify_writes() and changes != diff_plans(before, after):
+            raise AssertionError("diff_revisions differs from diff_plans")
+        return changes
 
     def current_findings(self, plan_id: str) -> tuple[Plan, list[Finding]]:
         """The current plan and its findings (remembered per content hash, so repeated reads are cheap)."""
@@ -311,22 +352,34 @@ class Engine:
         extra_trailers: dict[str, str] | None = None,
         before: list[Finding] | None = None,
     ) -> WriteResult:
-        content = serialize(plan)
+        content = plan_json.dumps(plan)
+        if copy_on_write.verify_writes() and content != serialize(plan):
+            raise AssertionError("plan_json.dumps differs from store.serialize")
         path = self.store.write(plan.plan_id, content)
         message = render_commit_message(
             plan.plan_id, plan.revision, stage, actor, changes, extra_trailers, plan.change_log[-1].summary
         )
         added = [path, *new_paths] if previous_content is None else new_paths
+        # The checks of the new revision run while git commits it: the commit is a child process,
+        # so this thread waits without holding the interpreter and the checks use the time.
+        # A short switch interval lets this thread take the interpreter back as soon as git
+        # answers, instead of waiting out the default 5 ms slice of the checks thread each time.
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(_SHARED_SWITCH_INTERVAL_S)
+        checking = _background().submit(self.findings, plan, content)
         try:
             sha = git_repo.commit_paths(repo, [path, *new_paths], message, actor, now, new_paths=added)
         except BaseException:
+            checking.cancel()
             self.store.restore(plan.plan_id, previous_content)
             for extra in new_paths:
                 extra.unlink(missing_ok=True)
             raise
+        finally:
+            sys.setswitchinterval(interval)
         self.store.remember_write(plan.plan_id, content, status="committed")
         self.store.remember_parsed(plan.plan_id, content, plan)
-        findings = self.findings(plan, content)
+        findings = checking.result()
         before = before or []
         before_ids = {f.identity for f in before}
         after_ids = {f.identity for f in findings}
@@ -374,9 +427,16 @@ class Engine:
         return notes
 
     def _recover_one(
-        self, repo: git_repo.git.Repo, plan_id: str, *, raise_on_hand_edit: bool = True
+        self,
+        repo: git_repo.git.Repo,
+        plan_id: str,
+        *,
+        raise_on_hand_edit: bool = True,
+        on_disk: bytes | None = None,
     ) -> str | None:
-        return recover_plan(self.store, repo, plan_id, self.clock, raise_on_hand_edit=raise_on_hand_edit)
+        return recover_plan(
+            self.store, repo, plan_id, self.clock, raise_on_hand_edit=raise_on_hand_edit, on_disk=on_disk
+        )
 
     # --- validation ------------------------------------------------------------------------------
     def validate_document(self, content: bytes, where: str) -> tuple[Plan | None, list[Finding]]:

@@ -21,17 +21,20 @@ def recover_plan(
     clock: Callable[[], datetime],
     *,
     raise_on_hand_edit: bool = True,
+    on_disk: bytes | None = None,
 ) -> str | None:
     """Apply the recovery rule to one plan; returns a note, or None when the file is as committed.
 
     A file that differs from its last commit while carrying a newer revision that the server itself
     wrote is committed with the trailer `Recovered: true`. Any other difference is a hand edit:
-    reported (raised when `raise_on_hand_edit`), never overwritten.
+    reported (raised when `raise_on_hand_edit`), never overwritten. `on_disk`: the file's bytes
+    when the caller has just read them.
     """
     path = store.plan_path(plan_id)
-    if not path.is_file():
-        return None
-    on_disk = path.read_bytes()
+    if on_disk is None:
+        if not path.is_file():
+            return None
+        on_disk = path.read_bytes()
     if store.committed_as_written(plan_id, on_disk):
         return None  # our own last write, and its commit succeeded: no need to ask git
     committed = git_repo.head_content(repo, path)

@@ -79,7 +79,7 @@ def test_list_show_log_and_diff_report_the_plan_and_its_history(engine, plan_id,
         return plan
 
     def change(plan):
-        plan.attributes[0].type = "integer"
+        plan.attributes[0] = plan.attributes[0].model_copy(update={"type": "integer"})
         plan.attributes.append(Attribute(name="signup_at", type="timestamp"))
         return plan
 

@@ -112,6 +112,53 @@ def diff_documents(before: dict[str, Any] | None, after: dict[str, Any]) -> list
     return changes
 
 
+# Keys of the sections whose unchanged items a new revision shares with the previous one
+# (copy_on_write.SHARED_SECTIONS), read from the models without dumping them.
+MODEL_KEYS: dict[str, Callable[[Any], str]] = {
+    "data_sources": lambda item: item.id,
+    "attributes": lambda item: item.name,
+    "profiles": lambda item: item.id,
+    "scenarios": lambda item: item.id,
+    "activations": lambda item: f"{item.profile_id}/{item.channel}",
+    "sizing_runs": lambda item: item.id,
+}
+
+
+def _dump(items: list) -> list[dict[str, Any]]:
+    return [item.model_dump(mode="json", by_alias=True) for item in items]
+
+
+def _changed_items(section: str, before: list, after: list) -> tuple[list, list]:
+    """The items of a shared section worth comparing: those not shared by both revisions.
+
+    Falls back to every item when keys repeat, where pairing depends on the unchanged items too.
+    """
+    key_of = MODEL_KEYS[section]
+    if len({key_of(i) for i in before}) < len(before) or len({key_of(i) for i in after}) < len(after):
+        return _dump(before), _dump(after)
+    old, new = {id(i) for i in before}, {id(i) for i in after}
+    return _dump([i for i in before if id(i) not in new]), _dump([i for i in after if id(i) not in old])
+
+
+def diff_revisions(before: Plan, after: Plan) -> list[ChangeItem]:
+    """diff_plans for two revisions that share unchanged items (copy_on_write): the same result,
+    dumping only the small sections and the items that are not shared."""
+    small = [name for name in Plan.model_fields if name not in MODEL_KEYS and name not in IGNORED]
+    old_doc = before.model_dump(mode="json", by_alias=True, include=set(small))
+    new_doc = after.model_dump(mode="json", by_alias=True, include=set(small))
+    changes: list[ChangeItem] = []
+    for name in Plan.model_fields:
+        if name in IGNORED:
+            continue
+        if name in MODEL_KEYS:
+            old_items, new_items = getattr(before, name), getattr(after, name)
+            if old_items is not new_items:
+                changes.extend(_diff_value(name, *_changed_items(name, old_items, new_items)))
+        else:
+            changes.extend(_diff_value(name, old_doc.get(name), new_doc.get(name)))
+    return changes
+
+
 def diff_plans(before: Plan | None, after: Plan) -> list[ChangeItem]:
     return diff_documents(
         before.model_dump(mode="json", by_alias=True) if before else None,

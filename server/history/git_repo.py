@@ -10,6 +10,8 @@ Choices for the user's repository state (docs/user-guide.md, "Git behaviour"):
   that would hang a server with no terminal. The Actor trailer records who asked for the change.
 - With no user.name or user.email configured, the commit uses 'personalization-engine'
   <personalization-engine@localhost> so a write never fails for want of an identity.
+- Plan commits skip git's automatic maintenance (`gc --auto`): it would start another process in
+  the middle of a tool call. The user's own git commands still run it, and it packs our objects too.
 - index.lock held by another git process: wait a bounded time, then report "repository busy".
   The lock is never deleted: it belongs to a process we know nothing about.
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +40,8 @@ LOCK_WAIT_ENV = "PERSONALIZATION_ENGINE_GIT_LOCK_WAIT"
 _TRAILER_RE = re.compile(r"^([A-Za-z][A-Za-z0-9-]*): (.*)$")
 # Points hooks at a folder that cannot exist, so no user hook runs for a plan commit.
 _NO_HOOKS = "/dev/null/personalization-engine-no-hooks"
+# A commit ends by starting `git maintenance run --auto`, one more process per write.
+_NO_AUTO_MAINTENANCE = ["-c", "maintenance.auto=false", "-c", "gc.auto=0"]
 
 
 @dataclass(frozen=True)
@@ -72,13 +77,28 @@ def _git_env(repo: git.Repo) -> dict[str, str]:
 
 
 def run_git(repo: git.Repo, *args: str, strip: bool = True, extra_env: dict[str, str] | None = None) -> str:
-    """Run one git command in the repository with stdin closed and output captured."""
-    return repo.git.execute(
-        ["git", *args],
-        env={**_git_env(repo), **(extra_env or {})},
-        kill_after_timeout=GIT_TIMEOUT_S,
-        strip_newline_in_stdout=strip,
-    )
+    """Run one git command in the repository with stdin closed and output captured.
+
+    Plain subprocess rather than gitpython's execute: its timeout starts a watchdog thread per
+    command, and on a write's critical path every process and thread shows.
+    """
+    command = ["git", *args]
+    try:
+        done = subprocess.run(
+            command,
+            cwd=repo.working_tree_dir,
+            env={**os.environ, **_git_env(repo), **(extra_env or {})},
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=GIT_TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise GitCommandError(command, "timeout", f"timed out after {GIT_TIMEOUT_S}s") from exc
+    stdout = done.stdout.decode("utf-8", "replace")
+    if done.returncode != 0:
+        raise GitCommandError(command, done.returncode, done.stderr.decode("utf-8", "replace"), stdout)
+    return stdout.removesuffix("\n") if strip else stdout
 
 
 def open_repository(ws: Workspace, *, create: bool) -> git.Repo | None:
@@ -179,7 +199,7 @@ def commit_paths(
     rel = [_safe_arg(p.resolve().relative_to(root).as_posix(), "path") for p in paths]
     added = [_safe_arg(p.resolve().relative_to(root).as_posix(), "path") for p in (new_paths or [])]
     name, email = _identity(repo)
-    config = ["-c", f"core.hooksPath={_NO_HOOKS}", "-c", "commit.gpgsign=false"]
+    config = ["-c", f"core.hooksPath={_NO_HOOKS}", "-c", "commit.gpgsign=false", *_NO_AUTO_MAINTENANCE]
     if not name:
         config += ["-c", f"user.name={FALLBACK_NAME}"]
     if not email:

@@ -9,7 +9,7 @@ from itertools import combinations
 from ..checks.findings import Finding
 from ..model import Plan
 from .analysis import Domain, Solver, Term, conjoin, dnf, show_record
-from .program import PreparedProfile, as_utc, prepare_plan
+from .program import PreparedProfile, as_utc, prepare_plan, uses_now
 from .records import coerce_value
 from .render import describe
 from .scenarios import run_scenarios
@@ -61,7 +61,7 @@ def _net_terms(profile: PreparedProfile) -> list[Term] | None:
     return conjoin([eligible, not_suppressed])
 
 
-def _static(plan: Plan, profile: PreparedProfile, troubled: set[str], solver: Solver, present: Solver):
+def _static(profile: PreparedProfile, troubled: set[str], solver: Solver, present: Solver):
     base = f"/profiles/{profile.index}"
     found: list[Finding] = []
     eligibility_ok = profile.eligibility is not None and f"{base}/eligibility" not in troubled
@@ -110,6 +110,40 @@ def _static(plan: Plan, profile: PreparedProfile, troubled: set[str], solver: So
                 )
             )
     return found
+
+
+# Static findings per profile object. Every write re-checks the whole plan, but a new revision shares
+# its unchanged profiles with the previous one (copy_on_write), and the never/always/suppression
+# analysis of a profile depends only on its rules, its position, whether its trees type-checked and
+# the domains of the attributes (plus the evaluation time when a rule has a time window).
+_static_cache: dict[tuple, tuple[object, list[Finding]]] = {}
+_STATIC_CACHE_LIMIT = 20_000
+
+
+class _StaticMemo:
+    def __init__(self, domains: dict[str, Domain], now: datetime) -> None:
+        self.domains_key = hash(tuple(domains.items()))
+        self.now = now
+
+    def findings(self, profile: PreparedProfile, troubled: set[str], compute) -> list[Finding]:
+        base = f"/profiles/{profile.index}"
+        source = profile.profile
+        key = (
+            id(source),
+            profile.index,
+            f"{base}/eligibility" in troubled,
+            f"{base}/suppression" in troubled,
+            self.domains_key,
+            self.now if uses_now(source) else None,
+        )
+        cached = _static_cache.get(key)
+        if cached is not None and cached[0] is source:
+            return list(cached[1])
+        result = compute()
+        if len(_static_cache) >= _STATIC_CACHE_LIMIT:
+            _static_cache.clear()
+        _static_cache[key] = (source, result)  # the profile is kept so its id is not reused
+        return list(result)
 
 
 def overlap_findings(plan: Plan, now: datetime, *, budget: int | None = None) -> list[Finding]:
@@ -193,8 +227,10 @@ def rule_findings(plan: Plan, now: datetime) -> list[Finding]:
     domains = _domains(plan)
     solver = Solver(domains)
     present = Solver(domains, allow_nulls=False)
+    memo = _StaticMemo(domains, now)
+    troubled = checker.troubled_trees
     for profile in program.profiles:
-        found += _static(plan, profile, checker.troubled_trees, solver, present)
+        found += memo.findings(profile, troubled, lambda p=profile: _static(p, troubled, solver, present))
     found += _overlaps(plan, program.profiles, checker.troubled_trees, solver, CHECKS_OVERLAP_BUDGET)
     for result in run_scenarios(plan, now):
         if not result.passed:

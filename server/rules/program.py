@@ -12,8 +12,9 @@ from typing import Any
 
 from ..model import Plan
 from ..model.common import duration_seconds
-from ..model.rules import AllOf, AnyOf, NotOf, RuleNode
+from ..model.rules import AllOf, AnyOf, NotOf, RuleNode, WindowCondition
 from ..model.stages import Profile
+from .tree import conditions
 
 
 def as_utc(moment: datetime | date) -> datetime:
@@ -157,11 +158,39 @@ def prepare_profile(profile: Profile, index: int, now_epoch: float) -> PreparedP
     )
 
 
+def uses_now(profile: Profile) -> bool:
+    """True when a rule compares with the evaluation time (a within_last window), so preparing or
+    analysing the profile gives a different result at another instant."""
+    rules = [profile.eligibility, profile.suppression]
+    if profile.scoring is not None:
+        rules += [w.when for w in profile.scoring.conditions]
+    conditions_used = (c for rule in rules if rule is not None for _, c in conditions(rule))
+    return any(isinstance(c, WindowCondition) for c in conditions_used)
+
+
+# Prepared profiles per profile object: every write checks the whole plan again, and a new revision
+# shares its unchanged profiles with the previous one (copy_on_write). PreparedProfile is immutable.
+_prepared: dict[tuple, tuple[Profile, PreparedProfile]] = {}
+_PREPARED_LIMIT = 20_000
+
+
+def _prepared_profile(profile: Profile, index: int, now_epoch: float) -> PreparedProfile:
+    key = (id(profile), index, now_epoch if uses_now(profile) else None)
+    cached = _prepared.get(key)
+    if cached is not None and cached[0] is profile:
+        return cached[1]
+    prepared = prepare_profile(profile, index, now_epoch)
+    if len(_prepared) >= _PREPARED_LIMIT:
+        _prepared.clear()
+    _prepared[key] = (profile, prepared)  # the profile is kept so its id is not reused
+    return prepared
+
+
 def prepare_plan(plan: Plan, now: datetime) -> Program:
     now_epoch = epoch(now)
     return Program(
         now_epoch=now_epoch,
-        profiles=tuple(prepare_profile(p, i, now_epoch) for i, p in enumerate(plan.profiles)),
+        profiles=tuple(_prepared_profile(p, i, now_epoch) for i, p in enumerate(plan.profiles)),
         attribute_types={a.name: a.type for a in plan.attributes},
     )
 

@@ -142,7 +142,7 @@ def test_an_unrelated_change_while_the_data_is_counted_keeps_the_run_of_the_size
 
 
 def _reprioritized(plan: Plan) -> Plan:
-    plan.profiles[0].priority = 99
+    plan.profiles[0] = plan.profiles[0].model_copy(update={"priority": 99})
     return plan
 
 

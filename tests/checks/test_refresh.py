@@ -104,7 +104,8 @@ def test_coverage_escalates_when_governance_is_recorded_and_climbs_on_later_cont
     assert "Escalation: esc-1 open (rung 2, Data Privacy Lead)" in git(repo_dir, "log", "-1", "--format=%B")
 
     def tweak(plan: Plan) -> Plan:
-        plan.attributes[0].description = "the subscription plan"
+        # Items are shared with the previous revision: replace, never edit in place.
+        plan.attributes[0] = plan.attributes[0].model_copy(update={"description": "the subscription plan"})
         return plan
 
     engine.apply(plan_id, "attributes", tweak, expected_revision=None, actor="a")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from personalization_engine.rules import RULE_FINDING_CODES, overlap_findings, rule_findings
 
@@ -256,3 +257,27 @@ def test_every_finding_code_is_documented_in_the_rules_guide():
     guide = (Path(__file__).resolve().parents[2] / "docs" / "rules.md").read_text()
     missing = [code for code in RULE_FINDING_CODES if f"`{code}`" not in guide]
     assert not missing, f"docs/rules.md does not describe {missing}"
+
+
+def test_findings_remembered_per_profile_follow_the_evaluation_time_and_the_inventory():
+    # A window ending before a fixed instant: satisfiable until the window moves past the instant.
+    rule = {
+        "all": [
+            {"op": "within_last", "attr": "signup_at", "value": "7d"},
+            {"op": "before", "attr": "signup_at", "value": "2026-11-20"},
+        ]
+    }
+    plan = make_plan([{"id": "p", "name": "P", "eligibility": rule}, NEW_FREE])
+    never = ("rules.never_matches", "/profiles/0/eligibility")
+    later = NOW + timedelta(days=30)
+    assert never not in [(f.code, f.pointer) for f in rule_findings(plan, NOW)]
+    assert never in [(f.code, f.pointer) for f in rule_findings(plan, later)]
+    assert never not in [(f.code, f.pointer) for f in rule_findings(plan, NOW)]
+
+    # The same profile objects, with plan_tier no longer allowing 'free': new-free can never match.
+    tier = plan.attributes[0].model_copy(update={"allowed_values": ["pro", "team"]})
+    narrowed = plan.model_copy(update={"attributes": [tier, *plan.attributes[1:]]})
+    assert narrowed.profiles[1] is plan.profiles[1]
+    assert ("rules.never_matches", "/profiles/1/eligibility") in [
+        (f.code, f.pointer) for f in rule_findings(narrowed, NOW)
+    ]
