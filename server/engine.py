@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -49,10 +50,23 @@ _executor: ThreadPoolExecutor | None = None
 _SHARED_SWITCH_INTERVAL_S = 0.0002
 
 
+def _keep_to_one_cpu() -> None:
+    """Pin the checks thread to one CPU, leaving the others to the git process it overlaps.
+
+    Left to the scheduler, the thread and git often shared a CPU on a 2-vCPU machine, which made
+    the commit twice as slow and the overlap worthless (docs/performance.md). Linux only.
+    """
+    allowed = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if len(allowed) > 1:
+        os.sched_setaffinity(0, {allowed[-1]})  # 0: this thread, on Linux
+
+
 def _background() -> ThreadPoolExecutor:
     global _executor
     if _executor is None:
-        _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="plan-checks")
+        _executor = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="plan-checks", initializer=_keep_to_one_cpu
+        )
     return _executor
 
 

@@ -8,6 +8,7 @@ from itertools import combinations
 
 from ..checks.findings import Finding
 from ..model import Plan
+from ..model.stages import Attribute
 from .analysis import Domain, Solver, Term, conjoin, dnf, show_record
 from .program import PreparedProfile, as_utc, prepare_plan, uses_now
 from .records import coerce_value
@@ -37,20 +38,32 @@ RULE_FINDING_CODES: dict[str, str] = {
 }
 
 
+# Domain per attribute object: revisions share unchanged attributes (copy_on_write).
+_domain_cache: dict[int, tuple[Attribute, Domain]] = {}
+
+
+def _domain(attr: Attribute) -> Domain:
+    cached = _domain_cache.get(id(attr))
+    if cached is not None and cached[0] is attr:
+        return cached[1]
+    allowed = None
+    if attr.allowed_values is not None:
+        allowed_values = []
+        for value in attr.allowed_values:
+            try:
+                allowed_values.append(coerce_value(value, attr.type, index=0, attr=attr.name))
+            except Exception:  # a mistyped allowed value is the inventory's problem, not the rule's
+                continue
+        allowed = tuple(allowed_values)
+    domain = Domain(attr.type, allowed)
+    if len(_domain_cache) >= _STATIC_CACHE_LIMIT:
+        _domain_cache.clear()
+    _domain_cache[id(attr)] = (attr, domain)  # the attribute is kept so its id is not reused
+    return domain
+
+
 def _domains(plan: Plan) -> dict[str, Domain]:
-    domains = {}
-    for attr in plan.attributes:
-        allowed = None
-        if attr.allowed_values is not None:
-            allowed_values = []
-            for value in attr.allowed_values:
-                try:
-                    allowed_values.append(coerce_value(value, attr.type, index=0, attr=attr.name))
-                except Exception:  # a mistyped allowed value is the inventory's problem, not the rule's
-                    continue
-            allowed = tuple(allowed_values)
-        domains[attr.name] = Domain(attr.type, allowed)
-    return domains
+    return {attr.name: _domain(attr) for attr in plan.attributes}
 
 
 def _net_terms(profile: PreparedProfile) -> list[Term] | None:
