@@ -105,10 +105,16 @@ class Engine:
         self.store = PlanStore(ws)
         self.clock = clock
         self._findings: dict[str, list[Finding]] = {}
+        self._opened: git_repo.git.Repo | None = None
 
     # --- repository --------------------------------------------------------------------------
     def _repo(self, *, create: bool) -> git_repo.git.Repo | None:
-        return git_repo.open_repository(self.ws, create=create)
+        # Opening the repository (and checking it is the workspace's own) costs about 0.4 ms; a
+        # server writes through the same one until its .git folder goes away.
+        if self._opened is not None and Path(self._opened.git_dir).is_dir():
+            return self._opened
+        self._opened = git_repo.open_repository(self.ws, create=create)
+        return self._opened
 
     def default_actor(self) -> str:
         import getpass
