@@ -139,7 +139,12 @@ def tools_markdown() -> str:
         "# Tool reference\n\n",
         "The MCP tools this server registers. In Claude Code each appears as "
         "`mcp__plugin_personalization-engine_engine__<tool>`. Rule, attribute and plan shapes are "
-        "defined in [plan.schema.json](plan.schema.json).\n",
+        "defined in [plan.schema.json](plan.schema.json).\n\n"
+        "Results: most tools return structured content that follows their published output schema, "
+        "and the same JSON as text. `read_plan` and `validate_plan` return one text block of JSON "
+        "and no structured content: the whole plan, or hundreds of findings, would otherwise be "
+        "converted and validated several times on both sides of every call "
+        "([performance.md](performance.md)).\n",
     ]
     for tool in _tool_docs():
         hints = ", ".join(f"{k}={v}" for k, v in sorted(tool["annotations"].items()))
@@ -148,6 +153,13 @@ def tools_markdown() -> str:
             f"\n## {tool['name']}\n\n**{tool['title']}** · `{full}` ({len(full)} characters) · {hints}"
             f"\n\n{tool['description'].strip()}\n"
         )
+        output = tool["output_schema"]
+        result = (
+            f"structured content (`{output.get('title', 'object')}`) and the same JSON as text"
+            if output
+            else "JSON text only, no structured content"
+        )
+        parts.append(f"\nResult: {result}.\n")
         schema = tool["input_schema"]
         required = set(schema.get("required", []))
         rows = ["| parameter | type | required | description |", "|---|---|---|---|"]

@@ -224,6 +224,7 @@ def describe_tools(tools: list[MCPTool]) -> list[dict]:
             "description": tool.description or "",
             "annotations": tool.annotations.model_dump(exclude_none=True) if tool.annotations else {},
             "input_schema": tool.input_schema,
+            "output_schema": tool.output_schema,
         }
         for tool in sorted(tools, key=lambda t: t.name)
     ]

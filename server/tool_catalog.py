@@ -370,7 +370,7 @@ TOOLS_JSON = r"""
  {
   "name": "read_plan",
   "title": "Read a plan",
-  "description": "Read the whole plan JSON (under \"plan\"), or an older revision of it from git.\n\nCall it before writing, to see current content and the revision to pass as\nexpected_revision. Example: {\"plan_id\": \"plan-20261124T093000Z\"} or\n{\"plan_id\": \"plan-20261124T093000Z\", \"revision\": 2}.",
+  "description": "Read the whole plan, or an older revision of it from git, as the plan's JSON document.\n\nThe result is one text block holding the plan file's JSON, with plan_id and revision at\nthe top level; its JSON Schema is the resource schema://plan (docs/plan.schema.json). There\nis no structured content: parse the text. Call it before writing, to see current content\nand the revision to pass as expected_revision. Example: {\"plan_id\":\n\"plan-20261124T093000Z\"} or {\"plan_id\": \"plan-20261124T093000Z\", \"revision\": 2}.",
   "inputSchema": {
    "properties": {
     "plan_id": {
@@ -398,31 +398,6 @@ TOOLS_JSON = r"""
     "plan_id"
    ],
    "title": "read_planArguments",
-   "type": "object"
-  },
-  "outputSchema": {
-   "properties": {
-    "plan_id": {
-     "title": "Plan Id",
-     "type": "string"
-    },
-    "revision": {
-     "title": "Revision",
-     "type": "integer"
-    },
-    "plan": {
-     "additionalProperties": true,
-     "description": "The whole plan JSON; its JSON Schema is the resource schema://plan (docs/plan.schema.json). Published as a plain object so clients do not re-validate a large document against the full schema on every read.",
-     "title": "Plan",
-     "type": "object"
-    }
-   },
-   "required": [
-    "plan_id",
-    "revision",
-    "plan"
-   ],
-   "title": "PlanDocument",
    "type": "object"
   },
   "annotations": {
@@ -3077,7 +3052,7 @@ TOOLS_JSON = r"""
  {
   "name": "validate_plan",
   "title": "Validate a plan",
-  "description": "Run every check on the current plan and return all findings: each with a stable code,\nseverity (error, warning, info), a JSON Pointer into the plan, the stage, and a message that\nsays what would fix it. Use it in the review step before summarizing deliverables; fix\nerrors with the stage tools or record a blocker. Example: {\"plan_id\": \"plan-20261124T093000Z\"}",
+  "description": "Run every check on the current plan and return all findings: each with a stable code,\nseverity (error, warning, info), a JSON Pointer into the plan, the stage, and a message that\nsays what would fix it. Use it in the review step before summarizing deliverables; fix\nerrors with the stage tools or record a blocker.\n\nThe result is one text block holding a JSON object, with no structured content (parse the\ntext): {\"plan_id\", \"revision\", \"valid\" (true when no finding is an error), \"counts\":\n{\"error\", \"warning\", \"info\"}, \"findings\": [{\"code\", \"severity\", \"pointer\", \"message\",\n\"stage\"}, ...]}. Example: {\"plan_id\": \"plan-20261124T093000Z\"}",
   "inputSchema": {
    "properties": {
     "plan_id": {
@@ -3091,103 +3066,6 @@ TOOLS_JSON = r"""
     "plan_id"
    ],
    "title": "validate_planArguments",
-   "type": "object"
-  },
-  "outputSchema": {
-   "$defs": {
-    "Finding": {
-     "properties": {
-      "code": {
-       "title": "Code",
-       "type": "string"
-      },
-      "severity": {
-       "enum": [
-        "error",
-        "warning",
-        "info"
-       ],
-       "title": "Severity",
-       "type": "string"
-      },
-      "pointer": {
-       "title": "Pointer",
-       "type": "string"
-      },
-      "message": {
-       "title": "Message",
-       "type": "string"
-      },
-      "stage": {
-       "title": "Stage",
-       "type": "string"
-      }
-     },
-     "required": [
-      "code",
-      "severity",
-      "pointer",
-      "message",
-      "stage"
-     ],
-     "title": "Finding",
-     "type": "object"
-    },
-    "FindingCounts": {
-     "properties": {
-      "error": {
-       "default": 0,
-       "title": "Error",
-       "type": "integer"
-      },
-      "warning": {
-       "default": 0,
-       "title": "Warning",
-       "type": "integer"
-      },
-      "info": {
-       "default": 0,
-       "title": "Info",
-       "type": "integer"
-      }
-     },
-     "title": "FindingCounts",
-     "type": "object"
-    }
-   },
-   "properties": {
-    "plan_id": {
-     "title": "Plan Id",
-     "type": "string"
-    },
-    "revision": {
-     "title": "Revision",
-     "type": "integer"
-    },
-    "valid": {
-     "description": "True when there are no error findings (warnings may remain).",
-     "title": "Valid",
-     "type": "boolean"
-    },
-    "counts": {
-     "$ref": "#/$defs/FindingCounts"
-    },
-    "findings": {
-     "items": {
-      "$ref": "#/$defs/Finding"
-     },
-     "title": "Findings",
-     "type": "array"
-    }
-   },
-   "required": [
-    "plan_id",
-    "revision",
-    "valid",
-    "counts",
-    "findings"
-   ],
-   "title": "ValidationReport",
    "type": "object"
   },
   "annotations": {
