@@ -15,12 +15,14 @@ from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError
+from mcp.server.stdio import stdio_server
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.types import CallToolResult, InputRequiredResult
 from mcp.types import Tool as MCPTool
 
 from . import __version__
 from .errors import EngineError
+from .stdio_pipes import pipes_available, stdio_pipes
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -105,6 +107,18 @@ class LazyToolsServer(MCPServer):
             if not self._tools_loaded:
                 self._register_tools(self)
                 self._tools_loaded = True
+
+    async def run_stdio_async(self) -> None:
+        """The SDK's stdio session over event-loop pipes (stdio_pipes.py), when stdin and stdout
+        are pipes; otherwise the SDK's own thread-based streams."""
+        if not pipes_available():
+            await super().run_stdio_async()
+            return
+        # stdio_server only iterates the request lines and calls write() and flush(), which is all
+        # these streams provide; the rest mirrors MCPServer.run_stdio_async.
+        async with stdio_pipes() as (lines, writer), stdio_server(lines, writer) as (read, write):
+            lowlevel = self._lowlevel_server
+            await lowlevel.run(read, write, lowlevel.create_initialization_options())
 
 
 class StaticTokenVerifier:

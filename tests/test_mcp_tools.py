@@ -306,7 +306,7 @@ async def test_history_diff_list_validate_and_older_revisions(server):
         assert report["revision"] == 3 and isinstance(report["findings"], list)
 
 
-async def test_read_plan_answers_with_the_plan_file_and_validate_plan_with_the_report_as_text(
+async def test_read_plan_answers_with_the_plan_and_validate_plan_with_the_report_as_json_text(
     server, repo_dir
 ):
     async with client(server) as c:
@@ -321,6 +321,8 @@ async def test_read_plan_answers_with_the_plan_file_and_validate_plan_with_the_r
         assert report["counts"]["error"] == sum(f["severity"] == "error" for f in report["findings"])
         assert report["valid"] is (report["counts"]["error"] == 0)
         assert all(set(f) == {"code", "severity", "pointer", "message", "stage"} for f in report["findings"])
+        await call(c, "record_intake", plan_id=pid, expected_revision=1, notes="changed")
+        assert json_text(await call(c, "read_plan", plan_id=pid))["intake"]["notes"] == "changed"
 
 
 async def test_resources_serve_the_plan_and_the_schema(server):

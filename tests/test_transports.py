@@ -231,3 +231,44 @@ async def test_stdio_and_http_clients_writing_one_plan_at_once_lose_no_update(re
     assert plan["revision"] == 1 + 2 * writes_each
     assert len(plan["attributes"]) == 2 * writes_each
     assert git(repo_dir, "rev-list", "--count", "HEAD") == str(1 + 2 * writes_each)
+
+
+def test_stdio_uses_event_loop_pipes_only_when_stdin_and_stdout_are_pipes(tmp_path):
+    probe = [
+        sys.executable,
+        "-c",
+        "from personalization_engine.stdio_pipes import pipes_available as p; print(p())",
+    ]
+    piped = subprocess.run(probe, input="", capture_output=True, text=True, check=True)
+    assert piped.stdout.strip() == "True"
+    # A regular file cannot be polled: the SDK's own thread-based streams serve it instead.
+    (tmp_path / "in").write_text("")
+    with (tmp_path / "in").open() as stdin:
+        from_file = subprocess.run(probe, stdin=stdin, capture_output=True, text=True, check=True)
+    assert from_file.stdout.strip() == "False"
+
+
+def test_a_server_reading_requests_from_a_file_answers_on_the_sdk_streams(repo_dir, tmp_path):
+    requests = tmp_path / "requests.jsonl"
+    requests.write_text(
+        json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-06-18",
+                    "capabilities": {},
+                    "clientInfo": {"name": "file", "version": "1"},
+                },
+            }
+        )
+        + "\n"
+    )
+    with requests.open() as stdin:
+        proc = subprocess.run(
+            [*SERVE, "--workspace", str(repo_dir)], stdin=stdin, capture_output=True, text=True, timeout=60
+        )
+    assert proc.returncode == 0, proc.stderr
+    reply = json.loads(proc.stdout.splitlines()[0])
+    assert reply["id"] == 1 and reply["result"]["serverInfo"]["name"] == "personalization-engine"
