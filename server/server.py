@@ -74,7 +74,7 @@ class LazyToolsServer(MCPServer):
     """Answers tools/list from the catalog and registers the real tools on the first tools/call.
 
     Registering the tools imports their modules (the plan's pydantic models, the engine) and builds
-    each tool's argument model and JSON Schemas: about 0.4 s, most of our start-up beyond the SDK.
+    each tool's argument model and JSON Schemas: about 0.3 s, most of our start-up beyond the SDK.
     The catalog holds exactly what tools/list would answer; a test keeps it equal to what
     `register_tools` registers.
     """

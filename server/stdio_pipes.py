@@ -5,7 +5,8 @@ writing each message and flushing it are each a hop to a worker thread and back 
 apiece here), three per call, a quarter of our fixed per-call cost. These streams do the same from
 the event loop. Like the SDK's transport they keep stray output off the wire: while serving, fd 0
 reads /dev/null and fd 1 writes to stderr (so a print() or a git hook's output cannot corrupt the
-protocol), and both are restored afterwards.
+protocol), and both are restored afterwards. As with the SDK's transport, the end of stdin ends the
+session, and requests still in flight when it comes are cancelled.
 """
 
 from __future__ import annotations
