@@ -136,7 +136,9 @@ async def _stdio_calls(root: Path, plan_id: str, rounds: int) -> dict[str, list[
         "plan_history": [],
     }
     async with Client(params) as c:
-        revision = (await c.call_tool("read_plan", {"plan_id": plan_id})).structured_content["revision"]
+        # read_plan answers with the plan's JSON as text (no structured content).
+        plan = json.loads((await c.call_tool("read_plan", {"plan_id": plan_id})).content[0].text)
+        revision = plan["revision"]
         for n in range(rounds):
             start = time.perf_counter()
             r = await c.call_tool(

@@ -85,7 +85,10 @@ class Session:
         if result.is_error:
             text = " ".join(getattr(c, "text", "") for c in result.content)
             raise DemoError(f"{tool} failed: {text}")
-        data = result.structured_content or {}
+        if result.structured_content is not None:
+            data = result.structured_content
+        else:  # read_plan and validate_plan answer with JSON text only
+            data = json.loads(result.content[0].text) if result.content else {}
         if "revision" in data and "plan_id" in data:
             self.plan_id = data["plan_id"]
             self.revision = data["revision"]
@@ -137,7 +140,7 @@ async def escalation_steps(s: Session) -> None:
     s.say("fix or escalate:")
     await s.write("record_blocker", content.BLOCKER)
     await s.write("record_blocker", content.BLOCKER_REPEAT)
-    plan = (await s.call("read_plan", {"plan_id": s.plan_id}))["plan"]
+    plan = await s.call("read_plan", {"plan_id": s.plan_id})
     for escalation in plan["escalations"]:
         s.say(
             f"    escalation {escalation['id']}: rung {escalation['rung']} {escalation['role']}, "

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from datetime import datetime, timedelta, timezone
@@ -31,6 +32,13 @@ def init_repo(path: Path) -> Path:
     git(path, "config", "user.name", "Test User")
     git(path, "config", "user.email", "test@example.com")
     return path
+
+
+def json_text(result) -> dict:
+    """The JSON document a text-only tool (read_plan, validate_plan) answers with."""
+    assert not result.is_error, [getattr(part, "text", "") for part in result.content]
+    assert result.structured_content is None
+    return json.loads(result.content[0].text)
 
 
 class TickingClock:

@@ -8,7 +8,7 @@ from mcp import Client
 from personalization_engine import demo_content as content
 from personalization_engine.server import build_server
 
-from .conftest import git
+from .conftest import git, json_text
 from .test_mcp_tools import snapshot, text
 
 pytestmark = pytest.mark.anyio
@@ -49,7 +49,7 @@ async def test_a_repeated_blocker_escalates_to_the_fallback_of_an_absent_owner_w
         assert "added escalation esc-1" in second["changes"]
         trailers = git(repo_dir, "log", "-1", "--format=%B")
         assert "Escalation: esc-1 open (rung 2, Data Privacy Lead)" in trailers
-        plan = (await c.call_tool("read_plan", {"plan_id": pid})).structured_content["plan"]
+        plan = json_text(await c.call_tool("read_plan", {"plan_id": pid}))
         escalation = plan["escalations"][0]
         # Grace Kim holds the rung but is absent until 2026-12-08, so her named fallback is reached.
         assert escalation["owner_reached"] == "Omar Haddad (Deputy Privacy Lead)"
@@ -60,7 +60,7 @@ async def test_a_repeated_blocker_escalates_to_the_fallback_of_an_absent_owner_w
         assert "Escalation: esc-1 resolved (rung 2, Data Privacy Lead)" in git(
             repo_dir, "log", "-1", "--format=%B"
         )
-        plan = (await c.call_tool("read_plan", {"plan_id": pid})).structured_content["plan"]
+        plan = json_text(await c.call_tool("read_plan", {"plan_id": pid}))
         assert plan["escalations"][0]["remediation"] == content.REMEDIATION
 
 
@@ -107,8 +107,8 @@ async def test_bad_ledger_input_names_the_field_and_writes_nothing(engine, repo_
 async def test_write_plan_tightens_the_consent_policy_and_the_checks_apply_it(engine):
     async with Client(build_server(engine)) as c:
         pid = await demo_plan(c)
-        rev = (await c.call_tool("read_plan", {"plan_id": pid})).structured_content["revision"]
-        before = (await c.call_tool("validate_plan", {"plan_id": pid})).structured_content["counts"]["error"]
+        rev = json_text(await c.call_tool("read_plan", {"plan_id": pid}))["revision"]
+        before = json_text(await c.call_tool("validate_plan", {"plan_id": pid}))["counts"]["error"]
         result = await c.call_tool(
             "write_plan",
             {
@@ -119,7 +119,7 @@ async def test_write_plan_tightens_the_consent_policy_and_the_checks_apply_it(en
         )
         assert not result.is_error, text(result)
         assert "changed consent_policy: consent_policy" in result.structured_content["changes"]
-        report = (await c.call_tool("validate_plan", {"plan_id": pid})).structured_content
+        report = json_text(await c.call_tool("validate_plan", {"plan_id": pid}))
         # Email attributes collected on legitimate interest no longer pass once only consent is accepted.
         assert report["counts"]["error"] > before
         assert any(
@@ -135,7 +135,7 @@ async def test_resolving_a_recurring_blocker_resolves_every_record_of_it(engine)
         await c.call_tool("record_blocker", {"plan_id": pid, **content.BLOCKER_REPEAT})
         await c.call_tool("record_blocker", {"plan_id": pid, "kind": "coverage", "subject": "email"})
         await c.call_tool("resolve_blocker", {"plan_id": pid, "blocker_id": "blk-1", "remediation": "fixed"})
-        plan = (await c.call_tool("read_plan", {"plan_id": pid})).structured_content["plan"]
+        plan = json_text(await c.call_tool("read_plan", {"plan_id": pid}))
         assert [(b["id"], b["status"]) for b in plan["blockers"]] == [
             ("blk-1", "resolved"),
             ("blk-2", "resolved"),

@@ -10,6 +10,7 @@ from mcp import Client
 from personalization_engine import demo_content as content
 from personalization_engine.server import build_server
 
+from .conftest import json_text
 from .test_mcp_ledger import demo_plan
 from .test_mcp_tools import snapshot, text
 
@@ -22,7 +23,7 @@ def anyio_backend():
 
 
 async def revision(c: Client, pid: str) -> int:
-    return (await c.call_tool("read_plan", {"plan_id": pid})).structured_content["revision"]
+    return json_text(await c.call_tool("read_plan", {"plan_id": pid}))["revision"]
 
 
 async def test_a_sql_rule_is_stored_as_the_canonical_tree(engine):
@@ -42,7 +43,7 @@ async def test_a_sql_rule_is_stored_as_the_canonical_tree(engine):
             {"plan_id": pid, "expected_revision": await revision(c, pid), "profiles": [profile]},
         )
         assert not result.is_error, text(result)
-        plan = (await c.call_tool("read_plan", {"plan_id": pid})).structured_content["plan"]
+        plan = json_text(await c.call_tool("read_plan", {"plan_id": pid}))
         stored = next(p for p in plan["profiles"] if p["id"] == "sql-trial")
         assert stored["eligibility"]["all"][0] == {"op": "eq", "attr": "plan_tier", "value": "trial"}
         assert stored["eligibility"]["all"][1] == {"op": "within_last", "attr": "signup_at", "value": "14d"}

@@ -13,7 +13,7 @@ from personalization_engine.demo_content import ATTRIBUTES, DATA_SOURCES, PROFIL
 from personalization_engine.engine import Engine
 from personalization_engine.server import build_server, full_tool_name
 
-from .conftest import git
+from .conftest import git, json_text
 
 pytestmark = pytest.mark.anyio
 
@@ -71,6 +71,9 @@ EXPECTED_TOOLS = {
 }
 
 
+TEXT_TOOLS = {"read_plan", "validate_plan"}
+
+
 async def test_every_tool_has_a_description_title_annotations_and_a_short_full_name(server):
     async with client(server) as c:
         tools = (await c.list_tools()).tools
@@ -79,7 +82,8 @@ async def test_every_tool_has_a_description_title_annotations_and_a_short_full_n
         assert len(full_tool_name(t.name)) <= 64, t.name
         assert t.description and "Example" in t.description, t.name
         assert t.title and t.annotations is not None, t.name
-        assert t.output_schema is not None, t.name
+        # The two big reads answer with JSON text only; everything else publishes its result shape.
+        assert (t.output_schema is None) == (t.name in TEXT_TOOLS), t.name
         hints = t.annotations
         if hints.read_only_hint:
             assert hints.destructive_hint is False, t.name
@@ -127,7 +131,7 @@ async def test_a_plan_goes_through_every_stage_and_each_write_is_a_revision(serv
             assert data["commit"] == git(repo_dir, "rev-parse", "HEAD")
             assert data["changes"], tool
             revision = data["revision"]
-        plan = (await call(c, "read_plan", plan_id=pid)).structured_content["plan"]
+        plan = json_text(await call(c, "read_plan", plan_id=pid))
         assert plan["revision"] == 6
         assert [e["actor"] for e in plan["change_log"]] == ["test-client"] * 6
     assert "Actor: test-client" in git(repo_dir, "log", "-1", "--format=%B")
@@ -160,7 +164,7 @@ async def test_keyed_edits_add_replace_and_remove_items_without_resending_everyt
             mode="replace",
             attributes=[{"name": "c", "type": "boolean"}],
         )
-        plan = (await call(c, "read_plan", plan_id=pid)).structured_content["plan"]
+        plan = json_text(await call(c, "read_plan", plan_id=pid))
         assert [a["name"] for a in plan["attributes"]] == ["c"]
         same = await call(
             c,
@@ -294,12 +298,31 @@ async def test_history_diff_list_validate_and_older_revisions(server):
         ]
         diff = (await call(c, "plan_diff", plan_id=pid, from_revision=1, to_revision=3)).structured_content
         assert diff["summary"] == ["changed timeline: timeline", "added attribute plan_tier"]
-        old = (await call(c, "read_plan", plan_id=pid, revision=2)).structured_content
-        assert old["revision"] == 2 and old["plan"]["attributes"][0]["type"] == "string"
+        old = json_text(await call(c, "read_plan", plan_id=pid, revision=2))
+        assert old["revision"] == 2 and old["attributes"][0]["type"] == "string"
         listed = (await call(c, "list_plans")).structured_content["plans"]
         assert [(p["plan_id"], p["revision"], p["attributes"]) for p in listed] == [(pid, 3, 1)]
-        report = (await call(c, "validate_plan", plan_id=pid)).structured_content
+        report = json_text(await call(c, "validate_plan", plan_id=pid))
         assert report["revision"] == 3 and isinstance(report["findings"], list)
+
+
+async def test_read_plan_answers_with_the_plan_and_validate_plan_with_the_report_as_json_text(
+    server, repo_dir
+):
+    async with client(server) as c:
+        pid = (await new_plan(c))["plan_id"]
+        result = await call(c, "read_plan", plan_id=pid)
+        assert result.structured_content is None and len(result.content) == 1
+        stored = (repo_dir / ".claude" / "plans" / f"{pid}.json").read_text("utf-8")
+        assert result.content[0].text == stored
+        report = json_text(await call(c, "validate_plan", plan_id=pid))
+        assert set(report) == {"plan_id", "revision", "valid", "counts", "findings"}
+        assert report["plan_id"] == pid and report["revision"] == 1
+        assert report["counts"]["error"] == sum(f["severity"] == "error" for f in report["findings"])
+        assert report["valid"] is (report["counts"]["error"] == 0)
+        assert all(set(f) == {"code", "severity", "pointer", "message", "stage"} for f in report["findings"])
+        await call(c, "record_intake", plan_id=pid, expected_revision=1, notes="changed")
+        assert json_text(await call(c, "read_plan", plan_id=pid))["intake"]["notes"] == "changed"
 
 
 async def test_resources_serve_the_plan_and_the_schema(server):

@@ -20,7 +20,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from personalization_engine import demo_content as content
 
-from .conftest import git
+from .conftest import git, json_text
 
 pytestmark = pytest.mark.anyio
 SERVE = [sys.executable, "-m", "personalization_engine.cli.main", "serve"]
@@ -85,7 +85,7 @@ async def drive_whole_plan(c: Client) -> str:
         result = await c.call_tool(tool, {"plan_id": pid, "expected_revision": rev, **args})
         assert not result.is_error, (tool, result.content)
         rev = result.structured_content["revision"]
-    report = (await c.call_tool("validate_plan", {"plan_id": pid})).structured_content
+    report = json_text(await c.call_tool("validate_plan", {"plan_id": pid}))
     assert report["revision"] == rev == 6
     return pid
 
@@ -212,7 +212,7 @@ async def test_stdio_and_http_clients_writing_one_plan_at_once_lose_no_update(re
     async def writer(c: Client, pid: str, tag: str) -> None:
         done = 0
         while done < writes_each:
-            rev = (await c.call_tool("read_plan", {"plan_id": pid})).structured_content["revision"]
+            rev = json_text(await c.call_tool("read_plan", {"plan_id": pid}))["revision"]
             r = await c.call_tool(
                 "inventory_attributes",
                 {"plan_id": pid, "expected_revision": rev, "attributes": [{"name": f"{tag}_{done}"}]},
@@ -227,7 +227,48 @@ async def test_stdio_and_http_clients_writing_one_plan_at_once_lose_no_update(re
             async with anyio.create_task_group() as tg:
                 tg.start_soon(writer, stdio, pid, "stdio")
                 tg.start_soon(writer, http, pid, "http")
-            plan = (await http.call_tool("read_plan", {"plan_id": pid})).structured_content["plan"]
+            plan = json_text(await http.call_tool("read_plan", {"plan_id": pid}))
     assert plan["revision"] == 1 + 2 * writes_each
     assert len(plan["attributes"]) == 2 * writes_each
     assert git(repo_dir, "rev-list", "--count", "HEAD") == str(1 + 2 * writes_each)
+
+
+def test_stdio_uses_event_loop_pipes_only_when_stdin_and_stdout_are_pipes(tmp_path):
+    probe = [
+        sys.executable,
+        "-c",
+        "from personalization_engine.stdio_pipes import pipes_available as p; print(p())",
+    ]
+    piped = subprocess.run(probe, input="", capture_output=True, text=True, check=True)
+    assert piped.stdout.strip() == "True"
+    # A regular file cannot be polled: the SDK's own thread-based streams serve it instead.
+    (tmp_path / "in").write_text("")
+    with (tmp_path / "in").open() as stdin:
+        from_file = subprocess.run(probe, stdin=stdin, capture_output=True, text=True, check=True)
+    assert from_file.stdout.strip() == "False"
+
+
+def test_a_server_reading_requests_from_a_file_answers_on_the_sdk_streams(repo_dir, tmp_path):
+    requests = tmp_path / "requests.jsonl"
+    requests.write_text(
+        json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-06-18",
+                    "capabilities": {},
+                    "clientInfo": {"name": "file", "version": "1"},
+                },
+            }
+        )
+        + "\n"
+    )
+    with requests.open() as stdin:
+        proc = subprocess.run(
+            [*SERVE, "--workspace", str(repo_dir)], stdin=stdin, capture_output=True, text=True, timeout=60
+        )
+    assert proc.returncode == 0, proc.stderr
+    reply = json.loads(proc.stdout.splitlines()[0])
+    assert reply["id"] == 1 and reply["result"]["serverInfo"]["name"] == "personalization-engine"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
@@ -66,10 +66,9 @@ class WriteOutcome(BaseModel):
 
 
 def counts(findings: list[Finding]) -> FindingCounts:
-    result = FindingCounts()
-    for finding in findings:
-        setattr(result, finding.severity, getattr(result, finding.severity) + 1)
-    return result
+    # A plan can have a thousand open findings; setattr on a pydantic model per finding cost 0.4 ms.
+    tally = Counter(finding.severity for finding in findings)
+    return FindingCounts(error=tally["error"], warning=tally["warning"], info=tally["info"])
 
 
 def outcome(result: WriteResult) -> WriteOutcome:
@@ -95,9 +94,15 @@ def tool_errors() -> Iterator[None]:
         raise ToolError(str(exc)) from exc
 
 
-@dataclass
 class Runtime:
-    engine: Engine
+    """What the tools share: the engine (or a function that builds it on first use) and helpers."""
+
+    def __init__(self, engine: Engine | Callable[[], Engine]) -> None:
+        self._engine = engine
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine() if callable(self._engine) else self._engine
 
     def actor(self, given: str | None, ctx: Context | None) -> str:
         if given:
@@ -118,13 +123,22 @@ class Runtime:
 
 
 def tool(
-    server: MCPServer, name: str, title: str, annotations: ToolAnnotations
+    server: MCPServer,
+    name: str,
+    title: str,
+    annotations: ToolAnnotations,
+    *,
+    structured_output: bool | None = None,
 ) -> Callable[[Callable], Callable]:
     """Register a tool whose description is its docstring, dedented for the model to read."""
 
     def decorate(fn: Callable) -> Callable:
         return server.tool(
-            name=name, title=title, description=inspect.cleandoc(fn.__doc__ or ""), annotations=annotations
+            name=name,
+            title=title,
+            description=inspect.cleandoc(fn.__doc__ or ""),
+            annotations=annotations,
+            structured_output=structured_output,
         )(fn)
 
     return decorate

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import BaseModel, Field
 
 from ..checks.findings import Finding
+from ..engine import Engine
 from ..history.diff import describe
 from ..model import ChangeItem
 from ..model.common import Channel
 from ..plan_sections import PlanSections, apply_sections
+from ..store import serialize
 from ._common import (
     ADDITIVE,
     READ_ONLY,
@@ -56,16 +58,6 @@ class PlanHistory(BaseModel):
     revisions: list[HistoryItem] = Field(description="Newest first.")
 
 
-class PlanDocument(BaseModel):
-    plan_id: str
-    revision: int
-    plan: dict[str, Any] = Field(
-        description="The whole plan JSON; its JSON Schema is the resource schema://plan "
-        "(docs/plan.schema.json). Published as a plain object so clients do not re-validate a large "
-        "document against the full schema on every read."
-    )
-
-
 class PlanDiff(BaseModel):
     plan_id: str
     from_revision: int
@@ -75,11 +67,22 @@ class PlanDiff(BaseModel):
 
 
 class ValidationReport(BaseModel):
+    """validate_plan's answer, sent as JSON text only (see validate_plan)."""
+
     plan_id: str
     revision: int
     valid: bool = Field(description="True when there are no error findings (warnings may remain).")
     counts: FindingCounts
     findings: list[Finding]
+
+
+def plan_text(engine: Engine, plan_id: str, revision: int | None) -> str:
+    """The plan JSON: the current file as stored (already validated and cached per content hash by
+    the store), or an older revision from git, serialized the same way."""
+    plan, content = engine.store.load(plan_id)
+    if revision is None or revision == plan.revision:
+        return content.decode("utf-8")
+    return serialize(engine.read_plan(plan_id, revision)).decode("utf-8")
 
 
 def register(server: MCPServer, rt: Runtime) -> None:
@@ -159,21 +162,20 @@ def register(server: MCPServer, rt: Runtime) -> None:
             ]
         )
 
-    @tool(server, "read_plan", "Read a plan", READ_ONLY)
+    @tool(server, "read_plan", "Read a plan", READ_ONLY, structured_output=False)
     def read_plan(
         plan_id: PlanIdArg,
         revision: Annotated[int | None, Field(ge=1, description="An older revision, read from git.")] = None,
-    ) -> PlanDocument:
-        """Read the whole plan JSON (under "plan"), or an older revision of it from git.
+    ) -> str:
+        """Read the whole plan, or an older revision of it from git, as the plan's JSON document.
 
-        Call it before writing, to see current content and the revision to pass as
-        expected_revision. Example: {"plan_id": "plan-20261124T093000Z"} or
-        {"plan_id": "plan-20261124T093000Z", "revision": 2}.
+        The result is one text block holding the plan file's JSON, with plan_id and revision at
+        the top level; its JSON Schema is the resource schema://plan (docs/plan.schema.json). There
+        is no structured content: parse the text. Call it before writing, to see current content
+        and the revision to pass as expected_revision. Example: {"plan_id":
+        "plan-20261124T093000Z"} or {"plan_id": "plan-20261124T093000Z", "revision": 2}.
         """
-        plan = rt.read(lambda: rt.engine.read_plan(plan_id, revision))
-        return PlanDocument(
-            plan_id=plan.plan_id, revision=plan.revision, plan=plan.model_dump(mode="json", by_alias=True)
-        )
+        return rt.read(lambda: plan_text(rt.engine, plan_id, revision))
 
     @tool(server, "write_plan", "Replace plan sections", REPLACING)
     def write_plan(
@@ -205,21 +207,27 @@ def register(server: MCPServer, rt: Runtime) -> None:
             )
         )
 
-    @tool(server, "validate_plan", "Validate a plan", READ_ONLY)
-    def validate_plan(plan_id: PlanIdArg) -> ValidationReport:
+    @tool(server, "validate_plan", "Validate a plan", READ_ONLY, structured_output=False)
+    def validate_plan(plan_id: PlanIdArg) -> str:
         """Run every check on the current plan and return all findings: each with a stable code,
         severity (error, warning, info), a JSON Pointer into the plan, the stage, and a message that
         says what would fix it. Use it in the review step before summarizing deliverables; fix
-        errors with the stage tools or record a blocker. Example: {"plan_id": "plan-20261124T093000Z"}
+        errors with the stage tools or record a blocker.
+
+        The result is one text block holding a JSON object, with no structured content (parse the
+        text): {"plan_id", "revision", "valid" (true when no finding is an error), "counts":
+        {"error", "warning", "info"}, "findings": [{"code", "severity", "pointer", "message",
+        "stage"}, ...]}. Example: {"plan_id": "plan-20261124T093000Z"}
         """
         plan, findings = rt.read(lambda: rt.engine.current_findings(plan_id))
-        return ValidationReport(
+        report = ValidationReport(
             plan_id=plan.plan_id,
             revision=plan.revision,
             valid=not any(f.severity == "error" for f in findings),
             counts=counts(findings),
             findings=findings,
         )
+        return report.model_dump_json(indent=2)
 
     @tool(server, "plan_history", "Plan history", READ_ONLY)
     def plan_history(plan_id: PlanIdArg) -> PlanHistory:

@@ -6,12 +6,16 @@ import argparse
 import json
 import os
 import sys
+import threading
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..engine import Engine, utc_now
 from ..errors import InputError
 from ..workspace import resolve_workspace
+
+if TYPE_CHECKING:
+    from ..engine import Engine
 
 NOW_ENV = "PERSONALIZATION_ENGINE_NOW"
 
@@ -34,10 +38,12 @@ def add_json_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
 
 
-def fixed_clock(value: str | None):
+def fixed_clock(value: str | None) -> Callable[[], datetime]:
     """A clock for reproducible runs: --now or $PERSONALIZATION_ENGINE_NOW, ticking one second a call."""
     text = value or os.environ.get(NOW_ENV)
     if not text:
+        from ..engine import utc_now
+
         return utc_now
     try:
         start = datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -54,15 +60,38 @@ def fixed_clock(value: str | None):
     return lambda: start + timedelta(seconds=next(ticks))
 
 
+class LazyEngine:
+    """The engine for these arguments, built (and recovered) on first use.
+
+    The workspace and --now are checked at once, so a bad one still fails before anything starts.
+    Importing the engine (pydantic models, gitpython) is left to the first call, which lets
+    `serve` answer tools/list without it. Calls from several threads get one engine.
+    """
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.ws = resolve_workspace(
+            getattr(args, "workspace", None),
+            allow_enclosing_repo=getattr(args, "allow_enclosing_repo", False),
+        )
+        now = getattr(args, "now", None) or os.environ.get(NOW_ENV)
+        self._clock = fixed_clock(now) if now else None
+        self._engine: Engine | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> Engine:
+        with self._lock:
+            if self._engine is None:
+                from ..engine import Engine
+
+                engine = Engine(self.ws) if self._clock is None else Engine(self.ws, clock=self._clock)
+                for note in engine.recover():
+                    print(f"note: {note}", file=sys.stderr)
+                self._engine = engine
+            return self._engine
+
+
 def engine_for(args: argparse.Namespace) -> Engine:
-    ws = resolve_workspace(
-        getattr(args, "workspace", None),
-        allow_enclosing_repo=getattr(args, "allow_enclosing_repo", False),
-    )
-    engine = Engine(ws, clock=fixed_clock(getattr(args, "now", None)))
-    for note in engine.recover():
-        print(f"note: {note}", file=sys.stderr)
-    return engine
+    return LazyEngine(args)()
 
 
 def print_json(data: Any) -> None:

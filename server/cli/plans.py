@@ -7,10 +7,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from ..checks.findings import Finding
 from ..errors import ConfinementError
-from ..history.diff import describe
-from ..store import PLAN_ID_RE
 from .common import (
     add_json_option,
     add_workspace_options,
@@ -179,6 +176,9 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from ..checks.findings import Finding
+    from ..store import PLAN_ID_RE
+
     engine = engine_for(args)
     target = args.target
     if PLAN_ID_RE.fullmatch(target):
@@ -232,6 +232,8 @@ def cmd_log(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
+    from ..history.diff import describe
+
     changes = engine_for(args).diff(args.plan_id, args.from_revision, args.to_revision)
     if args.json:
         print_json([c.model_dump(mode="json") for c in changes])

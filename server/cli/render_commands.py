@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from ..render import render_deliverables
 from .common import engine_for, print_json
 
 
@@ -24,6 +23,9 @@ def register(sub: argparse._SubParsersAction, make_parser) -> None:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
+    # jinja2 and the rules layer load here, not whenever the parser is built.
+    from ..render import render_deliverables
+
     engine = engine_for(args)
     plan = engine.read_plan(args.plan_id, args.revision)
     files = {name: text.encode("utf-8") for name, text in render_deliverables(plan).items()}

@@ -178,3 +178,10 @@ def test_compile_an_unknown_plan_or_target_fails_cleanly(capsys, repo_dir, store
     with pytest.raises(SystemExit):
         main(["plans", "compile", stored, "--target", "oracle", "--workspace", str(repo_dir)])
     assert "invalid choice: 'oracle'" in capsys.readouterr().err
+
+
+def test_the_cli_offers_exactly_the_compiler_targets():
+    from personalization_engine.cli import rules_commands
+    from personalization_engine.rules import SQL_DIALECTS
+
+    assert (*SQL_DIALECTS, "jsonlogic") == rules_commands.TARGETS
