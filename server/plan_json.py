@@ -4,7 +4,8 @@
 items, and copy_on_write keeps every other item of the large sections as the same object from one
 revision to the next, so each item's JSON is remembered per object and only new items are dumped.
 The text is byte-for-byte what `store.serialize` produces (tested, and checked on every write under
-PERSONALIZATION_ENGINE_VERIFY_WRITES).
+PERSONALIZATION_ENGINE_VERIFY_WRITES); the compact form, which read_plan sends, is byte-for-byte
+`model_dump_json()` (tested).
 
 The first write of a plan in a process dumps every item once, which costs more than one whole dump;
 every later write of that plan is cheaper.
@@ -25,30 +26,34 @@ _ITEM_INDENT = "    "
 # deeper lines start with more spaces, and JSON strings never hold a raw newline.
 _TOP_LEVEL_KEY = re.compile(r'^  "([^"]+)": ', re.MULTILINE)
 
-# plan_id -> {id(item): (item, its JSON)}; the item is kept so its id cannot be reused.
-_fragments: dict[str, dict[int, tuple[BaseModel, str]]] = {}
+# (plan_id, compact) -> {id(item): (item, its JSON)}; the item is kept so its id cannot be reused.
+_fragments: dict[tuple[str, bool], dict[int, tuple[BaseModel, str]]] = {}
 
 
-def _item_text(item: BaseModel, known: dict[int, tuple[BaseModel, str]]) -> str:
+def _item_text(item: BaseModel, known: dict[int, tuple[BaseModel, str]], compact: bool) -> str:
     cached = known.get(id(item))
     if cached is not None and cached[0] is item:
         return cached[1]
+    if compact:
+        return item.model_dump_json(by_alias=True)
     return item.model_dump_json(indent=2, by_alias=True).replace("\n", "\n" + _ITEM_INDENT)
 
 
-def _section_text(items: list, known: dict, remembered: dict) -> str:
-    if not items:
-        return "[]"
-    parts = []
+def _section_text(items: list, known: dict, remembered: dict, compact: bool) -> str:
+    texts = []
     for item in items:
-        text = _item_text(item, known)
+        text = _item_text(item, known, compact)
         remembered[id(item)] = (item, text)
-        parts.append(_ITEM_INDENT + text)
-    return "[\n" + ",\n".join(parts) + "\n  ]"
+        texts.append(text)
+    if compact:
+        return "[" + ",".join(texts) + "]"
+    if not texts:
+        return "[]"
+    return "[\n" + ",\n".join(_ITEM_INDENT + text for text in texts) + "\n  ]"
 
 
 def _small_sections(plan: Plan) -> dict[str, str]:
-    """Each small section's value text, cut from one dump of all of them."""
+    """Each small section's value text, cut from one indented dump of all of them."""
     text = plan.model_dump_json(indent=2, by_alias=True, exclude=SHARED_SECTIONS.keys())
     matches = list(_TOP_LEVEL_KEY.finditer(text))
     values = {}
@@ -58,17 +63,27 @@ def _small_sections(plan: Plan) -> dict[str, str]:
     return values
 
 
-def dumps(plan: Plan) -> bytes:
-    """The plan's file text, reusing the JSON of items already dumped for this plan."""
-    known = _fragments.get(plan.plan_id, {})
+def _compact_small_sections(plan: Plan) -> dict[str, str]:
+    """Each small section's compact value text: '{"name":VALUE}' without its first and last parts."""
+    names = [name for name in Plan.model_fields if name not in SHARED_SECTIONS]
+    return {name: plan.model_dump_json(by_alias=True, include={name})[len(name) + 4 : -1] for name in names}
+
+
+def dumps(plan: Plan, *, compact: bool = False) -> bytes:
+    """The plan's file text (or, compact, the same JSON without whitespace), reusing the JSON of
+    items already dumped for this plan."""
+    key = (plan.plan_id, compact)
+    known = _fragments.get(key, {})
     remembered: dict[int, tuple[BaseModel, str]] = {}
-    small = _small_sections(plan)
+    small = _compact_small_sections(plan) if compact else _small_sections(plan)
     fields = []
     for name in Plan.model_fields:
         if name in SHARED_SECTIONS:
-            value = _section_text(getattr(plan, name), known, remembered)
+            value = _section_text(getattr(plan, name), known, remembered, compact)
         else:
             value = small[name]
-        fields.append(f'  "{name}": {value}')
-    _fragments[plan.plan_id] = remembered
+        fields.append(f'"{name}":{value}' if compact else f'  "{name}": {value}')
+    _fragments[key] = remembered
+    if compact:
+        return ("{" + ",".join(fields) + "}").encode("utf-8")
     return ("{\n" + ",\n".join(fields) + "\n}\n").encode("utf-8")

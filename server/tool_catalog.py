@@ -370,7 +370,7 @@ TOOLS_JSON = r"""
  {
   "name": "read_plan",
   "title": "Read a plan",
-  "description": "Read the whole plan, or an older revision of it from git, as the plan's JSON document.\n\nThe result is one text block holding the plan file's JSON, with plan_id and revision at\nthe top level; its JSON Schema is the resource schema://plan (docs/plan.schema.json). There\nis no structured content: parse the text. Call it before writing, to see current content\nand the revision to pass as expected_revision. Example: {\"plan_id\":\n\"plan-20261124T093000Z\"} or {\"plan_id\": \"plan-20261124T093000Z\", \"revision\": 2}.",
+  "description": "Read the whole plan, or an older revision of it from git, as the plan's JSON document.\n\nThe result is one text block holding the plan's JSON (compact: the plan file's document\nwithout its indentation), with plan_id and revision at the top level; its JSON Schema is\nthe resource schema://plan (docs/plan.schema.json). There is no structured content: parse\nthe text. Call it before writing, to see current content and the revision to pass as\nexpected_revision. Example: {\"plan_id\":\n\"plan-20261124T093000Z\"} or {\"plan_id\": \"plan-20261124T093000Z\", \"revision\": 2}.",
   "inputSchema": {
    "properties": {
     "plan_id": {

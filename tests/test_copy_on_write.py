@@ -113,3 +113,11 @@ def test_editing_a_shared_item_in_place_is_caught_when_writes_are_verified(engin
     with pytest.raises(AssertionError, match="edited an item of the previous revision in place"):
         engine.apply(plan_id, "attributes", in_place, expected_revision=2, actor="a")
     assert git(repo_dir, "rev-list", "--count", "HEAD") == commits
+
+
+def test_the_compact_text_read_plan_sends_is_the_compact_dump(example):
+    for candidate in [example, *edits(example).values()]:
+        plan = copy_on_write.revalidated(example, candidate) if candidate is not example else example
+        assert plan is not None
+        for _ in range(2):  # the second time from remembered item text
+            assert plan_json.dumps(plan, compact=True) == plan.model_dump_json(by_alias=True).encode()

@@ -314,7 +314,9 @@ async def test_read_plan_answers_with_the_plan_and_validate_plan_with_the_report
         result = await call(c, "read_plan", plan_id=pid)
         assert result.structured_content is None and len(result.content) == 1
         stored = (repo_dir / ".claude" / "plans" / f"{pid}.json").read_text("utf-8")
-        assert result.content[0].text == stored
+        # The file's document, compact: the same JSON without the file's indentation.
+        compact = json.dumps(json.loads(stored), separators=(",", ":"), ensure_ascii=False)
+        assert result.content[0].text == compact
         report = json_text(await call(c, "validate_plan", plan_id=pid))
         assert set(report) == {"plan_id", "revision", "valid", "counts", "findings"}
         assert report["plan_id"] == pid and report["revision"] == 1

@@ -7,13 +7,13 @@ from typing import Annotated, Literal
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import BaseModel, Field
 
+from .. import plan_json
 from ..checks.findings import Finding
 from ..engine import Engine
 from ..history.diff import describe
 from ..model import ChangeItem
 from ..model.common import Channel
 from ..plan_sections import PlanSections, apply_sections
-from ..store import serialize
 from ._common import (
     ADDITIVE,
     READ_ONLY,
@@ -77,12 +77,16 @@ class ValidationReport(BaseModel):
 
 
 def plan_text(engine: Engine, plan_id: str, revision: int | None) -> str:
-    """The plan JSON: the current file as stored (already validated and cached per content hash by
-    the store), or an older revision from git, serialized the same way."""
-    plan, content = engine.store.load(plan_id)
+    """The plan as compact JSON: the same document as the file, without its indentation.
+
+    Half the bytes of the file to escape, send and parse. The current revision (validated and
+    cached per content hash by the store) is assembled from each item's remembered JSON
+    (plan_json); an older revision, read from git, is dumped whole.
+    """
+    plan, _ = engine.store.load(plan_id)
     if revision is None or revision == plan.revision:
-        return content.decode("utf-8")
-    return serialize(engine.read_plan(plan_id, revision)).decode("utf-8")
+        return plan_json.dumps(plan, compact=True).decode("utf-8")
+    return engine.read_plan(plan_id, revision).model_dump_json(by_alias=True)
 
 
 def register(server: MCPServer, rt: Runtime) -> None:
@@ -169,10 +173,11 @@ def register(server: MCPServer, rt: Runtime) -> None:
     ) -> str:
         """Read the whole plan, or an older revision of it from git, as the plan's JSON document.
 
-        The result is one text block holding the plan file's JSON, with plan_id and revision at
-        the top level; its JSON Schema is the resource schema://plan (docs/plan.schema.json). There
-        is no structured content: parse the text. Call it before writing, to see current content
-        and the revision to pass as expected_revision. Example: {"plan_id":
+        The result is one text block holding the plan's JSON (compact: the plan file's document
+        without its indentation), with plan_id and revision at the top level; its JSON Schema is
+        the resource schema://plan (docs/plan.schema.json). There is no structured content: parse
+        the text. Call it before writing, to see current content and the revision to pass as
+        expected_revision. Example: {"plan_id":
         "plan-20261124T093000Z"} or {"plan_id": "plan-20261124T093000Z", "revision": 2}.
         """
         return rt.read(lambda: plan_text(rt.engine, plan_id, revision))
