@@ -133,6 +133,17 @@ _static_cache: dict[tuple, tuple[object, list[Finding]]] = {}
 _STATIC_CACHE_LIMIT = 20_000
 
 
+def forget_remembered_analysis() -> None:
+    """Drop what the rules layer remembers per profile and attribute object: benchmarks call it so
+    each run measures a plan the checks have not seen (a write sees mostly unchanged items)."""
+    from . import program
+
+    _static_cache.clear()
+    _domain_cache.clear()
+    program._prepared.clear()
+    program._uses_now.clear()
+
+
 class _StaticMemo:
     def __init__(self, domains: dict[str, Domain], now: datetime) -> None:
         self.domains_key = hash(tuple(domains.items()))

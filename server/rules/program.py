@@ -14,7 +14,6 @@ from ..model import Plan
 from ..model.common import duration_seconds
 from ..model.rules import AllOf, AnyOf, NotOf, RuleNode, WindowCondition
 from ..model.stages import Profile
-from .tree import conditions
 
 
 def as_utc(moment: datetime | date) -> datetime:
@@ -158,20 +157,39 @@ def prepare_profile(profile: Profile, index: int, now_epoch: float) -> PreparedP
     )
 
 
+_PREPARED_LIMIT = 20_000
+_uses_now: dict[int, tuple[Profile, bool]] = {}
+
+
 def uses_now(profile: Profile) -> bool:
     """True when a rule compares with the evaluation time (a within_last window), so preparing or
-    analysing the profile gives a different result at another instant."""
-    rules = [profile.eligibility, profile.suppression]
+    analysing the profile gives a different result at another instant. Remembered per profile."""
+    cached = _uses_now.get(id(profile))
+    if cached is not None and cached[0] is profile:
+        return cached[1]
+    stack: list[Any] = [profile.eligibility, profile.suppression]
     if profile.scoring is not None:
-        rules += [w.when for w in profile.scoring.conditions]
-    conditions_used = (c for rule in rules if rule is not None for _, c in conditions(rule))
-    return any(isinstance(c, WindowCondition) for c in conditions_used)
+        stack += [w.when for w in profile.scoring.conditions]
+    found = False
+    while stack and not found:
+        node = stack.pop()
+        if isinstance(node, AllOf):
+            stack.extend(node.all)
+        elif isinstance(node, AnyOf):
+            stack.extend(node.any)
+        elif isinstance(node, NotOf):
+            stack.append(node.not_)
+        else:
+            found = isinstance(node, WindowCondition)
+    if len(_uses_now) >= _PREPARED_LIMIT:
+        _uses_now.clear()
+    _uses_now[id(profile)] = (profile, found)  # the profile is kept so its id is not reused
+    return found
 
 
 # Prepared profiles per profile object: every write checks the whole plan again, and a new revision
 # shares its unchanged profiles with the previous one (copy_on_write). PreparedProfile is immutable.
 _prepared: dict[tuple, tuple[Profile, PreparedProfile]] = {}
-_PREPARED_LIMIT = 20_000
 
 
 def _prepared_profile(profile: Profile, index: int, now_epoch: float) -> PreparedProfile:
