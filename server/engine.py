@@ -7,6 +7,7 @@ changes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import logging
@@ -56,9 +57,12 @@ def _keep_to_one_cpu() -> None:
     Left to the scheduler, the thread and git often shared a CPU on a 2-vCPU machine, which made
     the commit twice as slow and the overlap worthless (docs/performance.md). Linux only.
     """
-    allowed = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-    if len(allowed) > 1:
-        os.sched_setaffinity(0, {allowed[-1]})  # 0: this thread, on Linux
+    if not hasattr(os, "sched_setaffinity"):
+        return
+    with contextlib.suppress(OSError):  # a sandbox may refuse it: then the scheduler decides
+        allowed = sorted(os.sched_getaffinity(0))
+        if len(allowed) > 1:
+            os.sched_setaffinity(0, {allowed[-1]})  # 0: this thread, on Linux
 
 
 def _background() -> ThreadPoolExecutor:
