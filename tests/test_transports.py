@@ -31,6 +31,20 @@ def anyio_backend():
     return "asyncio"
 
 
+def initialize_request(client: str) -> dict:
+    """A raw JSON-RPC initialize request, for tests that speak the wire protocol by hand."""
+    return {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": client, "version": "1"},
+        },
+    }
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -105,16 +119,7 @@ def test_stdout_carries_only_protocol_even_when_a_git_hook_prints(repo_dir):
         path.write_text("#!/bin/sh\necho HOOK-OUTPUT\necho HOOK-ERR >&2\n")
         path.chmod(0o755)
     messages = [
-        {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-06-18",
-                "capabilities": {},
-                "clientInfo": {"name": "raw", "version": "1"},
-            },
-        },
+        initialize_request("raw"),
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
         {
             "jsonrpc": "2.0",
@@ -250,21 +255,7 @@ def test_stdio_uses_event_loop_pipes_only_when_stdin_and_stdout_are_pipes(tmp_pa
 
 def test_a_server_reading_requests_from_a_file_answers_on_the_sdk_streams(repo_dir, tmp_path):
     requests = tmp_path / "requests.jsonl"
-    requests.write_text(
-        json.dumps(
-            {
-                "jsonrpc": "2.0",
-                "id": 1,
-                "method": "initialize",
-                "params": {
-                    "protocolVersion": "2025-06-18",
-                    "capabilities": {},
-                    "clientInfo": {"name": "file", "version": "1"},
-                },
-            }
-        )
-        + "\n"
-    )
+    requests.write_text(json.dumps(initialize_request("file")) + "\n")
     with requests.open() as stdin:
         proc = subprocess.run(
             [*SERVE, "--workspace", str(repo_dir)], stdin=stdin, capture_output=True, text=True, timeout=60

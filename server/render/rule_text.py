@@ -12,6 +12,7 @@ from typing import Any
 
 from ..model import Profile
 from ..model.rules import AllOf, AnyOf, NotOf, RuleNode
+from ..rules.tree import nodes
 
 # Beyond this many rule nodes a diagram stops being readable; the outline and SQL still show all.
 MAX_DIAGRAM_NODES = 80
@@ -117,19 +118,7 @@ class DecisionGraph:
 
 
 def _count_nodes(node: RuleNode | None) -> int:
-    if node is None:
-        return 0
-    count, stack = 0, [node]
-    while stack:
-        current = stack.pop()
-        count += 1
-        if isinstance(current, AllOf):
-            stack.extend(current.all)
-        elif isinstance(current, AnyOf):
-            stack.extend(current.any)
-        elif isinstance(current, NotOf):
-            stack.append(current.not_)
-    return count
+    return sum(1 for _ in nodes(node))
 
 
 def _tests(graph: DecisionGraph, node: RuleNode, yes: str, no: str) -> str:

@@ -14,6 +14,7 @@ from ..model import Plan
 from ..model.common import duration_seconds
 from ..model.rules import AllOf, AnyOf, NotOf, RuleNode, WindowCondition
 from ..model.stages import Profile
+from .tree import nodes
 
 
 def as_utc(moment: datetime | date) -> datetime:
@@ -167,20 +168,10 @@ def uses_now(profile: Profile) -> bool:
     cached = _uses_now.get(id(profile))
     if cached is not None and cached[0] is profile:
         return cached[1]
-    stack: list[Any] = [profile.eligibility, profile.suppression]
+    rules = [profile.eligibility, profile.suppression]
     if profile.scoring is not None:
-        stack += [w.when for w in profile.scoring.conditions]
-    found = False
-    while stack and not found:
-        node = stack.pop()
-        if isinstance(node, AllOf):
-            stack.extend(node.all)
-        elif isinstance(node, AnyOf):
-            stack.extend(node.any)
-        elif isinstance(node, NotOf):
-            stack.append(node.not_)
-        else:
-            found = isinstance(node, WindowCondition)
+        rules += [w.when for w in profile.scoring.conditions]
+    found = any(isinstance(node, WindowCondition) for node in nodes(*rules))
     if len(_uses_now) >= _PREPARED_LIMIT:
         _uses_now.clear()
     _uses_now[id(profile)] = (profile, found)  # the profile is kept so its id is not reused

@@ -28,6 +28,20 @@ def is_condition(node: RuleNode) -> bool:
     return not isinstance(node, (AllOf, AnyOf, NotOf))
 
 
+def nodes(*roots: RuleNode | None) -> Iterator[RuleNode]:
+    """Every node of the trees, without pointers (cheaper when only the nodes matter)."""
+    stack = [root for root in roots if root is not None]
+    while stack:
+        current = stack.pop()
+        yield current
+        if isinstance(current, AllOf):
+            stack.extend(current.all)
+        elif isinstance(current, AnyOf):
+            stack.extend(current.any)
+        elif isinstance(current, NotOf):
+            stack.append(current.not_)
+
+
 def conditions(node: RuleNode, pointer: str = "") -> Iterator[tuple[str, Any]]:
     """Every leaf condition with its JSON Pointer, depth first, without recursion limits."""
     stack = [(pointer, node)]
