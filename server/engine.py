@@ -7,14 +7,10 @@ changes nothing.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import logging
-import os
-import sys
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,6 +18,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from . import copy_on_write, plan_json
+from .background import checks_thread
 from .checks.findings import Finding
 from .commit_message import ledger_trailers, render_commit_message
 from .deliverables import DeliverablesResult, commit_deliverables
@@ -45,33 +42,6 @@ def _checks():  # -> module personalization_engine.checks.run
     from .checks import run
 
     return run
-
-
-_executor: ThreadPoolExecutor | None = None
-_SHARED_SWITCH_INTERVAL_S = 0.0002
-
-
-def _keep_to_one_cpu() -> None:
-    """Pin the checks thread to one CPU, leaving the others to the git process it overlaps.
-
-    Left to the scheduler, the thread and git often shared a CPU on a 2-vCPU machine, which made
-    the commit twice as slow and the overlap worthless (docs/performance.md). Linux only.
-    """
-    if not hasattr(os, "sched_setaffinity"):
-        return
-    with contextlib.suppress(OSError):  # a sandbox may refuse it: then the scheduler decides
-        allowed = sorted(os.sched_getaffinity(0))
-        if len(allowed) > 1:
-            os.sched_setaffinity(0, {allowed[-1]})  # 0: this thread, on Linux
-
-
-def _background() -> ThreadPoolExecutor:
-    global _executor
-    if _executor is None:
-        _executor = ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="plan-checks", initializer=_keep_to_one_cpu
-        )
-    return _executor
 
 
 def utc_now() -> datetime:
@@ -386,11 +356,7 @@ class Engine:
         added = [path, *new_paths] if previous_content is None else new_paths
         # The checks of the new revision run while git commits it: the commit is a child process,
         # so this thread waits without holding the interpreter and the checks use the time.
-        # A short switch interval lets this thread take the interpreter back as soon as git
-        # answers, instead of waiting out the default 5 ms slice of the checks thread each time.
-        interval = sys.getswitchinterval()
-        sys.setswitchinterval(_SHARED_SWITCH_INTERVAL_S)
-        checking = _background().submit(self.findings, plan, content)
+        checking = checks_thread().submit(self.findings, plan, content)
         try:
             sha = git_repo.commit_paths(repo, [path, *new_paths], message, actor, now, new_paths=added)
         except BaseException:
@@ -399,8 +365,6 @@ class Engine:
             for extra in new_paths:
                 extra.unlink(missing_ok=True)
             raise
-        finally:
-            sys.setswitchinterval(interval)
         self.store.remember_write(plan.plan_id, content, status="committed")
         self.store.remember_parsed(plan.plan_id, content, plan)
         findings = checking.result()
