@@ -18,11 +18,19 @@ from .conftest import git, init_repo
     "bad_id",
     ["../x", "/etc/passwd", "-rf", "plan-20261124T090000Z\0", "plan-20261124T090000Z ", "plan-x", ""],
 )
-def test_a_plan_id_that_is_not_exactly_a_plan_id_is_refused_by_name(engine: Engine, plan_id, bad_id):
+def test_a_plan_id_that_is_not_exactly_a_plan_id_is_refused_by_name(
+    engine: Engine, plan_id, bad_id, repo_dir: Path
+):
+    def snapshot() -> tuple[str, list[str]]:
+        files = sorted(str(p.relative_to(repo_dir)) for p in repo_dir.rglob("*") if ".git" not in p.parts)
+        return git(repo_dir, "rev-parse", "HEAD"), files
+
+    before = snapshot()
     with pytest.raises(ConfinementError, match=r"plan_id .* is not a plan id"):
         engine.read_plan(bad_id)
     with pytest.raises(ConfinementError, match=r"is not a plan id"):
         engine.apply(bad_id, "plan", lambda p: p, expected_revision=1, actor="x")
+    assert snapshot() == before  # no file and no commit anywhere
 
 
 def test_a_symlinked_plans_folder_is_refused_and_nothing_is_written(tmp_path: Path):
