@@ -11,6 +11,8 @@ import itertools
 import json
 import logging
 from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import wait as wait_for
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,7 +26,7 @@ from .commit_message import ledger_trailers, render_commit_message
 from .deliverables import DeliverablesResult, commit_deliverables
 from .errors import ConflictError, InputError, NotFoundError, PlanFileError
 from .history import git_repo
-from .history.diff import diff_plans, diff_revisions, summarize
+from .history.diff import diff_plans, diff_revisions, rediff, summarize
 from .model import ChangeItem, ChangeLogEntry, Plan
 from .recovery import recover_plan
 from .store import PlanStore, check_plan_id, content_hash, parse_document, parse_plan, serialize
@@ -271,7 +273,7 @@ class Engine:
             new_plan.revision = current.revision + 1
             new_plan.updated_at = now
             new_plan = _checks().refresh_computed(new_plan, current, now)
-            changes = self._diff(current, new_plan)
+            changes = self._diff(current, new_plan, content_changes)
             new_plan.change_log.append(
                 ChangeLogEntry(
                     revision=new_plan.revision,
@@ -313,10 +315,15 @@ class Engine:
         return new_plan
 
     @staticmethod
-    def _diff(before: Plan, after: Plan) -> list[ChangeItem]:
-        changes = diff_revisions(before, after)
+    def _diff(before: Plan, after: Plan, before_refresh: list[ChangeItem] | None = None) -> list[ChangeItem]:
+        """The semantic diff; given the diff from before refresh_computed ran, only the sections it
+        may change are compared again."""
+        if before_refresh is None:
+            changes = diff_revisions(before, after)
+        else:
+            changes = rediff(before, after, before_refresh, _checks().REFRESHED_SECTIONS)
         if copy_on_write.verify_writes() and changes != diff_plans(before, after):
-            raise AssertionError("diff_revisions differs from diff_plans")
+            raise AssertionError("the incremental diff differs from diff_plans")
         return changes
 
     def current_findings(self, plan_id: str) -> tuple[Plan, list[Finding]]:
@@ -355,19 +362,32 @@ class Engine:
         )
         added = [path, *new_paths] if previous_content is None else new_paths
         # The checks of the new revision run while git commits it: the commit is a child process,
-        # so this thread waits without holding the interpreter and the checks use the time.
-        checking = checks_thread().submit(self.findings, plan, content)
+        # so this thread waits without holding the interpreter and the checks use the time. They
+        # start only once git runs: started earlier, every system call this thread makes on the
+        # way (path checks, the spawn) would wait for the checks to hand the interpreter back.
+        checking: list[Future[list[Finding]]] = []
+
+        def start_checks() -> None:
+            if not checking:  # once, even when the commit is retried
+                checking.append(checks_thread().submit(self.findings, plan, content))
+
         try:
-            sha = git_repo.commit_paths(repo, [path, *new_paths], message, actor, now, new_paths=added)
+            sha = git_repo.commit_paths(
+                repo, [path, *new_paths], message, actor, now, new_paths=added, committing=start_checks
+            )
         except BaseException:
-            checking.cancel()
+            for pending in checking:
+                pending.cancel()
             self.store.restore(plan.plan_id, previous_content)
             for extra in new_paths:
                 extra.unlink(missing_ok=True)
             raise
+        # Let the checks finish before touching the disk again: while they run, each system call
+        # here waits for them to hand back the interpreter.
+        wait_for(checking)
         self.store.remember_write(plan.plan_id, content, status="committed")
         self.store.remember_parsed(plan.plan_id, content, plan)
-        findings = checking.result()
+        findings = checking[0].result() if checking else self.findings(plan, content)
         before = before or []
         before_ids = {f.identity for f in before}
         after_ids = {f.identity for f in findings}

@@ -1,4 +1,4 @@
-"""Git through gitpython: plain functions over one repository, confined to the workspace.
+"""Git for the plan store: plain functions over one repository, confined to the workspace.
 
 Choices for the user's repository state (docs/user-guide.md, "Git behaviour"):
 - Only the written paths are committed (`git commit --only -- paths`); the user's other staged
@@ -22,7 +22,7 @@ import os
 import re
 import subprocess
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -32,6 +32,7 @@ from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError
 
 from ..errors import ConfinementError, RepositoryError, WorkspaceError
 from ..workspace import ALLOW_ENCLOSING_ENV, HOW_TO_SET, Workspace
+from .process import run_captured
 
 FALLBACK_NAME = "personalization-engine"
 FALLBACK_EMAIL = "personalization-engine@localhost"
@@ -76,28 +77,43 @@ def _git_env(repo: git.Repo) -> dict[str, str]:
     }
 
 
-def run_git(repo: git.Repo, *args: str, strip: bool = True, extra_env: dict[str, str] | None = None) -> str:
-    """Run one git command in the repository with stdin closed and output captured.
+def git_output(
+    repo: git.Repo,
+    *args: str,
+    extra_env: dict[str, str] | None = None,
+    started: Callable[[], None] | None = None,
+) -> bytes:
+    """Run one git command in the repository with stdin closed; return its stdout as bytes.
 
-    Plain subprocess rather than gitpython's execute: its timeout starts a watchdog thread per
-    command, and on a write's critical path every process and thread shows.
+    Not gitpython's execute: its timeout starts a watchdog thread per command, and on a write's
+    critical path every process and thread shows (see process.py for the deadline we use instead).
     """
     command = ["git", *args]
     try:
-        done = subprocess.run(
+        done = run_captured(
             command,
             cwd=repo.working_tree_dir,
             env={**os.environ, **_git_env(repo), **(extra_env or {})},
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=GIT_TIMEOUT_S,
-            check=False,
+            timeout_s=GIT_TIMEOUT_S,
+            started=started,
         )
     except subprocess.TimeoutExpired as exc:
         raise GitCommandError(command, "timeout", f"timed out after {GIT_TIMEOUT_S}s") from exc
-    stdout = done.stdout.decode("utf-8", "replace")
     if done.returncode != 0:
+        stdout = done.stdout.decode("utf-8", "replace")
         raise GitCommandError(command, done.returncode, done.stderr.decode("utf-8", "replace"), stdout)
+    return done.stdout
+
+
+def run_git(
+    repo: git.Repo,
+    *args: str,
+    strip: bool = True,
+    extra_env: dict[str, str] | None = None,
+    started: Callable[[], None] | None = None,
+) -> str:
+    """git_output as text, without its final newline unless strip=False."""
+    stdout = git_output(repo, *args, extra_env=extra_env, started=started).decode("utf-8", "replace")
     return stdout.removesuffix("\n") if strip else stdout
 
 
@@ -188,12 +204,14 @@ def commit_paths(
     when: datetime,
     *,
     new_paths: Sequence[Path] | None = None,
+    committing: Callable[[], None] | None = None,
 ) -> str:
     """Commit exactly `paths` (already written) and return the new commit's SHA.
 
     Only `new_paths` (files git may not track yet) are added first, so an update of a tracked plan
     costs one git process. The commit carries the plan's own change time, so the audit trail and
     the change log agree and a demo run with a fixed clock produces the same history.
+    `committing` is called once the commit process has started (see process.run_captured).
     """
     root = Path(repo.working_tree_dir or "").resolve()
     rel = [_safe_arg(p.resolve().relative_to(root).as_posix(), "path") for p in paths]
@@ -224,13 +242,13 @@ def commit_paths(
             # -f: many projects ignore .claude/; the plan must still be committed.
             run_git(repo, *config, "add", "-f", "--", *added)
         try:
-            run_git(repo, *commit, *rel, extra_env=dates)
+            run_git(repo, *commit, *rel, extra_env=dates, started=committing)
         except GitCommandError as exc:
             if "did not match any file" not in (exc.stderr or ""):
                 raise
             # Someone untracked the plan (git rm --cached): add it back and commit.
             run_git(repo, *config, "add", "-f", "--", *rel)
-            run_git(repo, *commit, *rel, extra_env=dates)
+            run_git(repo, *commit, *rel, extra_env=dates, started=committing)
     except GitCommandError as exc:
         detail = (exc.stderr or str(exc)).strip()
         if "index.lock" in detail:
@@ -257,14 +275,7 @@ def head_content(repo: git.Repo, path: Path) -> bytes | None:
 def file_at(repo: git.Repo, rev: str, rel_path: str) -> bytes:
     _safe_arg(rev, "revision")
     _safe_arg(rel_path, "path")
-    out = repo.git.execute(
-        ["git", "cat-file", "blob", f"{rev}:{rel_path}"],
-        env=_git_env(repo),
-        kill_after_timeout=GIT_TIMEOUT_S,
-        stdout_as_string=False,
-        strip_newline_in_stdout=False,
-    )
-    return bytes(out)
+    return git_output(repo, "cat-file", "blob", f"{rev}:{rel_path}")
 
 
 def parse_trailers(message: str) -> dict[str, str]:
