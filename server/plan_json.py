@@ -14,6 +14,7 @@ every later write of that plan is cheaper.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from pydantic import BaseModel
 
@@ -26,30 +27,41 @@ _ITEM_INDENT = "    "
 # deeper lines start with more spaces, and JSON strings never hold a raw newline.
 _TOP_LEVEL_KEY = re.compile(r'^  "([^"]+)": ', re.MULTILINE)
 
-# (plan_id, compact) -> {id(item): (item, its JSON)}; the item is kept so its id cannot be reused.
-_fragments: dict[tuple[str, bool], dict[int, tuple[BaseModel, str]]] = {}
+
+@dataclass(frozen=True)
+class _Section:
+    """One section's items as last dumped, each item's text (indented for its place), the whole."""
+
+    items: tuple[BaseModel, ...]  # kept so no item's id can be reused while it is remembered
+    texts: tuple[str, ...]
+    text: str
 
 
-def _item_text(item: BaseModel, known: dict[int, tuple[BaseModel, str]], compact: bool) -> str:
-    cached = known.get(id(item))
-    if cached is not None and cached[0] is item:
-        return cached[1]
+# (plan_id, compact, section name) -> the section as last dumped for that plan.
+_sections: dict[tuple[str, bool, str], _Section] = {}
+
+
+def _item_text(item: BaseModel, compact: bool) -> str:
     if compact:
         return item.model_dump_json(by_alias=True)
-    return item.model_dump_json(indent=2, by_alias=True).replace("\n", "\n" + _ITEM_INDENT)
+    return _ITEM_INDENT + item.model_dump_json(indent=2, by_alias=True).replace("\n", "\n" + _ITEM_INDENT)
 
 
-def _section_text(items: list, known: dict, remembered: dict, compact: bool) -> str:
-    texts = []
-    for item in items:
-        text = _item_text(item, known, compact)
-        remembered[id(item)] = (item, text)
-        texts.append(text)
+def _section(items: list, previous: _Section | None, compact: bool) -> _Section:
+    """The section's text, reusing the previous dump whole when every item is the same object,
+    and item by item otherwise (the change log grows by one entry per write)."""
+    if (
+        previous is not None
+        and len(items) == len(previous.items)
+        and all(item is known for item, known in zip(items, previous.items, strict=True))
+    ):
+        return previous
+    known = {} if previous is None else dict(zip(map(id, previous.items), previous.texts, strict=True))
+    texts = tuple(known.get(id(item)) or _item_text(item, compact) for item in items)
     if compact:
-        return "[" + ",".join(texts) + "]"
-    if not texts:
-        return "[]"
-    return "[\n" + ",\n".join(_ITEM_INDENT + text for text in texts) + "\n  ]"
+        return _Section(tuple(items), texts, "[" + ",".join(texts) + "]")
+    text = "[\n" + ",\n".join(texts) + "\n  ]" if texts else "[]"
+    return _Section(tuple(items), texts, text)
 
 
 def _small_sections(plan: Plan) -> dict[str, str]:
@@ -72,18 +84,16 @@ def _compact_small_sections(plan: Plan) -> dict[str, str]:
 def dumps(plan: Plan, *, compact: bool = False) -> bytes:
     """The plan's file text (or, compact, the same JSON without whitespace), reusing the JSON of
     items already dumped for this plan."""
-    key = (plan.plan_id, compact)
-    known = _fragments.get(key, {})
-    remembered: dict[int, tuple[BaseModel, str]] = {}
     small = _compact_small_sections(plan) if compact else _small_sections(plan)
     fields = []
     for name in Plan.model_fields:
         if name in SHARED_SECTIONS:
-            value = _section_text(getattr(plan, name), known, remembered, compact)
+            key = (plan.plan_id, compact, name)
+            section = _sections[key] = _section(getattr(plan, name), _sections.get(key), compact)
+            value = section.text
         else:
             value = small[name]
         fields.append(f'"{name}":{value}' if compact else f'  "{name}": {value}')
-    _fragments[key] = remembered
     if compact:
         return ("{" + ",".join(fields) + "}").encode("utf-8")
     return ("{\n" + ",\n".join(fields) + "\n}\n").encode("utf-8")

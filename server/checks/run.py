@@ -49,6 +49,11 @@ def refused_on_write(plan: Plan) -> list[Finding]:
     return duplicate_key_findings(plan)
 
 
+# Every top-level section refresh_computed may change (the engine diffs only these again after it;
+# under PERSONALIZATION_ENGINE_VERIFY_WRITES each write checks that nothing else changed).
+REFRESHED_SECTIONS = frozenset({"success_metrics", "escalations"})
+
+
 def refresh_computed(plan: Plan, previous: Plan | None, now: datetime) -> Plan:
     """Recompute every server-owned field (metric actuals, automatic escalations) before a write.
 

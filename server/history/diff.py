@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from ..model import ChangeItem, FieldChange, Plan
@@ -140,16 +140,17 @@ def _changed_items(section: str, before: list, after: list) -> tuple[list, list]
     return _dump([i for i in before if id(i) not in new]), _dump([i for i in after if id(i) not in old])
 
 
-def diff_revisions(before: Plan, after: Plan) -> list[ChangeItem]:
+def diff_revisions(before: Plan, after: Plan, sections: Collection[str] | None = None) -> list[ChangeItem]:
     """diff_plans for two revisions that share unchanged items (copy_on_write): the same result,
-    dumping only the small sections and the items that are not shared."""
-    small = [name for name in Plan.model_fields if name not in MODEL_KEYS and name not in IGNORED]
-    old_doc = before.model_dump(mode="json", by_alias=True, include=set(small))
-    new_doc = after.model_dump(mode="json", by_alias=True, include=set(small))
+    dumping only the small sections and the items that are not shared. With `sections`, only the
+    changes within those top-level sections."""
+    wanted = Plan.model_fields if sections is None else sections
+    names = [name for name in Plan.model_fields if name not in IGNORED and name in wanted]
+    small = {name for name in names if name not in MODEL_KEYS}
+    old_doc = before.model_dump(mode="json", by_alias=True, include=small)
+    new_doc = after.model_dump(mode="json", by_alias=True, include=small)
     changes: list[ChangeItem] = []
-    for name in Plan.model_fields:
-        if name in IGNORED:
-            continue
+    for name in names:
         if name in MODEL_KEYS:
             old_items, new_items = getattr(before, name), getattr(after, name)
             if old_items is not new_items:
@@ -157,6 +158,19 @@ def diff_revisions(before: Plan, after: Plan) -> list[ChangeItem]:
         else:
             changes.extend(_diff_value(name, old_doc.get(name), new_doc.get(name)))
     return changes
+
+
+def rediff(
+    before: Plan, after: Plan, earlier: list[ChangeItem], sections: Collection[str]
+) -> list[ChangeItem]:
+    """diff_revisions(before, after) when `earlier` was that diff before only `sections` changed:
+    the earlier changes outside those sections, and those sections compared again."""
+    kept = [change for change in earlier if change.section.split(".")[0] not in sections]
+    order = {name: index for index, name in enumerate(Plan.model_fields)}
+    # A stable sort by top-level section keeps each section's own changes in their order.
+    return sorted(
+        kept + diff_revisions(before, after, sections), key=lambda change: order[change.section.split(".")[0]]
+    )
 
 
 def diff_plans(before: Plan | None, after: Plan) -> list[ChangeItem]:
