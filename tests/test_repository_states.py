@@ -93,6 +93,20 @@ def test_failing_and_slow_hooks_gpgsign_and_missing_identity_do_not_break_a_writ
     )
 
 
+def test_an_identity_configured_between_writes_is_used_by_the_next_commit(
+    engine: Engine, plan_id, repo_dir: Path
+):
+    # The engine remembers the identity it read; a config change must still reach the next commit.
+    engine.apply(plan_id, "attributes", add_attr("a"), expected_revision=1, actor="x")
+    assert git(repo_dir, "log", "-1", "--format=%ae") == "test@example.com"
+    git(repo_dir, "config", "user.email", "someone-else@example.com")
+    git(repo_dir, "config", "user.name", "Someone Else")
+    engine.apply(plan_id, "attributes", add_attr("b"), expected_revision=2, actor="x")
+    assert git(repo_dir, "log", "-1", "--format=%an <%ae> / %cn <%ce>") == (
+        "x <someone-else@example.com> / Someone Else <someone-else@example.com>"
+    )
+
+
 def test_a_truncated_plan_file_is_a_clear_error_naming_the_file(engine: Engine, plan_id, repo_dir: Path):
     path = repo_dir / ".claude" / "plans" / f"{plan_id}.json"
     path.write_bytes(path.read_bytes()[:200])
