@@ -16,10 +16,14 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 
-from personalization_engine.checks.run import check_findings, refresh_computed, run_checks
+from personalization_engine.checks.run import (
+    check_findings,
+    forget_remembered_analysis,
+    refresh_computed,
+    run_checks,
+)
 from personalization_engine.model import Plan
 from personalization_engine.rules import rule_findings
-from personalization_engine.rules.findings import forget_remembered_analysis
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "7"))
 FULL_ATTRIBUTES = 10_000

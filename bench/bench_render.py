@@ -22,13 +22,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from plans import fill
 
+from personalization_engine.checks.run import forget_remembered_analysis
 from personalization_engine.model import Activation, DataSource, Plan, Scenario
 from personalization_engine.render import (
     _RENDERERS,
     build_view,
     render_deliverables,
 )
-from personalization_engine.rules.findings import forget_remembered_analysis
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)

@@ -13,6 +13,7 @@ import random
 import time
 from datetime import datetime, timedelta, timezone
 
+from personalization_engine.checks.run import forget_remembered_analysis
 from personalization_engine.model import Plan
 from personalization_engine.rules import (
     SQL_DIALECTS,
@@ -22,7 +23,6 @@ from personalization_engine.rules import (
     rule_findings,
     simulate,
 )
-from personalization_engine.rules.findings import forget_remembered_analysis
 
 NOW = datetime(2026, 11, 24, 9, 0, 0, tzinfo=timezone.utc)
 TIERS = ["free", "pro", "team", "enterprise"]

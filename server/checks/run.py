@@ -17,7 +17,16 @@ from .metrics import compute_metrics, coverage_in_force, metric_findings
 from .references import reference_findings
 from .sizing import latest_sizing_findings
 from .structure import duplicate_key_findings
-from .usage import build_index
+from .usage import build_index, forget_profile_uses
+
+
+def forget_remembered_analysis() -> None:
+    """Drop what the checks and rules layers remember per profile and attribute object: benchmarks
+    call it so each run measures a plan the checks have not seen (a write sees mostly unchanged items)."""
+    from ..rules.findings import forget_remembered_analysis as forget_rules_analysis
+
+    forget_rules_analysis()
+    forget_profile_uses()
 
 
 def run_checks(plan: Plan) -> list[Finding]:

@@ -92,6 +92,29 @@ class PlanIndex:
         return names
 
 
+# (id(profile), position) -> (profile, its targeting uses, its suppression uses), shared read-only
+# by every index built since. Revisions share their unchanged profiles (copy_on_write), so a write
+# walks only the rule trees it changed; the profile is kept so its id is not reused.
+_profile_uses: dict[tuple[int, int], tuple[Profile, list[Use], list[Use]]] = {}
+_REMEMBERED_PROFILES = 20_000
+
+
+def _uses_of(profile: Profile, position: int) -> tuple[Profile, list[Use], list[Use]]:
+    key = (id(profile), position)
+    known = _profile_uses.get(key)
+    if known is not None and known[0] is profile:
+        return known
+    if len(_profile_uses) >= _REMEMBERED_PROFILES:
+        _profile_uses.clear()
+    found = (profile, profile_targeting_uses(profile, position), profile_suppression_uses(profile, position))
+    _profile_uses[key] = found
+    return found
+
+
+def forget_profile_uses() -> None:
+    _profile_uses.clear()
+
+
 def build_index(plan: Plan) -> PlanIndex:
     index = PlanIndex(plan=plan, as_of=plan.updated_at.date())
     # First occurrence wins, matching what the duplicate-key check reports as the original.
@@ -99,8 +122,9 @@ def build_index(plan: Plan) -> PlanIndex:
         index.attributes.setdefault(attribute.name, (i, attribute))
     for i, profile in enumerate(plan.profiles):
         index.profiles.setdefault(profile.id, (i, profile))
-        index.targeting.append(profile_targeting_uses(profile, i))
-        index.suppression.append(profile_suppression_uses(profile, i))
+        _, targeting, suppression = _uses_of(profile, i)
+        index.targeting.append(targeting)
+        index.suppression.append(suppression)
     index.sent = [activation_sent_uses(a, i) for i, a in enumerate(plan.activations)]
     return index
 

@@ -136,8 +136,9 @@ _STATIC_CACHE_LIMIT = 20_000
 def forget_remembered_analysis() -> None:
     """Drop what the rules layer remembers per profile and attribute object: benchmarks call it so
     each run measures a plan the checks have not seen (a write sees mostly unchanged items)."""
-    from . import program
+    from . import program, tree
 
+    tree._within_limits.clear()
     _static_cache.clear()
     _domain_cache.clear()
     program._prepared.clear()
