@@ -11,7 +11,7 @@ import re
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -178,8 +178,11 @@ class PlanStore:
         """True when `content` is the server's own last write and that write was committed."""
         return self._state(plan_id) == (content_hash(content), "committed")
 
-    def remember_write(self, plan_id: str, content: bytes, status: str = "pending") -> None:
-        line = f"{content_hash(content)} {status}\n".encode("ascii")
+    def remember_write(
+        self, plan_id: str, content: bytes, status: str = "pending", digest: Callable[[], str] | None = None
+    ) -> None:
+        """Record the hash of the server's own write; `digest` supplies a hash already under way."""
+        line = f"{digest() if digest else content_hash(content)} {status}\n".encode("ascii")
         # No fsync: the state only has to survive a killed process (the page cache does). After a
         # power loss a missing state makes recovery treat the file as a hand edit: safe, never lossy.
         atomic_write(self._state_path(plan_id), line, durable=False)
@@ -189,12 +192,16 @@ class PlanStore:
         self._parsed[plan_id] = (content_hash(content), plan)
 
     # --- writing -------------------------------------------------------------------------------
-    def write(self, plan_id: str, content: bytes) -> Path:
+    def write(self, plan_id: str, content: bytes, digest: Callable[[], str] | None = None) -> Path:
+        """Write the plan file atomically; `digest` supplies content's hash if it is being computed
+        elsewhere meanwhile (the engine hashes on another thread while this one writes)."""
         path = self.plan_path(plan_id)
-        # The hash goes first: if we die between the two writes, the file still matches its last
-        # commit, and if we die after both, recovery can tell the file is ours.
-        self.remember_write(plan_id, content)
-        atomic_write(path, content)
+        # The hash is recorded before the new text replaces the file: if we die before the replace,
+        # the file still matches its last commit, and if we die after it, recovery can tell the
+        # file is ours.
+        atomic_write(
+            path, content, before_replace=lambda: self.remember_write(plan_id, content, digest=digest)
+        )
         return path
 
     def restore(self, plan_id: str, previous: bytes | None) -> None:
@@ -239,7 +246,13 @@ def _id_sort_key(plan_id: str) -> tuple[str, int]:
     return (base, int(suffix) if suffix else 1)
 
 
-def atomic_write(path: Path, content: bytes, *, durable: bool = True) -> None:
+def atomic_write(
+    path: Path, content: bytes, *, durable: bool = True, before_replace: Callable[[], None] | None = None
+) -> None:
+    """Write `content` to a temporary file, flush it, then rename it over `path`.
+
+    `before_replace` runs once the temporary file is complete, just before the rename.
+    """
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         # mkstemp makes 0600 files; a plan is an ordinary project file, so keep the existing mode
@@ -250,6 +263,8 @@ def atomic_write(path: Path, content: bytes, *, durable: bool = True) -> None:
             handle.flush()
             if durable:
                 os.fsync(handle.fileno())
+        if before_replace is not None:
+            before_replace()
         Path(tmp).replace(path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -117,3 +117,19 @@ def test_diff_names_a_new_sizing_run_as_one_added_item():
     after = {"sizing_runs": [{"id": "size-1", "row_count": 5}, {"id": "size-2", "row_count": 7}]}
     changes = diff_documents(before, after)
     assert [(c.op, c.section, c.key, c.fields) for c in changes] == [("added", "sizing_runs", "size-2", [])]
+
+
+def test_the_write_state_is_recorded_after_the_text_is_complete_and_before_it_replaces_the_file(
+    engine: Engine, plan_id
+):
+    from personalization_engine.store import atomic_write, content_hash
+
+    path = engine.store.plan_path(plan_id)
+    old = path.read_bytes()
+    seen = []
+    atomic_write(path, b"new", before_replace=lambda: seen.append(path.read_bytes()))
+    assert seen == [old] and path.read_bytes() == b"new"
+    # The store's write records the hash it is given (the engine's is computed on another thread).
+    engine.store.write(plan_id, old, digest=lambda: content_hash(old))
+    assert engine.store.last_write_hash(plan_id) == content_hash(old)
+    assert path.read_bytes() == old
