@@ -43,3 +43,26 @@ def test_started_is_called_once_while_the_child_runs(tmp_path):
         started=lambda: (calls.append(1), marker.write_text("")),
     )
     assert calls == [1] and done.stdout.strip() == b"done"
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="CPU affinity is Linux-only")
+def test_cpus_keep_the_child_to_them_and_leave_the_caller_as_it_was():
+    allowed = os.sched_getaffinity(0)
+    chosen = {min(allowed)}
+    code = "import os; print(sorted(os.sched_getaffinity(0)))"
+    done = run_captured(python(code), cwd=None, env=os.environ, timeout_s=30, cpus=chosen)
+    assert done.stdout.strip() == str(sorted(chosen)).encode()
+    assert os.sched_getaffinity(0) == allowed
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="CPU affinity is Linux-only")
+def test_git_is_kept_off_the_cpu_the_checks_thread_is_pinned_to():
+    from personalization_engine.background import checks_thread, cpus_besides_checks
+
+    on_thread = checks_thread().submit(lambda: os.sched_getaffinity(0)).result()
+    allowed = sorted(os.sched_getaffinity(0))
+    if len(allowed) > 1:
+        assert on_thread == {allowed[-1]}
+        assert cpus_besides_checks() == set(allowed[:-1])
+    else:
+        assert cpus_besides_checks() is None

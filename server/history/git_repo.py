@@ -82,6 +82,7 @@ def git_output(
     *args: str,
     extra_env: dict[str, str] | None = None,
     started: Callable[[], None] | None = None,
+    cpus: set[int] | None = None,
 ) -> bytes:
     """Run one git command in the repository with stdin closed; return its stdout as bytes.
 
@@ -96,6 +97,7 @@ def git_output(
             env={**os.environ, **_git_env(repo), **(extra_env or {})},
             timeout_s=GIT_TIMEOUT_S,
             started=started,
+            cpus=cpus,
         )
     except subprocess.TimeoutExpired as exc:
         raise GitCommandError(command, "timeout", f"timed out after {GIT_TIMEOUT_S}s") from exc
@@ -111,9 +113,11 @@ def run_git(
     strip: bool = True,
     extra_env: dict[str, str] | None = None,
     started: Callable[[], None] | None = None,
+    cpus: set[int] | None = None,
 ) -> str:
     """git_output as text, without its final newline unless strip=False."""
-    stdout = git_output(repo, *args, extra_env=extra_env, started=started).decode("utf-8", "replace")
+    stdout = git_output(repo, *args, extra_env=extra_env, started=started, cpus=cpus)
+    stdout = stdout.decode("utf-8", "replace")
     return stdout.removesuffix("\n") if strip else stdout
 
 
@@ -229,13 +233,15 @@ def commit_paths(
     *,
     new_paths: Sequence[Path] | None = None,
     committing: Callable[[], None] | None = None,
+    cpus: set[int] | None = None,
 ) -> str:
     """Commit exactly `paths` (already written) and return the new commit's SHA.
 
     Only `new_paths` (files git may not track yet) are added first, so an update of a tracked plan
     costs one git process. The commit carries the plan's own change time, so the audit trail and
     the change log agree and a demo run with a fixed clock produces the same history.
-    `committing` is called once the commit process has started (see process.run_captured).
+    `committing` is called once the commit process has started, and `cpus` keeps the git
+    processes to those CPUs (see process.run_captured).
     """
     root = Path(repo.working_tree_dir or "").resolve()
     rel = [_safe_arg(p.resolve().relative_to(root).as_posix(), "path") for p in paths]
@@ -264,15 +270,15 @@ def commit_paths(
     try:
         if added:
             # -f: many projects ignore .claude/; the plan must still be committed.
-            run_git(repo, *config, "add", "-f", "--", *added)
+            run_git(repo, *config, "add", "-f", "--", *added, cpus=cpus)
         try:
-            run_git(repo, *commit, *rel, extra_env=dates, started=committing)
+            run_git(repo, *commit, *rel, extra_env=dates, started=committing, cpus=cpus)
         except GitCommandError as exc:
             if "did not match any file" not in (exc.stderr or ""):
                 raise
             # Someone untracked the plan (git rm --cached): add it back and commit.
-            run_git(repo, *config, "add", "-f", "--", *rel)
-            run_git(repo, *commit, *rel, extra_env=dates, started=committing)
+            run_git(repo, *config, "add", "-f", "--", *rel, cpus=cpus)
+            run_git(repo, *commit, *rel, extra_env=dates, started=committing, cpus=cpus)
     except GitCommandError as exc:
         detail = (exc.stderr or str(exc)).strip()
         if "index.lock" in detail:
