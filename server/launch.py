@@ -105,7 +105,7 @@ def main(argv: list[str]) -> int:
         return 1
     uv = shutil.which("uv") if not os.environ.get(NO_UV_ENV) else None
     if uv:
-        # uv builds and caches the environment itself and reports progress on stderr.
+        # uv builds and caches the environment itself (--quiet: it prints only errors, on stderr).
         command = [uv, "tool", "run", "--quiet", "--from", str(PLUGIN_ROOT), "personalization-engine", *argv]
     else:
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -54,3 +55,10 @@ def test_the_demo_with_a_fixed_clock_prints_the_same_output_and_commits_twice(tm
         outputs.append(out.getvalue().replace(str(folder), "<workspace>"))
     assert outputs[0] == outputs[1]
     assert "git log --oneline:" in outputs[0] and "final review (validate_plan): 0 errors" in outputs[0]
+    # The floor for realistic content: 15 attributes, 4 profiles across web, in-app, email.
+    plans = list((folder / ".claude" / "plans").glob("plan-*.json"))
+    assert len(plans) == 1 and str(plans[0].relative_to(folder)) in outputs[0]
+    plan = json.loads(plans[0].read_text())
+    assert len(plan["attributes"]) >= 15 and len(plan["profiles"]) >= 4
+    assert {"web", "in-app", "email"} <= {activation["channel"] for activation in plan["activations"]}
+    assert f"r{plan['revision']}" in outputs[0]

@@ -14,6 +14,7 @@ from pathlib import Path
 import anyio
 import pytest
 from mcp import Client, StdioServerParameters
+from mcp.client.stdio import stdio_client
 
 from personalization_engine import __version__
 from personalization_engine.docgen import _tool_docs
@@ -150,9 +151,11 @@ def test_the_server_starts_exactly_as_mcp_json_says_from_a_copy_of_the_plugin(tm
         cwd=str(plugin),  # user-scope installs have started servers in the plugin cache
     )
 
+    log = tmp_path / "server-stderr.log"
+
     async def drive() -> dict:
-        with anyio.fail_after(600):
-            async with Client(params) as c:
+        with anyio.fail_after(600), log.open("w") as errlog:
+            async with Client(stdio_client(params, errlog=errlog)) as c:
                 result = await c.call_tool(
                     "create_plan", {"initiative": "PLG Onboarding", "channels": ["web"]}
                 )
@@ -166,6 +169,11 @@ def test_the_server_starts_exactly_as_mcp_json_says_from_a_copy_of_the_plugin(tm
     assert git(project, "rev-list", "--count", "HEAD") == "1"
     # Each builder leaves its environment in its own cache.
     assert (tmp_path / ("cache" if builder == "venv" else "uv-cache")).is_dir()
+    if builder == "venv":
+        # The first start builds the venv and says so on stderr (stdout carried the protocol).
+        progress = log.read_text()
+        assert "first start: creating a Python environment" in progress
+        assert "environment ready in" in progress
 
 
 def _npx() -> str | None:
