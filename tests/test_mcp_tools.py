@@ -177,6 +177,84 @@ async def test_keyed_edits_add_replace_and_remove_items_without_resending_everyt
         assert same.structured_content["revision"] == 4
 
 
+async def test_each_stage_keys_its_items_data_sources_profiles_activations_and_owners(server):
+    """Replace and remove by the issue's keys: data sources and profiles by id, activations by
+    (profile_id, channel), owners by area; everything else in the section stays as it was."""
+    from personalization_engine import demo_content as content
+
+    async with client(server) as c:
+        created = (await call(c, "create_plan", **content.CREATE)).structured_content
+        pid, rev = created["plan_id"], created["revision"]
+        for tool, args in (
+            (
+                "inventory_attributes",
+                {"data_sources": content.DATA_SOURCES, "attributes": content.ATTRIBUTES},
+            ),
+            ("define_profiles", {"profiles": content.PROFILES, "scenarios": content.SCENARIOS}),
+            ("map_activation", {"activations": content.ACTIVATIONS}),
+            ("plan_governance", content.GOVERNANCE),
+        ):
+            rev = (await call(c, tool, plan_id=pid, expected_revision=rev, **args)).structured_content[
+                "revision"
+            ]
+        before = json_text(await call(c, "read_plan", plan_id=pid))
+
+        source, gone_source = content.DATA_SOURCES[0], content.DATA_SOURCES[-1]["id"]
+        # Removing a profile others still name is allowed; the checks report the dangling references.
+        profile, gone_profile = content.PROFILES[0], content.PROFILES[-1]["id"]
+        activation, gone_activation = content.ACTIVATIONS[0], content.ACTIVATIONS[-1]
+        owner, gone_area = content.GOVERNANCE["owners"][0], content.GOVERNANCE["owners"][-1]["area"]
+        edits = (
+            (
+                "inventory_attributes",
+                {"data_sources": [{**source, "owner": "Platform"}], "remove_data_sources": [gone_source]},
+            ),
+            (
+                "define_profiles",
+                {"profiles": [{**profile, "priority": 99}], "remove_profiles": [gone_profile]},
+            ),
+            (
+                "map_activation",
+                {
+                    "activations": [{**activation, "destination": "Braze"}],
+                    "remove_activations": [
+                        {"profile_id": gone_activation["profile_id"], "channel": gone_activation["channel"]}
+                    ],
+                },
+            ),
+            ("plan_governance", {"owners": [{**owner, "owner": "Sam Ortiz"}], "remove_owners": [gone_area]}),
+        )
+        for tool, args in edits:
+            r = await call(c, tool, plan_id=pid, expected_revision=rev, **args)
+            assert not r.is_error, text(r)
+            rev = r.structured_content["revision"]
+        after = json_text(await call(c, "read_plan", plan_id=pid))
+
+    def expected(items, key, replaced, removed):
+        return [replaced if key(item) == key(replaced) else item for item in items if key(item) != removed]
+
+    by_id = lambda item: item["id"]  # noqa: E731
+    pair = lambda item: (item["profile_id"], item["channel"])  # noqa: E731
+    area = lambda item: item["area"]  # noqa: E731
+    assert after["data_sources"] == expected(
+        before["data_sources"], by_id, {**before["data_sources"][0], "owner": "Platform"}, gone_source
+    )
+    assert [p["id"] for p in after["profiles"]] == [
+        p["id"] for p in before["profiles"] if p["id"] != gone_profile
+    ]
+    assert after["profiles"][0]["priority"] == 99
+    assert after["activations"] == expected(
+        before["activations"],
+        pair,
+        {**before["activations"][0], "destination": "Braze"},
+        pair(gone_activation),
+    )
+    owners = before["governance"]["owners"]
+    assert after["governance"]["owners"] == expected(
+        owners, area, {**owners[0], "owner": "Sam Ortiz"}, gone_area
+    )
+
+
 async def test_removing_an_unknown_key_is_refused_naming_it_and_nothing_is_written(server, repo_dir):
     async with client(server) as c:
         pid = (await new_plan(c))["plan_id"]
