@@ -76,6 +76,38 @@ def test_the_command_allows_exactly_our_tools_and_mentions_each_stage_tool():
         assert flag in text
 
 
+def test_the_command_walks_the_checklist_in_order_and_states_the_safeguards():
+    body = (ROOT / "commands" / "define-profiles.md").read_text().split("---", 2)[2]
+    headings = re.findall(r"^## (\d)\. (.+)$", body, re.MULTILINE)
+    assert [title for _, title in headings] == [
+        "Read the arguments",
+        "Choose the pattern and say why",
+        "Create the plan",
+        "Objective intake",
+        "Attribute inventory",
+        "Profile definition",
+        "Activation mapping",
+        "Governance",
+        "Review the findings, fix or escalate",
+        "Summarize",
+    ]
+    intake = body.split("## 3.")[1].split("## 4.")[0].lower()
+    assert "goals" in intake and "personas" in intake and "lifecycle" in intake and "ask" in intake
+    safeguards = body.split("## 8.")[1].split("## 9.")[0]
+    for phrase in (
+        "at most 2 times (the plan's retry limit)",
+        "escalation ladder",
+        "fallback",
+        "whenever an attribute, source or cadence changes later, update the plan",
+        "`plan_diff`",
+    ):
+        assert phrase in safeguards, phrase
+    assert "fallback owners" in body and "`git log" in body.split("## 9.")[1]
+    # External servers are optional: mentioned once, after the checklist, and nothing depends on them.
+    optional = body.split("## 9.")[1]
+    assert "Optional:" in optional and "nothing above depends on them" in optional
+
+
 def test_agents_and_skill_exist_with_frontmatter_and_the_command_uses_them():
     command = (ROOT / "commands" / "define-profiles.md").read_text()
     for path, name in (
