@@ -35,8 +35,8 @@ from audience_plan import with_ten_profiles
 from personalization_engine.audience import size_plan, write_sample_data
 from personalization_engine.audience.backends import measure
 from personalization_engine.audience.source import dsn_request
-from personalization_engine.engine import Engine
-from personalization_engine.workspace import Workspace
+from personalization_engine.core.engine import Engine
+from personalization_engine.store.workspace import Workspace
 
 NOW = datetime(2026, 11, 24, 9, 0, 0, tzinfo=timezone.utc)
 HERE = Path(__file__).parent

@@ -21,10 +21,10 @@ import anyio
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from plans import fill
 
-from personalization_engine.engine import Engine
-from personalization_engine.store import serialize
-from personalization_engine.validation import model_issues
-from personalization_engine.workspace import Workspace
+from personalization_engine.core.engine import Engine
+from personalization_engine.store.plans import serialize
+from personalization_engine.model.issues import model_issues
+from personalization_engine.store.workspace import Workspace
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "30"))
 

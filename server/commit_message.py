@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .history.diff import describe, summarize
 from .model import ChangeItem, Plan
+from .model.diff import describe, summarize
 
 MAX_MESSAGE_LINES = 40
 

@@ -56,11 +56,10 @@ def server_parameters(folder: Path, now: str | None) -> StdioServerParameters:
     env = dict(os.environ)
     env.pop("CLAUDE_PROJECT_DIR", None)
     env["PERSONALIZATION_ENGINE_WORKSPACE"] = str(folder)
-    if now:
-        env["PERSONALIZATION_ENGINE_NOW"] = now
+    frozen = ["--frozen-clock", now] if now else []
     return StdioServerParameters(
         command=sys.executable,
-        args=["-m", "personalization_engine.cli.main", "serve", "--workspace", str(folder)],
+        args=["-m", "personalization_engine.cli.main", "serve", "--workspace", str(folder), *frozen],
         env=env,
         cwd=str(folder),
     )
@@ -211,9 +210,15 @@ async def render_steps(s: Session) -> None:
 EXTRA_STEPS: list[Step] = [rules_steps, sizing_steps, escalation_steps, render_steps]
 
 
-async def run(folder: Path, now: str | None, out: TextIO) -> None:
-    async with Client(server_parameters(folder, now)) as client:
-        reference = datetime.fromisoformat(now.replace("Z", "+00:00")) if now else datetime.now(timezone.utc)
+async def run(folder: Path, now: str | None, out: TextIO, via: str = "mcp") -> None:
+    reference = datetime.fromisoformat(now.replace("Z", "+00:00")) if now else datetime.now(timezone.utc)
+    if via == "cli":
+        from .demo_cli import CliClient
+
+        client_context: Any = CliClient(folder, now)
+    else:
+        client_context = Client(server_parameters(folder, now))
+    async with client_context as client:
         s = Session(client, out, folder, reference)
         s.say(f"workspace: {folder}")
         s.say("stages (each line is one revision and one git commit):")
@@ -236,10 +241,10 @@ async def run(folder: Path, now: str | None, out: TextIO) -> None:
     print(log.rstrip(), file=out)
 
 
-def run_demo(target: str | None, now: str | None, out: TextIO = sys.stdout) -> Path:
+def run_demo(target: str | None, now: str | None, out: TextIO = sys.stdout, *, via: str = "mcp") -> Path:
     folder = prepare_folder(target)
     try:
-        anyio.run(run, folder, now, out)
+        anyio.run(run, folder, now, out, via)
     except BaseExceptionGroup as group:  # the MCP client's task group wraps a failed step
         raise _first_engine_error(group) or group from None
     return folder

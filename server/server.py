@@ -1,34 +1,30 @@
-"""MCPServer wiring: tools, resources, prompt and transports."""
+"""MCPServer wiring: tools, resources, prompt and transports.
+
+Each tool is a module-level function in personalization_engine.tools, registered here once with the
+SDK's decorator; the engine reaches the tools through the server's lifespan context.
+"""
 
 from __future__ import annotations
 
 import hmac
+import inspect
 import ipaddress
-import json
-import threading
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib import resources
-from typing import TYPE_CHECKING, Any
 
-import anyio.to_thread
 from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError
-from mcp.server.stdio import stdio_server
 from mcp.server.transport_security import TransportSecuritySettings
-from mcp.types import CallToolResult, InputRequiredResult
 from mcp.types import Tool as MCPTool
 
 from . import __version__
+from .core.engine import Engine
 from .errors import EngineError
-from .stdio_pipes import pipes_available, stdio_pipes
-
-if TYPE_CHECKING:
-    from .engine import Engine
-
-# Nothing here imports the engine, the plan model or the tool modules at start-up: tools/list is
-# answered from the generated catalog, and the rest loads on first use (docs/performance.md).
+from .model.schema import plan_json_schema_text
+from .tools import ALL as ALL_TOOLS
 
 SERVER_KEY = "engine"
 PLUGIN_NAME = "personalization-engine"
@@ -41,84 +37,23 @@ INSTRUCTIONS = (
 )
 
 
-def register_tools(server: MCPServer, engine: Engine | Callable[[], Engine]) -> None:
-    """Register every tool, in the order tools/list gives them."""
-    from .tools import audience, ledger, plans, render, rules, stages
-    from .tools._common import Runtime
+def register_tools(server: MCPServer) -> None:
+    """Register every tool, in the order tools/list gives them; the docstring is the description."""
+    for spec in ALL_TOOLS:
+        server.tool(
+            name=spec.fn.__name__,
+            title=spec.title,
+            description=inspect.cleandoc(spec.fn.__doc__ or ""),
+            annotations=spec.annotations,
+            structured_output=spec.structured_output,
+        )(spec.fn)
 
-    runtime = Runtime(engine)
-    for module in (plans, stages, ledger, rules, audience, render):
-        module.register(server, runtime)
 
-
-def registered_tools() -> list[MCPTool]:
-    """The tools as their modules declare them (not the catalog): docgen writes the catalog from these."""
-    import anyio
-
-    def no_engine() -> Engine:
-        raise RuntimeError("registering tools never needs the engine")
-
+async def registered_tools() -> list[MCPTool]:
+    """The tools as tools/list gives them (for generated docs and budgets)."""
     server = MCPServer(name=PLUGIN_NAME)
-    register_tools(server, no_engine)
-    return anyio.run(server.list_tools)
-
-
-def load_catalog() -> list[MCPTool]:
-    """The tools as tools/list gives them, from server/tool_catalog.py (written by docgen)."""
-    from .tool_catalog import TOOLS_JSON
-
-    return [MCPTool.model_validate(entry) for entry in json.loads(TOOLS_JSON)]
-
-
-class LazyToolsServer(MCPServer):
-    """Answers tools/list from the catalog and registers the real tools on the first tools/call.
-
-    Registering the tools imports their modules (the plan's pydantic models, the engine) and builds
-    each tool's argument model and JSON Schemas: about 0.3 s, most of our start-up beyond the SDK.
-    The catalog holds exactly what tools/list would answer; a test keeps it equal to what
-    `register_tools` registers.
-    """
-
-    def __init__(self, *, register_tools: Callable[[MCPServer], None], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._register_tools = register_tools
-        self._catalog = load_catalog()
-        self._input_schemas = {t.name: t.input_schema for t in self._catalog}
-        self._tools_loaded = False
-        self._load_lock = threading.Lock()
-
-    async def list_tools(self) -> list[MCPTool]:
-        return list(self._catalog)
-
-    def _tool_input_schema(self, name: str) -> Mapping[str, Any] | None:
-        # The SDK asks for this before dispatch (Mcp-Param header checks over HTTP).
-        return self._input_schemas.get(name)
-
-    async def call_tool(
-        self, name: str, arguments: dict[str, Any], context: Context | None = None
-    ) -> CallToolResult | InputRequiredResult:
-        if not self._tools_loaded:
-            # In a worker thread, so the event loop keeps serving while the tool modules import.
-            await anyio.to_thread.run_sync(self.load_tools)
-        return await super().call_tool(name, arguments, context)
-
-    def load_tools(self) -> None:
-        with self._load_lock:
-            if not self._tools_loaded:
-                self._register_tools(self)
-                self._tools_loaded = True
-
-    async def run_stdio_async(self) -> None:
-        """The SDK's stdio session over event-loop pipes (stdio_pipes.py), when stdin and stdout
-        are pipes; otherwise the SDK's own thread-based streams."""
-        if not pipes_available():
-            await super().run_stdio_async()
-            return
-        # stdio_server only iterates the request lines and calls write() and flush(), which is all
-        # these streams provide; the rest mirrors MCPServer.run_stdio_async.
-        async with stdio_pipes() as (lines, writer), stdio_server(lines, writer) as (read, write):
-            lowlevel = self._lowlevel_server
-            await lowlevel.run(read, write, lowlevel.create_initialization_options())
+    register_tools(server)
+    return await server.list_tools()
 
 
 class StaticTokenVerifier:
@@ -156,37 +91,36 @@ def command_arguments(
     return " ".join(parts)
 
 
-def build_server(
-    engine: Engine | Callable[[], Engine], *, token: str | None = None, public_url: str | None = None
-) -> MCPServer:
-    """The server over an engine, or over a function that builds the engine on first use."""
+def build_server(engine: Engine, *, token: str | None = None, public_url: str | None = None) -> MCPServer:
+    """The server over one engine (one workspace)."""
 
-    def get_engine() -> Engine:
-        return engine() if callable(engine) else engine
+    @asynccontextmanager
+    async def lifespan(_: MCPServer) -> AsyncIterator[Engine]:
+        yield engine
 
     auth_kwargs: dict = {}
     if token:
+        # A static bearer token: 401 without protected-resource metadata, so clients do not start
+        # an OAuth flow that has no authorization server to finish at.
         url = public_url or "http://127.0.0.1:8000"
-        auth_kwargs = {
-            "token_verifier": StaticTokenVerifier(token),
-            "auth": AuthSettings(issuer_url=url, resource_server_url=f"{url}/mcp"),
-        }
-    server = LazyToolsServer(
-        register_tools=lambda s: register_tools(s, engine),
+        auth_kwargs = {"token_verifier": StaticTokenVerifier(token), "auth": AuthSettings(issuer_url=url)}
+    server = MCPServer(
         name=PLUGIN_NAME,
         title="Personalization Engine",
         version=__version__,
         instructions=INSTRUCTIONS,
+        lifespan=lifespan,
         **auth_kwargs,
     )
+    register_tools(server)
 
     @server.resource("plan://{plan_id}", name="plan", title="Plan JSON", mime_type="application/json")
     def plan_resource(plan_id: str) -> str:
         """The current revision of a plan as JSON."""
-        from .store import serialize
+        from .store.plans import serialize
 
         try:
-            return serialize(get_engine().read_plan(plan_id)).decode("utf-8")
+            return serialize(engine.read_plan(plan_id)).decode("utf-8")
         except EngineError as exc:
             raise ResourceError(str(exc)) from exc
 
@@ -195,8 +129,6 @@ def build_server(
     )
     def schema_resource() -> str:
         """The JSON Schema (2020-12) every plan file follows."""
-        from .model.schema import plan_json_schema_text
-
         return plan_json_schema_text()
 
     @server.prompt(name="define-profiles", title="Define audience profiles")

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from personalization_engine.copy_on_write import VERIFY_ENV
-from personalization_engine.engine import Engine
-from personalization_engine.workspace import Workspace
+from personalization_engine.core.engine import Engine
+from personalization_engine.store.workspace import Workspace
 
 # Every write in the suite, in-process or in a server subprocess (which inherits the environment),
 # proves that copy-on-write held: no shared item edited in place, and the incremental validation and

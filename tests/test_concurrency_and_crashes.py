@@ -10,17 +10,17 @@ import sys
 import time
 from pathlib import Path
 
-from personalization_engine.engine import Engine
-from personalization_engine.workspace import Workspace
+from personalization_engine.core.engine import Engine
+from personalization_engine.store.workspace import Workspace
 
 from .conftest import git
 
 WRITER = """
 import sys
-from personalization_engine.engine import Engine
+from personalization_engine.core.engine import Engine
 from personalization_engine.errors import ConflictError, RepositoryError
 from personalization_engine.model import Attribute
-from personalization_engine.workspace import Workspace
+from personalization_engine.store.workspace import Workspace
 from pathlib import Path
 
 root, plan_id, tag, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])

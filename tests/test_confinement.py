@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from personalization_engine.engine import Engine
+from personalization_engine.core.engine import Engine
 from personalization_engine.errors import ConfinementError, WorkspaceError
 from personalization_engine.history import git_repo
-from personalization_engine.workspace import Workspace, resolve_workspace
+from personalization_engine.store.workspace import Workspace, resolve_workspace
 
 from .conftest import git, init_repo
 

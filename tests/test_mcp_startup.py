@@ -12,10 +12,10 @@ import pytest
 from mcp import Client
 
 from personalization_engine.cli.common import LazyEngine
-from personalization_engine.engine import Engine
+from personalization_engine.core.engine import Engine
 from personalization_engine.model import Attribute
 from personalization_engine.server import build_server, registered_tools
-from personalization_engine.store import serialize
+from personalization_engine.store.plans import serialize
 
 from .conftest import git
 
@@ -74,8 +74,8 @@ from personalization_engine.server import build_server
 args = build_parser().parse_args(["serve", "--workspace", {str(repo_dir)!r}])
 server = build_server(LazyEngine(args))
 anyio.run(server.list_tools)
-heavy = ["personalization_engine.engine", "personalization_engine.model", "git", "jinja2", "sqlglot",
-         "personalization_engine.tools.plans", "personalization_engine.store"]
+heavy = ["personalization_engine.core.engine", "personalization_engine.model", "git", "jinja2", "sqlglot",
+         "personalization_engine.tools.plans", "personalization_engine.store.plans"]
 print(sorted(name for name in heavy if name in sys.modules))
 anyio.run(server.call_tool, "list_plans", {{}})
 print(sorted(name for name in heavy if name in sys.modules))
@@ -85,7 +85,7 @@ print(sorted(name for name in heavy if name in sys.modules))
     )
     before, after = proc.stdout.splitlines()
     assert before == "[]", proc.stdout
-    assert "personalization_engine.engine" in after and "personalization_engine.tools.plans" in after
+    assert "personalization_engine.core.engine" in after and "personalization_engine.tools.plans" in after
 
 
 def test_a_lazy_engine_checks_the_workspace_at_once_and_recovers_on_first_use(

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from personalization_engine.engine import Engine
+from personalization_engine.core.engine import Engine
 from personalization_engine.errors import ConflictError, InputError
 from personalization_engine.model import Attribute
 
@@ -111,7 +111,7 @@ def test_deliverable_names_that_could_leave_the_folder_are_refused(engine, plan_
 
 
 def test_diff_names_a_new_sizing_run_as_one_added_item():
-    from personalization_engine.history.diff import diff_documents
+    from personalization_engine.model.diff import diff_documents
 
     before = {"sizing_runs": [{"id": "size-1", "row_count": 5}]}
     after = {"sizing_runs": [{"id": "size-1", "row_count": 5}, {"id": "size-2", "row_count": 7}]}
@@ -122,7 +122,7 @@ def test_diff_names_a_new_sizing_run_as_one_added_item():
 def test_the_write_state_is_recorded_after_the_text_is_complete_and_before_it_replaces_the_file(
     engine: Engine, plan_id
 ):
-    from personalization_engine.store import atomic_write, content_hash
+    from personalization_engine.store.plans import atomic_write, content_hash
 
     path = engine.store.plan_path(plan_id)
     old = path.read_bytes()

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from personalization_engine.engine import Engine
+from personalization_engine.core.engine import Engine
 from personalization_engine.errors import PlanFileError, RepositoryError
 from personalization_engine.model import Attribute
-from personalization_engine.workspace import Workspace
+from personalization_engine.store.workspace import Workspace
 
 from .conftest import git, init_repo
 
@@ -154,7 +154,7 @@ def test_a_revision_written_but_not_committed_is_recovered_with_a_trailer(engine
     plan = engine.read_plan(plan_id)
     plan.revision = 2
     plan.attributes.append(Attribute(name="late", type="string"))
-    from personalization_engine.store import serialize
+    from personalization_engine.store.plans import serialize
 
     engine.store.write(plan_id, serialize(plan))  # as if the process died before committing
     notes = engine.recover()

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from personalization_engine.engine import Engine
+from personalization_engine.core.engine import Engine
 from personalization_engine.model import Attribute, Profile
 from personalization_engine.model.schema import plan_json_schema_text
-from personalization_engine.validation import model_issues, schema_issues
+from personalization_engine.model.issues import model_issues, schema_issues
 
 ROOT = Path(__file__).resolve().parents[1]
 

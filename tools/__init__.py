@@ -1,0 +1,15 @@
+"""The MCP tools, one module per group; server.py registers `ALL` in this order."""
+
+from __future__ import annotations
+
+from . import audience, ledger, plans, render, rules, stages
+from ._common import ToolSpec
+
+ALL: tuple[ToolSpec, ...] = (
+    *plans.TOOLS,
+    *stages.TOOLS,
+    *ledger.TOOLS,
+    *rules.TOOLS,
+    *audience.TOOLS,
+    *render.TOOLS,
+)

@@ -1,35 +1,27 @@
-"""What every tool module shares: the engine, actor resolution, error mapping and result models."""
+"""What every tool module shares: annotations, argument types, the engine and error mapping."""
 
 from __future__ import annotations
 
 import contextlib
-import inspect
-from collections import Counter
 from collections.abc import Callable, Iterator
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
 
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from ..checks.findings import Finding
-from ..engine import Engine, WriteResult
+from ..core.engine import Engine
 from ..errors import EngineError
-from ..history.diff import describe
 
-PlanIdArg = Annotated[
-    str,
-    Field(max_length=64, description="The plan id, e.g. 'plan-20261124T093000Z' (see list_plans)."),
-]
+T = TypeVar("T")
+
+PlanIdArg = Annotated[str, Field(max_length=64, description="e.g. 'plan-20261124T093000Z' (see list_plans).")]
 RevisionArg = Annotated[
-    int,
-    Field(ge=1, le=10_000_000, description="The revision you last read; a stale one is a conflict."),
+    int, Field(ge=1, le=10_000_000, description="The revision you last read; a stale one is a conflict.")
 ]
-ActorArg = Annotated[
-    str | None,
-    Field(None, max_length=200, description="Who asks for the change; defaults to the client's name."),
-]
+ActorArg = Annotated[str | None, Field(max_length=200, description="Who asks; default: the client's name.")]
 
 READ_ONLY = ToolAnnotations(
     read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
@@ -45,44 +37,29 @@ ADDITIVE = ToolAnnotations(
 )
 
 
-class FindingCounts(BaseModel):
-    error: int = 0
-    warning: int = 0
-    info: int = 0
+@dataclass(frozen=True)
+class ToolSpec:
+    """A tool as server.py registers it: the function (its docstring is the description)."""
+
+    fn: Callable[..., Any]
+    title: str
+    annotations: ToolAnnotations
+    structured_output: bool | None = None
 
 
-class WriteOutcome(BaseModel):
-    """What every write tool returns."""
-
-    plan_id: str
-    revision: int = Field(description="The plan's revision after the call.")
-    commit: str | None = Field(description="The git commit of this change; null when nothing changed.")
-    written: bool = Field(description="False when the call changed nothing (no new revision, no commit).")
-    summary: str
-    changes: list[str] = Field(description="One line per semantic change.")
-    findings: FindingCounts = Field(description="Counts of all open findings after the write.")
-    new_findings: list[Finding]
-    resolved_findings: list[Finding]
+def engine(ctx: Context) -> Engine:
+    """The engine the server's lifespan opened for this workspace."""
+    return ctx.request_context.lifespan_context
 
 
-def counts(findings: list[Finding]) -> FindingCounts:
-    # A plan can have a thousand open findings; setattr on a pydantic model per finding cost 0.4 ms.
-    tally = Counter(finding.severity for finding in findings)
-    return FindingCounts(error=tally["error"], warning=tally["warning"], info=tally["info"])
-
-
-def outcome(result: WriteResult) -> WriteOutcome:
-    return WriteOutcome(
-        plan_id=result.plan_id,
-        revision=result.revision,
-        commit=result.commit,
-        written=result.written,
-        summary=result.summary,
-        changes=[describe(c) for c in result.changes],
-        findings=counts(result.findings),
-        new_findings=result.new_findings,
-        resolved_findings=result.resolved_findings,
-    )
+def who_asks(given: str | None, ctx: Context) -> str:
+    if given:
+        return given
+    name = None
+    with contextlib.suppress(AttributeError, ValueError):
+        params = ctx.session.client_params
+        name = params.client_info.name if params is not None else None
+    return name or "mcp-client"
 
 
 @contextlib.contextmanager
@@ -94,51 +71,6 @@ def tool_errors() -> Iterator[None]:
         raise ToolError(str(exc)) from exc
 
 
-class Runtime:
-    """What the tools share: the engine (or a function that builds it on first use) and helpers."""
-
-    def __init__(self, engine: Engine | Callable[[], Engine]) -> None:
-        self._engine = engine
-
-    @property
-    def engine(self) -> Engine:
-        return self._engine() if callable(self._engine) else self._engine
-
-    def actor(self, given: str | None, ctx: Context | None) -> str:
-        if given:
-            return given
-        name = None
-        with contextlib.suppress(AttributeError):
-            params = ctx.session.client_params if ctx is not None else None
-            name = params.client_info.name if params is not None else None
-        return name or "mcp-client"
-
-    def write(self, fn: Callable[[], WriteResult]) -> WriteOutcome:
-        with tool_errors():
-            return outcome(fn())
-
-    def read(self, fn: Callable[[], Any]) -> Any:
-        with tool_errors():
-            return fn()
-
-
-def tool(
-    server: MCPServer,
-    name: str,
-    title: str,
-    annotations: ToolAnnotations,
-    *,
-    structured_output: bool | None = None,
-) -> Callable[[Callable], Callable]:
-    """Register a tool whose description is its docstring, dedented for the model to read."""
-
-    def decorate(fn: Callable) -> Callable:
-        return server.tool(
-            name=name,
-            title=title,
-            description=inspect.cleandoc(fn.__doc__ or ""),
-            annotations=annotations,
-            structured_output=structured_output,
-        )(fn)
-
-    return decorate
+def run(fn: Callable[[], T]) -> T:
+    with tool_errors():
+        return fn()

@@ -9,13 +9,12 @@ from .figures import AUDIENCE_FINDING_CODES, sizing_findings, sizing_run
 from .gates import GateCheck, activation_gates, gate_check
 from .query import SizingQuery, build_sizing_query
 from .sample_data import SAMPLE_FORMATS, write_sample_data
-from .sizing import WAREHOUSE_DIALECTS, DataPullFailed, SizingOutcome, size_plan, warehouse_sql
+from .sizing import DataPullFailed, SizingOutcome, size_plan, warehouse_sql
 from .source import DataRequest, data_request, redact_dsn
 
 __all__ = [
     "AUDIENCE_FINDING_CODES",
     "SAMPLE_FORMATS",
-    "WAREHOUSE_DIALECTS",
     "DataPullFailed",
     "DataRequest",
     "GateCheck",

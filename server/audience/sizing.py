@@ -12,11 +12,11 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ..checks.findings import Finding
-from ..engine import Engine, WriteResult
+from ..core.engine import Engine, WriteResult
+from ..core.ledger import record_failed_attempt
 from ..errors import ConflictError, EngineError, InputError
-from ..ledger import record_failed_attempt
 from ..model import Plan
+from ..model.findings import Finding
 from ..model.plan import SizingRun, SizingSource
 from ..rules import SQL_DIALECTS
 from .backends import PHASES, DataPullError, Measurement, Progress, measure
@@ -26,7 +26,6 @@ from .source import DataRequest, check_table_name, data_request
 
 log = logging.getLogger(__name__)
 STAGE = "sizing"
-WAREHOUSE_DIALECTS = tuple(d for d in SQL_DIALECTS if d not in ("duckdb",))
 
 
 class DataPullFailed(EngineError):
@@ -99,15 +98,16 @@ def size_plan(
         blocker = engine.apply(
             plan_id,
             "sizing",
-            lambda p: record_failed_attempt(
+            lambda p, write_time: record_failed_attempt(
                 p,
                 kind="data_pull",
                 subject=f"data pull from {request.location}"[:200],
                 attempts=attempts,
                 detail=detail[:4000],
                 actor=actor,
-                now=evaluated_at,
+                now=write_time,
             ),
+            timed=True,
             expected_revision=None,
             actor=actor,
             summary=f"data pull from {request.location} failed {attempts} times",
@@ -125,7 +125,7 @@ def size_plan(
             f"{where} has no rows; there is nothing to size, so nothing was written", field="data"
         )
     source = SizingSource(kind=request.kind, location=request.location, table=request.table)
-    at = engine.clock()
+    at = engine.write_time()
     sized_revision = plan.revision
 
     def append_run(current: Plan) -> Plan:
@@ -141,11 +141,16 @@ def size_plan(
             evaluated_at=evaluated_at,
             source=source,
         )
-        run.plan_revision = sized_revision
-        current.sizing_runs.append(run)
-        current.success_metrics.attribute_data_coverage_pct.actual = run.data_coverage_pct
+        run = run.model_copy(update={"plan_revision": sized_revision})
+        metrics = current.success_metrics
+        coverage = metrics.attribute_data_coverage_pct.model_copy(update={"actual": run.data_coverage_pct})
         appended.append(run)
-        return current
+        return current.model_copy(
+            update={
+                "sizing_runs": (*current.sizing_runs, run),
+                "success_metrics": metrics.model_copy(update={"attribute_data_coverage_pct": coverage}),
+            }
+        )
 
     appended: list[SizingRun] = []
     report(3, PHASES, f"counted {rows} rows; storing the sizing run")

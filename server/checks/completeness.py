@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..model import STAGES
-from .findings import Finding
+from ..model.findings import Finding
 from .owners import absence, available_fallback
 from .usage import PlanIndex, name_list
 

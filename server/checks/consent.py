@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..model import Attribute
+from ..model.findings import Finding
 from .consent_policy import (
     PURPOSE_BASES,
     EffectivePolicy,
@@ -16,7 +17,6 @@ from .consent_policy import (
     gate_satisfied,
     normalized_signals,
 )
-from .findings import Finding
 from .usage import PlanIndex, name_list, unique_names
 
 PII_CLASSES = ("direct", "special_category")

@@ -45,15 +45,17 @@ def raise_escalation(
     trigger: str,
     blocker_ids: list[str],
     now: datetime,
-) -> Escalation:
-    """Open an escalation at `rung`; an open one for the same identity is superseded by it.
+) -> Plan:
+    """The plan with an escalation opened at `rung`; an open one for the same identity is superseded.
 
     Each escalation is its own record, so every climb is an audit entry and a commit trailer.
     """
+    escalations = list(plan.escalations)
     current = open_escalation(plan, kind, subject)
     if current is not None:
-        current.status = "superseded"
-        current.resolved_at = now
+        escalations[escalations.index(current)] = current.model_copy(
+            update={"status": "superseded", "resolved_at": now}
+        )
         blocker_ids = list(dict.fromkeys([*current.blocker_ids, *blocker_ids]))
     reached = reach_rung(plan, min(rung, top_rung(plan)), now.date())
     escalation = Escalation(
@@ -66,16 +68,21 @@ def raise_escalation(
         owner_reached=reached.owner,
         absent_owner=reached.absent_owner,
         opened_at=now,
-        blocker_ids=blocker_ids,
+        blocker_ids=tuple(blocker_ids),
     )
-    plan.escalations.append(escalation)
-    return escalation
+    return plan.model_copy(update={"escalations": (*escalations, escalation)})
 
 
-def resolve_escalation(escalation: Escalation, remediation: str, now: datetime) -> None:
-    escalation.status = "resolved"
-    escalation.resolved_at = now
-    escalation.remediation = remediation
+def resolve_escalation(escalation: Escalation, remediation: str, now: datetime) -> Escalation:
+    return escalation.model_copy(
+        update={"status": "resolved", "resolved_at": now, "remediation": remediation}
+    )
+
+
+def _replace_escalation(plan: Plan, old: Escalation, new: Escalation) -> Plan:
+    escalations = list(plan.escalations)
+    escalations[escalations.index(old)] = new
+    return plan.model_copy(update={"escalations": tuple(escalations)})
 
 
 # --- automatic coverage escalation -----------------------------------------------------------
@@ -122,7 +129,7 @@ def governance_recorded(plan: Plan) -> bool:
 
 def refresh_coverage_escalation(
     plan: Plan, previous: Plan | None, now: datetime, metric: str, value: float | None, target: float | None
-) -> None:
+) -> Plan:
     """Escalate coverage below target once governance is recorded; climb on each later content write.
 
     Idempotent for a given `previous`: a climb is measured against the previous revision's rung, so
@@ -131,20 +138,20 @@ def refresh_coverage_escalation(
     current = open_escalation(plan, "coverage", COVERAGE_SUBJECT)
     below = value is not None and target is not None and value < target
     if not below:
-        if current is not None:
-            if value is None:
-                outcome = "can no longer be measured (no attribute is referenced)"
-            elif target is None:
-                outcome = f"is {value:g}% and no longer has a target"
-            else:
-                outcome = f"is {value:g}%, meeting its target of {target:g}%"
-            resolve_escalation(current, f"{metric} {outcome}", now)
-        return
+        if current is None:
+            return plan
+        if value is None:
+            outcome = "can no longer be measured (no attribute is referenced)"
+        elif target is None:
+            outcome = f"is {value:g}% and no longer has a target"
+        else:
+            outcome = f"is {value:g}%, meeting its target of {target:g}%"
+        return _replace_escalation(plan, current, resolve_escalation(current, f"{metric} {outcome}", now))
     if not governance_recorded(plan):
-        return
+        return plan
     trigger = f"{metric} {value:g}% is below its target {target:g}%"
     if current is None:
-        raise_escalation(
+        return raise_escalation(
             plan,
             kind="coverage",
             subject=COVERAGE_SUBJECT,
@@ -153,7 +160,6 @@ def refresh_coverage_escalation(
             blocker_ids=[],
             now=now,
         )
-        return
     before = open_escalation(previous, "coverage", COVERAGE_SUBJECT) if previous else None
     if (
         before is not None
@@ -161,7 +167,7 @@ def refresh_coverage_escalation(
         and current.rung < top_rung(plan)
         and content_changed(previous, plan)  # type: ignore[arg-type]
     ):
-        raise_escalation(
+        return raise_escalation(
             plan,
             kind="coverage",
             subject=COVERAGE_SUBJECT,
@@ -170,3 +176,4 @@ def refresh_coverage_escalation(
             blocker_ids=[],
             now=now,
         )
+    return plan

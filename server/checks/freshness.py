@@ -6,7 +6,7 @@ from collections.abc import Set
 from functools import cache
 
 from ..model import duration_seconds
-from .findings import Finding
+from ..model.findings import Finding
 from .usage import PlanIndex, Use, name_list, unique_names
 
 # Plans repeat a handful of cadence strings thousands of times; parse each once.

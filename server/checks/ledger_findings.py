@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ..model import ChangeItem, Plan
+from ..model.findings import Finding
 from ..model.plan import Approval
-from .findings import Finding
 
 # Ledger entries and audience sizings (measurements on data) say nothing new about the plan's content.
 _LEDGER_SECTIONS = {"blockers", "escalations", "approvals", "sizing_runs"}

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..model import Plan
+from ..model.findings import Finding
 from .consent import consent_findings
-from .findings import Finding
 from .usage import PlanIndex, build_index
 
 SPEC_FIELDS = ("source_id", "type", "refresh_cadence", "freshness_sla", "consent")

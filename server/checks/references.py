@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .findings import Finding
+from ..model.findings import Finding
 from .usage import PlanIndex
 
 

@@ -7,8 +7,8 @@ deliverables report them too, not only the size_audiences result.
 from __future__ import annotations
 
 from ..model import Plan
+from ..model.findings import Finding
 from ..model.plan import SizingRun
-from .findings import Finding
 
 AUDIENCE_FINDING_CODES: dict[str, str] = {
     "audience.column_missing": "An inventoried attribute has no column in the data (sized as all null).",

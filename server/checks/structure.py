@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..model import Plan
-from .findings import Finding
+from ..model.findings import Finding
 
 _KEYED: list[tuple[str, str, Callable[[Plan], Iterable[Any]], Callable[[Any], str]]] = [
     ("/dependencies/nodes", "plan", lambda p: p.dependencies.nodes, lambda i: i.id),

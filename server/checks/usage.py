@@ -92,27 +92,8 @@ class PlanIndex:
         return names
 
 
-# (id(profile), position) -> (profile, its targeting uses, its suppression uses), shared read-only
-# by every index built since. Revisions share their unchanged profiles (copy_on_write), so a write
-# walks only the rule trees it changed; the profile is kept so its id is not reused.
-_profile_uses: dict[tuple[int, int], tuple[Profile, list[Use], list[Use]]] = {}
-_REMEMBERED_PROFILES = 20_000
-
-
 def _uses_of(profile: Profile, position: int) -> tuple[Profile, list[Use], list[Use]]:
-    key = (id(profile), position)
-    known = _profile_uses.get(key)
-    if known is not None and known[0] is profile:
-        return known
-    if len(_profile_uses) >= _REMEMBERED_PROFILES:
-        _profile_uses.clear()
-    found = (profile, profile_targeting_uses(profile, position), profile_suppression_uses(profile, position))
-    _profile_uses[key] = found
-    return found
-
-
-def forget_profile_uses() -> None:
-    _profile_uses.clear()
+    return profile, profile_targeting_uses(profile, position), profile_suppression_uses(profile, position)
 
 
 def build_index(plan: Plan) -> PlanIndex:

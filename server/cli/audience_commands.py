@@ -9,15 +9,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import InputError
-from .common import add_json_option, engine_for, fixed_clock, print_json, print_table
+from ..model.targets import WAREHOUSE_DIALECTS
+from .common import add_json_option, engine_for, evaluation_clock, print_json, print_table
 
 if TYPE_CHECKING:
     from ..audience import SizingOutcome
 
 BAR_WIDTH = 30
-# audience.WAREHOUSE_DIALECTS, spelled out so that building the parser does not load the rules layer
-# (a test checks they agree).
-WAREHOUSE_DIALECTS = ("postgres", "snowflake", "bigquery", "databricks")
 
 
 def register(sub: argparse._SubParsersAction, make_parser) -> None:
@@ -86,7 +84,7 @@ def cmd_size(args: argparse.Namespace) -> int:
     from ..audience import size_plan, warehouse_sql
 
     engine = engine_for(args)
-    now = fixed_clock(args.now)() if args.now else None
+    now = (evaluation_clock(args.now) or (lambda: None))()
     if args.dialect:
         if not args.table:
             raise InputError(
@@ -169,10 +167,16 @@ def _print_sizing(result: SizingOutcome) -> None:
 def cmd_sample_data(args: argparse.Namespace) -> int:
     from ..audience import write_sample_data
 
-    reference: datetime = fixed_clock(args.now)()
+    reference: datetime = (evaluation_clock(args.now) or _utc_now)()
     out = write_sample_data(Path(args.out), args.rows, reference=reference, seed=args.seed)
     if args.json:
         print_json({"path": str(out), "rows": args.rows, "now": reference.isoformat(), "seed": args.seed})
     else:
         print(f"wrote {args.rows} rows to {out} (reference time {reference.isoformat()}, seed {args.seed})")
     return 0
+
+
+def _utc_now() -> datetime:
+    from ..core.engine import utc_now
+
+    return utc_now()

@@ -6,16 +6,15 @@ import argparse
 import json
 import os
 import sys
-import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
-from ..workspace import resolve_workspace
+from ..store.workspace import resolve_workspace
 
 if TYPE_CHECKING:
-    from ..engine import Engine
+    from ..core.engine import Engine
 
 NOW_ENV = "PERSONALIZATION_ENGINE_NOW"
 
@@ -32,66 +31,61 @@ def add_workspace_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="allow a workspace that is a subfolder of another git repository",
     )
+    # The demo's documented reproducible mode (docs and tests only): writes happen at this time and
+    # their commits carry `Clock: frozen`.
+    parser.add_argument("--frozen-clock", help=argparse.SUPPRESS)
 
 
 def add_json_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
 
 
-def fixed_clock(value: str | None) -> Callable[[], datetime]:
-    """A clock for reproducible runs: --now or $PERSONALIZATION_ENGINE_NOW, ticking one second a call."""
-    text = value or os.environ.get(NOW_ENV)
-    if not text:
-        from ..engine import utc_now
-
-        return utc_now
+def parse_time(text: str, field: str) -> datetime:
+    """An ISO 8601 time with a zone, to the microsecond."""
     try:
-        start = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise InputError(
-            f"{text!r} is not an ISO 8601 time; use e.g. 2026-11-24T09:00:00Z", field="--now"
+            f"{text!r} is not an ISO 8601 time; use e.g. 2026-11-24T09:00:00Z", field=field
         ) from None
-    if start.tzinfo is None:
-        raise InputError(f"{text!r} has no time zone; add Z or +00:00", field="--now")
-    from datetime import timedelta, timezone
+    if value.tzinfo is None:
+        raise InputError(f"{text!r} has no time zone; add Z or +00:00", field=field)
+    return value.astimezone(timezone.utc)
 
-    start = start.astimezone(timezone.utc).replace(microsecond=0)
+
+def evaluation_clock(value: str | None) -> Callable[[], datetime] | None:
+    """--now (or $PERSONALIZATION_ENGINE_NOW): the instant rules, windows and freshness are
+    evaluated at. It never dates a commit or a change-log entry."""
+    text = value or os.environ.get(NOW_ENV)
+    if not text:
+        return None
+    at = parse_time(text, "--now")
+    return lambda: at
+
+
+def frozen_clock(text: str) -> Callable[[], datetime]:
+    """The demo's documented --frozen-clock: every write happens at T, T+1s, ... (docs and tests)."""
+    start = parse_time(text, "--frozen-clock").replace(microsecond=0)
     ticks = iter(range(10**9))
     return lambda: start + timedelta(seconds=next(ticks))
 
 
-class LazyEngine:
-    """The engine for these arguments, built (and recovered) on first use.
-
-    The workspace and --now are checked at once, so a bad one still fails before anything starts.
-    Importing the engine (pydantic models, gitpython) is left to the first call, which lets
-    `serve` answer tools/list without it. Calls from several threads get one engine.
-    """
-
-    def __init__(self, args: argparse.Namespace) -> None:
-        self.ws = resolve_workspace(
-            getattr(args, "workspace", None),
-            allow_enclosing_repo=getattr(args, "allow_enclosing_repo", False),
-        )
-        now = getattr(args, "now", None) or os.environ.get(NOW_ENV)
-        self._clock = fixed_clock(now) if now else None
-        self._engine: Engine | None = None
-        self._lock = threading.Lock()
-
-    def __call__(self) -> Engine:
-        with self._lock:
-            if self._engine is None:
-                from ..engine import Engine
-
-                engine = Engine(self.ws) if self._clock is None else Engine(self.ws, clock=self._clock)
-                for note in engine.recover():
-                    print(f"note: {note}", file=sys.stderr)
-                self._engine = engine
-            return self._engine
-
-
 def engine_for(args: argparse.Namespace) -> Engine:
-    return LazyEngine(args)()
+    """The engine for these arguments, after recovering any interrupted write."""
+    from ..core.engine import Engine
+
+    ws = resolve_workspace(
+        getattr(args, "workspace", None), allow_enclosing_repo=getattr(args, "allow_enclosing_repo", False)
+    )
+    frozen = getattr(args, "frozen_clock", None)
+    if frozen:
+        engine = Engine(ws, clock=frozen_clock(frozen), frozen_clock=True)
+    else:
+        clock = evaluation_clock(getattr(args, "now", None))
+        engine = Engine(ws) if clock is None else Engine(ws, clock=clock)
+    for note in engine.recover():
+        print(f"note: {note}", file=sys.stderr)
+    return engine
 
 
 def print_json(data: Any) -> None:

@@ -12,20 +12,32 @@ def register(commands: argparse._SubParsersAction) -> None:
         description="Run the whole PLG Onboarding example through a real MCP client over stdio against "
         "the real server, in a fresh git folder (a new temporary folder unless DIR is given), and print "
         "the plan path, revisions, findings and git log.",
-        epilog="Example:\n  personalization-engine demo /tmp/plg-demo --now 2026-11-24T09:00:00Z",
+        epilog="Example:\n  personalization-engine demo /tmp/plg-demo --via cli",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "dir", nargs="?", metavar="DIR", help="a new or empty folder (default: a temp folder)"
     )
-    parser.add_argument("--now", metavar="ISO-TIME", help="fix the clock and plan id for reproducible output")
+    parser.add_argument(
+        "--frozen-clock",
+        metavar="ISO-TIME",
+        help="for docs and tests: every write happens at this time (one second apart), so the output and "
+        "history are reproducible; each commit then carries the trailer 'Clock: frozen'",
+    )
+    parser.add_argument(
+        "--via",
+        choices=["mcp", "cli"],
+        default="mcp",
+        help="drive the example through an MCP client or the CLI",
+    )
     parser.set_defaults(handler=cmd_demo)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from ..demo import run_demo
-    from .common import fixed_clock
+    from .common import frozen_clock
 
-    fixed_clock(args.now)  # validates --now before anything is created
-    run_demo(args.dir, args.now)
+    if args.frozen_clock:
+        frozen_clock(args.frozen_clock)  # validated before anything is created
+    run_demo(args.dir, args.frozen_clock, via=args.via)
     return 0

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from pathlib import Path
 
-from ..errors import ConfinementError
 from .common import (
     add_json_option,
     add_workspace_options,
@@ -106,9 +104,14 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def _extra_plan_commands():
     """Plan commands owned by later layers (rules, render, audience) register themselves here."""
-    from . import audience_commands, render_commands, rules_commands
+    from . import audience_commands, edit_commands, render_commands, rules_commands
 
-    return [rules_commands.register, render_commands.register, audience_commands.register]
+    return [
+        edit_commands.register,
+        rules_commands.register,
+        render_commands.register,
+        audience_commands.register,
+    ]
 
 
 def cmd_new(args: argparse.Namespace) -> int:
@@ -176,39 +179,18 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from ..checks.findings import Finding
-    from ..store import PLAN_ID_RE
-
-    engine = engine_for(args)
-    target = args.target
-    if PLAN_ID_RE.fullmatch(target):
-        content = engine.store.read_bytes(target)
-        where = str(engine.store.plan_path(target))
-    else:
-        path = Path(target)
-        path = (path if path.is_absolute() else Path.cwd() / path).resolve()
-        try:
-            path.relative_to(engine.ws.root)
-        except ValueError:
-            raise ConfinementError(
-                f"file {target!r} is outside the workspace {str(engine.ws.root)!r}; plans are only "
-                "read from inside it",
-                field="FILE",
-            ) from None
-        if not path.is_file():
-            raise ConfinementError(f"file {target!r} does not exist", field="FILE")
-        content, where = path.read_bytes(), str(path)
-    from ..errors import PlanFileError
-
-    try:
-        _, findings = engine.validate_document(content, where)
-    except PlanFileError as exc:
-        findings = [
-            Finding(code="file.unreadable", severity="error", pointer="", message=str(exc), stage="plan")
-        ]
+    where, findings = engine_for(args).validate_target(args.target, cwd=Path.cwd())
     errors = [f for f in findings if f.severity == "error"]
     if args.json:
-        print_json({"valid": not errors, "findings": [f.model_dump() for f in findings]})
+        from ..core.results import counts
+
+        print_json(
+            {
+                "valid": not errors,
+                "counts": counts(findings).model_dump(),
+                "findings": [f.model_dump() for f in findings],
+            }
+        )
     else:
         for f in findings:
             print(f"{f.severity:7} {f.code:32} {f.pointer or '/'}  {f.message}")
@@ -220,9 +202,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_log(args: argparse.Namespace) -> int:
-    entries = engine_for(args).history(args.plan_id)
+    engine = engine_for(args)
+    entries = engine.history(args.plan_id)
     if args.json:
-        print_json([dataclasses.asdict(e) for e in entries])
+        from ..core.results import plan_history
+
+        print_json(plan_history(engine, args.plan_id).model_dump(mode="json"))
         return 0
     print_table(
         ["REV", "TIME", "ACTOR", "STAGE", "COMMIT", "SUMMARY"],
@@ -232,7 +217,7 @@ def cmd_log(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from ..history.diff import describe
+    from ..model.diff import describe
 
     changes = engine_for(args).diff(args.plan_id, args.from_revision, args.to_revision)
     if args.json:

@@ -23,35 +23,19 @@ def register(sub: argparse._SubParsersAction, make_parser) -> None:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    # jinja2 and the rules layer load here, not whenever the parser is built.
-    from ..render import render_deliverables
+    from ..core.render_op import render_and_commit
 
     engine = engine_for(args)
-    plan = engine.read_plan(args.plan_id, args.revision)
-    files = {name: text.encode("utf-8") for name, text in render_deliverables(plan).items()}
-    result = engine.commit_deliverables(
-        plan.plan_id, files, revision=plan.revision, actor=args.actor or engine.default_actor()
-    )
-    folder = engine.store.deliverables_dir(plan.plan_id).relative_to(engine.ws.root).as_posix()
+    result = render_and_commit(engine, args.plan_id, args.revision, args.actor or engine.default_actor())
     if args.json:
-        print_json(
-            {
-                "plan_id": result.plan_id,
-                "revision": result.revision,
-                "commit": result.commit,
-                "written": bool(result.changed),
-                "folder": folder,
-                "files": sorted(files),
-                "changed": result.changed,
-            }
-        )
+        print_json(result.model_dump(mode="json"))
     elif result.changed:
         print(
             f"{result.plan_id}  revision {result.revision}  commit {(result.commit or '')[:12]}  "
-            f"{len(result.changed)} of {len(files)} file(s) changed"
+            f"{len(result.changed)} of {len(result.files)} file(s) changed"
         )
-        print(folder + "/")
+        print(result.folder + "/")
     else:
         print(f"{result.plan_id}  revision {result.revision}  deliverables already up to date (no commit)")
-        print(folder + "/")
+        print(result.folder + "/")
     return 0

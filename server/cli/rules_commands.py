@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
-from .common import engine_for, fixed_clock, print_json, print_table
+from .common import engine_for, evaluation_clock, print_json, print_table
 
 if TYPE_CHECKING:
     from ..rules.simulate import SimulationResult
@@ -139,7 +139,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
         logic = compile_jsonlogic(plan)
         print_json({"target": "jsonlogic", "plan_id": plan.plan_id, "revision": plan.revision, **logic})
         return 0
-    now = fixed_clock(args.now)() if args.now else None
+    now = (evaluation_clock(args.now) or (lambda: None))()
     sql = compile_sql(plan, args.target, table=args.table, id_column=args.id_column, now=now)
     if args.json:
         print_json({"target": args.target, "plan_id": plan.plan_id, "revision": plan.revision, "sql": sql})

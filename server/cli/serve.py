@@ -3,43 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import gc
 import logging
 import os
 import sys
-from collections.abc import Iterator
 
 from ..errors import InputError
-from .common import LazyEngine, add_workspace_options
+from .common import add_workspace_options, engine_for
 
 TOKEN_ENV = "PERSONALIZATION_ENGINE_TOKEN"
 log = logging.getLogger(__name__)
-
-
-# A server keeps a large long-lived heap (the SDK's models, parsed plans, cached findings), and a
-# write to a 1,000-attribute plan allocates a few hundred thousand short-lived objects. At the
-# default threshold (700) the cyclic collector ran ~80 young and ~0.6 full collections per write,
-# about 30 ms of a 110 ms write; at 50,000 it runs a young collection every few writes and almost
-# never a full one. Most garbage has no cycles and is freed by reference counting either way.
-GC_THRESHOLDS = (50_000, 10, 10)
-
-
-@contextlib.contextmanager
-def _gc_tuned_for_serving() -> Iterator[None]:
-    """Import the MCP SDK without the cyclic garbage collector, then tune it for a server.
-
-    The import creates about 80,000 long-lived objects (the protocol's pydantic models and their
-    schemas), and the collector would scan them again and again while they are all alive: pausing
-    it saves about 6% of start-up. Freezing keeps them out of every later full collection too.
-    """
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        gc.set_threshold(*GC_THRESHOLDS)
-        gc.enable()
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -61,11 +33,9 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    # The engine is built on the first call that needs it, so tools/list is answered without
-    # importing it; recovery of an interrupted write still runs before any plan is touched.
-    engine = LazyEngine(args)
-    with _gc_tuned_for_serving():
-        from ..server import build_server, http_security, is_loopback
+    engine = engine_for(args)  # recovers an interrupted write before any plan is touched
+    from ..server import build_server, http_security, is_loopback
+
     token = args.token or os.environ.get(TOKEN_ENV) or None
     if args.transport == "stdio":
         build_server(engine).run()

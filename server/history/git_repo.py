@@ -31,7 +31,7 @@ import git
 from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError
 
 from ..errors import ConfinementError, RepositoryError, WorkspaceError
-from ..workspace import ALLOW_ENCLOSING_ENV, HOW_TO_SET, Workspace
+from ..store.workspace import ALLOW_ENCLOSING_ENV, HOW_TO_SET, Workspace
 from .process import run_captured
 
 FALLBACK_NAME = "personalization-engine"

@@ -80,4 +80,4 @@ def duration_seconds(value: str) -> int:
 class Strict(BaseModel):
     """Base for every plan model: unknown fields are errors, not silently dropped."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field
 
 from .common import (
     MAX_ITEMS,
@@ -54,8 +54,8 @@ class DependencyEdge(Strict):
 
 
 class DependencyGraph(Strict):
-    nodes: Annotated[list[DependencyNode], Field(max_length=100)] = []
-    edges: Annotated[list[DependencyEdge], Field(max_length=500)] = []
+    nodes: Annotated[tuple[DependencyNode, ...], Field(max_length=100)] = ()
+    edges: Annotated[tuple[DependencyEdge, ...], Field(max_length=500)] = ()
 
 
 class LadderRung(Strict):
@@ -70,10 +70,10 @@ class FallbackOwner(Strict):
 
 class ErrorHandling(Strict):
     retry_limit: int = Field(2, ge=0, le=10, description="Retries for data pulls and consent checks.")
-    escalation_ladder: Annotated[list[LadderRung], Field(min_length=1, max_length=10)] = Field(
-        default_factory=lambda: [LadderRung(role=role) for role in DEFAULT_LADDER]
+    escalation_ladder: Annotated[tuple[LadderRung, ...], Field(min_length=1, max_length=10)] = Field(
+        default_factory=lambda: tuple(LadderRung(role=role) for role in DEFAULT_LADDER)
     )
-    fallback_owners: Annotated[list[FallbackOwner], Field(max_length=50)] = []
+    fallback_owners: Annotated[tuple[FallbackOwner, ...], Field(max_length=50)] = ()
 
 
 class MetricTarget(Strict):
@@ -109,15 +109,15 @@ class ChannelConsentPolicy(Strict):
     finding and ignored.
     """
 
-    accepted_bases: Annotated[list[LawfulBasis], Field(min_length=1, max_length=6)] | None = Field(
+    accepted_bases: Annotated[tuple[LawfulBasis, ...], Field(min_length=1, max_length=6)] | None = Field(
         None, description="Lawful bases still accepted for this channel; null keeps the default."
     )
-    required_purposes: Annotated[list[Purpose], Field(max_length=8)] = Field(
-        default_factory=list,
+    required_purposes: Annotated[tuple[Purpose, ...], Field(max_length=8)] = Field(
+        default=(),
         description="Purposes every attribute used on this channel must also grant, e.g. ads_measurement.",
     )
-    required_gates: Annotated[list[ShortText], Field(max_length=20)] = Field(
-        default_factory=list,
+    required_gates: Annotated[tuple[ShortText, ...], Field(max_length=20)] = Field(
+        default=(),
         description="Consent signals the channel's activations must gate on besides the default ones.",
     )
     allow_pii: bool = Field(
@@ -157,7 +157,7 @@ class Escalation(Strict):
     opened_at: datetime
     resolved_at: datetime | None = None
     remediation: LongText | None = None
-    blocker_ids: list[Slug] = []
+    blocker_ids: tuple[Slug, ...] = ()
 
 
 class Approval(Strict):
@@ -182,7 +182,7 @@ class ChangeItem(Strict):
     op: Literal["added", "removed", "changed"]
     section: str
     key: str | None = None
-    fields: list[FieldChange] = []
+    fields: tuple[FieldChange, ...] = ()
 
 
 class ChangeLogEntry(Strict):
@@ -191,7 +191,7 @@ class ChangeLogEntry(Strict):
     actor: ShortText
     stage: str
     summary: str
-    changes: list[ChangeItem] = []
+    changes: tuple[ChangeItem, ...] = ()
 
 
 # --- audience sizing (server-owned: written by size_audiences) ------------------------------------
@@ -221,11 +221,11 @@ class ActivationSize(Strict):
     activatable: int | None = Field(
         None, ge=0, description="Members who also pass the consent gate; null when a gate has no column."
     )
-    gate_columns: Annotated[list[ShortText], Field(max_length=20)] = Field(
-        default_factory=list, description="How each gate signal was checked, e.g. 'email_opt_in IS TRUE'."
+    gate_columns: Annotated[tuple[ShortText, ...], Field(max_length=20)] = Field(
+        default=(), description="How each gate signal was checked, e.g. 'email_opt_in IS TRUE'."
     )
-    unmapped_gates: Annotated[list[ShortText], Field(max_length=20)] = Field(
-        default_factory=list, description="Gate signals that name no boolean attribute of the inventory."
+    unmapped_gates: Annotated[tuple[ShortText, ...], Field(max_length=20)] = Field(
+        default=(), description="Gate signals that name no boolean attribute of the inventory."
     )
 
 
@@ -270,18 +270,25 @@ class SizingRun(Strict):
     plan_revision: int = Field(ge=1, description="The plan revision whose rules were sized.")
     source: SizingSource
     row_count: int = Field(ge=0)
-    profiles: Annotated[list[ProfileSize], Field(max_length=2000)] = []
+    profiles: Annotated[tuple[ProfileSize, ...], Field(max_length=2000)] = ()
     no_winner: int = Field(0, ge=0, description="Rows that are members of no profile.")
-    overlaps: Annotated[list[OverlapCount], Field(max_length=200_000)] = Field(
-        default_factory=list, description="Members shared by each pair of profiles (pairs in priority order)."
+    overlaps: Annotated[tuple[OverlapCount, ...], Field(max_length=200_000)] = Field(
+        default=(), description="Members shared by each pair of profiles (pairs in priority order)."
     )
-    activations: Annotated[list[ActivationSize], Field(max_length=10_000)] = []
-    channels: Annotated[list[ChannelSize], Field(max_length=5)] = []
-    coverage: Annotated[list[AttributeCoverage], Field(max_length=MAX_ITEMS)] = []
+    activations: Annotated[tuple[ActivationSize, ...], Field(max_length=10_000)] = ()
+    channels: Annotated[tuple[ChannelSize, ...], Field(max_length=5)] = ()
+    coverage: Annotated[tuple[AttributeCoverage, ...], Field(max_length=MAX_ITEMS)] = ()
     data_coverage_pct: float | None = Field(
         None, description="Mean non-null share of the required attributes (all attributes when none is)."
     )
-    freshness: Annotated[list[AttributeFreshness], Field(max_length=MAX_ITEMS)] = []
+    freshness: Annotated[tuple[AttributeFreshness, ...], Field(max_length=MAX_ITEMS)] = ()
+
+
+def _channels_unique(channels: tuple[str, ...]) -> tuple[str, ...]:
+    seen = [c for i, c in enumerate(channels) if c in channels[:i]]
+    if seen:
+        raise ValueError(f"channel {seen[0]!r} is listed twice; list each channel once")
+    return channels
 
 
 class Plan(Strict):
@@ -292,10 +299,12 @@ class Plan(Strict):
     updated_at: datetime
     initiative: ShortText
     channels: Annotated[
-        list[Channel], Field(min_length=1, max_length=5, json_schema_extra={"uniqueItems": True})
+        tuple[Channel, ...],
+        Field(min_length=1, max_length=5, json_schema_extra={"uniqueItems": True}),
+        AfterValidator(_channels_unique),
     ]
-    metrics: Annotated[list[ShortText], Field(max_length=50)] = []
-    constraints: Annotated[list[ShortText], Field(max_length=100)] = []
+    metrics: Annotated[tuple[ShortText, ...], Field(max_length=50)] = ()
+    constraints: Annotated[tuple[ShortText, ...], Field(max_length=100)] = ()
     timeline: ShortText | None = None
     target_date: date | None = None
     pattern: Pattern = Pattern()
@@ -308,25 +317,17 @@ class Plan(Strict):
     )
 
     intake: Intake = Intake()
-    data_sources: Annotated[list[DataSource], Field(max_length=500)] = []
-    attributes: Annotated[list[Attribute], Field(max_length=MAX_ITEMS)] = []
-    profiles: Annotated[list[Profile], Field(max_length=2000)] = []
-    scenarios: Annotated[list[Scenario], Field(max_length=2000)] = []
-    activations: Annotated[list[Activation], Field(max_length=10_000)] = []
+    data_sources: Annotated[tuple[DataSource, ...], Field(max_length=500)] = ()
+    attributes: Annotated[tuple[Attribute, ...], Field(max_length=MAX_ITEMS)] = ()
+    profiles: Annotated[tuple[Profile, ...], Field(max_length=2000)] = ()
+    scenarios: Annotated[tuple[Scenario, ...], Field(max_length=2000)] = ()
+    activations: Annotated[tuple[Activation, ...], Field(max_length=10_000)] = ()
     governance: Governance = Governance()
 
-    blockers: list[Blocker] = []
-    escalations: list[Escalation] = []
-    approvals: list[Approval] = []
-    change_log: list[ChangeLogEntry] = []
-    sizing_runs: list[SizingRun] = Field(
-        default_factory=list, description="Server-owned: audience sizings on real data (size_audiences)."
+    blockers: tuple[Blocker, ...] = ()
+    escalations: tuple[Escalation, ...] = ()
+    approvals: tuple[Approval, ...] = ()
+    change_log: tuple[ChangeLogEntry, ...] = ()
+    sizing_runs: tuple[SizingRun, ...] = Field(
+        default=(), description="Server-owned: audience sizings on real data (size_audiences)."
     )
-
-    @field_validator("channels")
-    @classmethod
-    def _channels_unique(cls, channels: list[str]) -> list[str]:
-        seen = [c for i, c in enumerate(channels) if c in channels[:i]]
-        if seen:
-            raise ValueError(f"channel {seen[0]!r} is listed twice; list each channel once")
-        return channels

@@ -56,7 +56,7 @@ class SetCondition(Strict):
 
     op: Literal["in", "not_in"]
     attr: AttributeName
-    value: Annotated[list[Scalar], Field(min_length=1, max_length=1000)]
+    value: Annotated[tuple[Scalar, ...], Field(min_length=1, max_length=1000)]
 
 
 class ContainsCondition(Strict):
@@ -79,7 +79,7 @@ class BetweenCondition(Strict):
 
     op: Literal["between"]
     attr: AttributeName
-    value: Annotated[list[OrderedScalar], Field(min_length=2, max_length=2)]
+    value: Annotated[tuple[OrderedScalar, ...], Field(min_length=2, max_length=2)]
 
 
 class WindowCondition(Strict):
@@ -114,13 +114,13 @@ Condition = Annotated[
 class AllOf(Strict):
     """Every child matches (AND)."""
 
-    all: Annotated[list[RuleNode], Field(min_length=1, max_length=1000)]
+    all: Annotated[tuple[RuleNode, ...], Field(min_length=1, max_length=1000)]
 
 
 class AnyOf(Strict):
     """At least one child matches (OR)."""
 
-    any: Annotated[list[RuleNode], Field(min_length=1, max_length=1000)]
+    any: Annotated[tuple[RuleNode, ...], Field(min_length=1, max_length=1000)]
 
 
 class NotOf(Strict):

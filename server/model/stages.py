@@ -63,10 +63,10 @@ class LifecycleStage(Strict):
 
 
 class Intake(Strict):
-    goals: Annotated[list[Goal], Field(max_length=200)] = []
-    personas: Annotated[list[Persona], Field(max_length=200)] = []
-    lifecycle_stages: Annotated[list[LifecycleStage], Field(max_length=200)] = []
-    open_questions: Annotated[list[ShortText], Field(max_length=200)] = []
+    goals: Annotated[tuple[Goal, ...], Field(max_length=200)] = ()
+    personas: Annotated[tuple[Persona, ...], Field(max_length=200)] = ()
+    lifecycle_stages: Annotated[tuple[LifecycleStage, ...], Field(max_length=200)] = ()
+    open_questions: Annotated[tuple[ShortText, ...], Field(max_length=200)] = ()
     notes: LongText = ""
 
 
@@ -96,8 +96,8 @@ class Attribute(Strict):
     freshness_sla: Duration | None = Field(
         None, description="Maximum age a consumer accepts, e.g. '1h', '1d'."
     )
-    consent: Annotated[list[ConsentGrant], Field(max_length=20)] = Field(
-        default_factory=list,
+    consent: Annotated[tuple[ConsentGrant, ...], Field(max_length=20)] = Field(
+        default=(),
         description="Purposes this attribute may serve, each with its lawful basis. Empty means "
         "no consent rule is recorded yet.",
     )
@@ -107,7 +107,7 @@ class Attribute(Strict):
         False,
         description="True when profiles cannot work without it; coverage is measured against it.",
     )
-    allowed_values: Annotated[list[Scalar], Field(max_length=1000)] | None = Field(
+    allowed_values: Annotated[tuple[Scalar, ...], Field(max_length=1000)] | None = Field(
         None, description="For enumerated strings: the complete list of values the data holds."
     )
 
@@ -132,7 +132,7 @@ class Decay(Strict):
 
 
 class Scoring(Strict):
-    conditions: Annotated[list[WeightedCondition], Field(min_length=1, max_length=200)]
+    conditions: Annotated[tuple[WeightedCondition, ...], Field(min_length=1, max_length=200)]
     threshold: float = Field(ge=-1e9, le=1e9)
     decay: Decay | None = None
 
@@ -178,13 +178,13 @@ class Activation(Strict):
     destination: ShortText | None = Field(None, description="Downstream system, e.g. 'Braze'.")
     sync_mode: Literal["real_time", "streaming", "batch_hourly", "batch_daily"] | None = None
     integration: Literal["api", "webhook", "sdk", "reverse_etl", "file_export", "native"] | None = None
-    api_needs: Annotated[list[ShortText], Field(max_length=50)] = []
-    match_keys: Annotated[list[AttributeName], Field(max_length=20)] = []
-    payload_attributes: Annotated[list[AttributeName], Field(max_length=500)] = Field(
-        default_factory=list, description="Attributes sent to the destination beyond match keys."
+    api_needs: Annotated[tuple[ShortText, ...], Field(max_length=50)] = ()
+    match_keys: Annotated[tuple[AttributeName, ...], Field(max_length=20)] = ()
+    payload_attributes: Annotated[tuple[AttributeName, ...], Field(max_length=500)] = Field(
+        default=(), description="Attributes sent to the destination beyond match keys."
     )
-    consent_gate: Annotated[list[ShortText], Field(max_length=20)] = Field(
-        default_factory=list,
+    consent_gate: Annotated[tuple[ShortText, ...], Field(max_length=20)] = Field(
+        default=(),
         description="Consent signals checked before sending, e.g. 'email_opt_in'.",
     )
     pii_allowed: bool = Field(False, description="True when the destination is approved for PII.")
@@ -209,9 +209,9 @@ class Checkpoint(Strict):
 
 
 class Governance(Strict):
-    owners: Annotated[list[OwnerAssignment], Field(max_length=200)] = []
+    owners: Annotated[tuple[OwnerAssignment, ...], Field(max_length=200)] = ()
     qa_cadence: Cadence | None = None
-    change_checkpoints: Annotated[list[Checkpoint], Field(max_length=200)] = []
+    change_checkpoints: Annotated[tuple[Checkpoint, ...], Field(max_length=200)] = ()
     notes: LongText = ""
 
 

@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup
 
-from ..checks.findings import Finding
 from ..checks.metrics import is_ready
 from ..checks.run import run_checks
 from ..checks.usage import build_index, unique_names
 from ..errors import EngineError
 from ..model import Activation, Attribute, DataSource, Plan, Profile, Scenario
+from ..model.findings import Finding
 from ..rules import ScenarioResult, compile_sql, run_scenarios, simulate
 from . import svg
 from .escaping import mermaid_label

@@ -6,11 +6,11 @@ import json
 from datetime import datetime
 from itertools import combinations
 
-from ..checks.findings import Finding
 from ..model import Plan
+from ..model.findings import Finding
 from ..model.stages import Attribute
 from .analysis import Domain, Solver, Term, conjoin, dnf, show_record
-from .program import PreparedProfile, as_utc, prepare_plan, uses_now
+from .program import PreparedProfile, as_utc, prepare_plan
 from .records import coerce_value
 from .render import describe
 from .scenarios import run_scenarios
@@ -38,14 +38,7 @@ RULE_FINDING_CODES: dict[str, str] = {
 }
 
 
-# Domain per attribute object: revisions share unchanged attributes (copy_on_write).
-_domain_cache: dict[int, tuple[Attribute, Domain]] = {}
-
-
 def _domain(attr: Attribute) -> Domain:
-    cached = _domain_cache.get(id(attr))
-    if cached is not None and cached[0] is attr:
-        return cached[1]
     allowed = None
     if attr.allowed_values is not None:
         allowed_values = []
@@ -55,11 +48,7 @@ def _domain(attr: Attribute) -> Domain:
             except Exception:  # a mistyped allowed value is the inventory's problem, not the rule's
                 continue
         allowed = tuple(allowed_values)
-    domain = Domain(attr.type, allowed)
-    if len(_domain_cache) >= _STATIC_CACHE_LIMIT:
-        _domain_cache.clear()
-    _domain_cache[id(attr)] = (attr, domain)  # the attribute is kept so its id is not reused
-    return domain
+    return Domain(attr.type, allowed)
 
 
 def _domains(plan: Plan) -> dict[str, Domain]:
@@ -123,52 +112,6 @@ def _static(profile: PreparedProfile, troubled: set[str], solver: Solver, presen
                 )
             )
     return found
-
-
-# Static findings per profile object. Every write re-checks the whole plan, but a new revision shares
-# its unchanged profiles with the previous one (copy_on_write), and the never/always/suppression
-# analysis of a profile depends only on its rules, its position, whether its trees type-checked and
-# the domains of the attributes (plus the evaluation time when a rule has a time window).
-_static_cache: dict[tuple, tuple[object, list[Finding]]] = {}
-_STATIC_CACHE_LIMIT = 20_000
-
-
-def forget_remembered_analysis() -> None:
-    """Drop what the rules layer remembers per profile and attribute object: benchmarks call it so
-    each run measures a plan the checks have not seen (a write sees mostly unchanged items)."""
-    from . import program, tree
-
-    tree._within_limits.clear()
-    _static_cache.clear()
-    _domain_cache.clear()
-    program._prepared.clear()
-    program._uses_now.clear()
-
-
-class _StaticMemo:
-    def __init__(self, domains: dict[str, Domain], now: datetime) -> None:
-        self.domains_key = hash(tuple(domains.items()))
-        self.now = now
-
-    def findings(self, profile: PreparedProfile, troubled: set[str], compute) -> list[Finding]:
-        base = f"/profiles/{profile.index}"
-        source = profile.profile
-        key = (
-            id(source),
-            profile.index,
-            f"{base}/eligibility" in troubled,
-            f"{base}/suppression" in troubled,
-            self.domains_key,
-            self.now if uses_now(source) else None,
-        )
-        cached = _static_cache.get(key)
-        if cached is not None and cached[0] is source:
-            return list(cached[1])
-        result = compute()
-        if len(_static_cache) >= _STATIC_CACHE_LIMIT:
-            _static_cache.clear()
-        _static_cache[key] = (source, result)  # the profile is kept so its id is not reused
-        return list(result)
 
 
 def overlap_findings(plan: Plan, now: datetime, *, budget: int | None = None) -> list[Finding]:
@@ -252,10 +195,9 @@ def rule_findings(plan: Plan, now: datetime) -> list[Finding]:
     domains = _domains(plan)
     solver = Solver(domains)
     present = Solver(domains, allow_nulls=False)
-    memo = _StaticMemo(domains, now)
     troubled = checker.troubled_trees
     for profile in program.profiles:
-        found += memo.findings(profile, troubled, lambda p=profile: _static(p, troubled, solver, present))
+        found += _static(profile, troubled, solver, present)
     found += _overlaps(plan, program.profiles, checker.troubled_trees, solver, CHECKS_OVERLAP_BUDGET)
     for result in run_scenarios(plan, now):
         if not result.passed:

@@ -17,6 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from ..errors import InputError
 from ..model.common import DURATION_PATTERN, MAX_LONG_TEXT
+from ..model.issues import pydantic_issues
 from ..model.rules import (
     CONDITION_OPS,
     EQUALITY_OPS,
@@ -27,7 +28,6 @@ from ..model.rules import (
     WINDOW_OPS,
     RuleNode,
 )
-from ..validation import pydantic_issues
 from .program import parse_instant
 from .tree import raise_if_over_limits, raw_shape
 

@@ -158,48 +158,20 @@ def prepare_profile(profile: Profile, index: int, now_epoch: float) -> PreparedP
     )
 
 
-_PREPARED_LIMIT = 20_000
-_uses_now: dict[int, tuple[Profile, bool]] = {}
-
-
 def uses_now(profile: Profile) -> bool:
     """True when a rule compares with the evaluation time (a within_last window), so preparing or
-    analysing the profile gives a different result at another instant. Remembered per profile."""
-    cached = _uses_now.get(id(profile))
-    if cached is not None and cached[0] is profile:
-        return cached[1]
+    analysing the profile gives a different result at another instant."""
     rules = [profile.eligibility, profile.suppression]
     if profile.scoring is not None:
         rules += [w.when for w in profile.scoring.conditions]
-    found = any(isinstance(node, WindowCondition) for node in nodes(*rules))
-    if len(_uses_now) >= _PREPARED_LIMIT:
-        _uses_now.clear()
-    _uses_now[id(profile)] = (profile, found)  # the profile is kept so its id is not reused
-    return found
-
-
-# Prepared profiles per profile object: every write checks the whole plan again, and a new revision
-# shares its unchanged profiles with the previous one (copy_on_write). PreparedProfile is immutable.
-_prepared: dict[tuple, tuple[Profile, PreparedProfile]] = {}
-
-
-def _prepared_profile(profile: Profile, index: int, now_epoch: float) -> PreparedProfile:
-    key = (id(profile), index, now_epoch if uses_now(profile) else None)
-    cached = _prepared.get(key)
-    if cached is not None and cached[0] is profile:
-        return cached[1]
-    prepared = prepare_profile(profile, index, now_epoch)
-    if len(_prepared) >= _PREPARED_LIMIT:
-        _prepared.clear()
-    _prepared[key] = (profile, prepared)  # the profile is kept so its id is not reused
-    return prepared
+    return any(isinstance(node, WindowCondition) for node in nodes(*rules))
 
 
 def prepare_plan(plan: Plan, now: datetime) -> Program:
     now_epoch = epoch(now)
     return Program(
         now_epoch=now_epoch,
-        profiles=tuple(_prepared_profile(p, i, now_epoch) for i, p in enumerate(plan.profiles)),
+        profiles=tuple(prepare_profile(p, i, now_epoch) for i, p in enumerate(plan.profiles)),
         attribute_types={a.name: a.type for a in plan.attributes},
     )
 

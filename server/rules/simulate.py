@@ -6,9 +6,6 @@ each record with `truth()` and name the conditions that decided it.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -143,21 +140,7 @@ def simulate(
         raise InputError(
             f"{len(records)} records given; at most {MAX_RECORDS} are simulated", field="records"
         )
-    with _no_cyclic_gc():
-        return _simulate(plan, records, as_utc(now), explain)
-
-
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Building a verdict per record allocates millions of containers and none of them form cycles;
-    letting the cyclic collector rescan the growing heap meanwhile costs more than the evaluation."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+    return _simulate(plan, records, as_utc(now), explain)
 
 
 def _simulate(

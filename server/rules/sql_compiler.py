@@ -18,9 +18,9 @@ from sqlglot.dialects.dialect import Dialect
 from ..errors import InputError
 from ..model import Plan
 from ..model.common import duration_seconds
+from ..model.targets import SQL_DIALECTS
 from .program import Leaf, Node, PreparedProfile, as_utc, epoch, prepare_profile
 
-SQL_DIALECTS = ("duckdb", "postgres", "snowflake", "bigquery", "databricks")
 # Reserved words are quoted in every dialect; sqlglot knows DuckDB's and BigQuery's lists, which
 # together cover the ANSI ones (order, group, user, ...).
 _KEYWORDS = {

@@ -132,18 +132,7 @@ def raise_if_over_limits(shape: tuple[int, int, str, str]) -> None:
         )
 
 
-# Trees already measured within the limits, by identity (each kept, so its id is not reused).
-# Revisions share their unchanged profiles (copy_on_write), so a write measures only new trees.
-_within_limits: dict[int, RuleNode] = {}
-_REMEMBERED_TREES = 50_000
-
-
 def check_rule_limits(plan: Plan) -> None:
     """Refuse a plan whose rule trees exceed the depth or size limits; called before any write."""
     for pointer, tree in plan_trees(plan):
-        if _within_limits.get(id(tree)) is tree:
-            continue
         raise_if_over_limits(model_shape(tree, pointer))
-        if len(_within_limits) >= _REMEMBERED_TREES:
-            _within_limits.clear()
-        _within_limits[id(tree)] = tree

@@ -9,8 +9,8 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from ..checks.findings import Finding
 from ..model import Plan
+from ..model.findings import Finding
 from ..model.stages import Attribute
 from .render import describe_condition
 from .tree import conditions, plan_trees

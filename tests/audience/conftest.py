@@ -18,7 +18,7 @@ import pytest
 
 from personalization_engine.audience import write_sample_data
 from personalization_engine.demo_content import ACTIVATIONS, ATTRIBUTES, DATA_SOURCES, PROFILES
-from personalization_engine.engine import Engine
+from personalization_engine.core.engine import Engine
 from personalization_engine.model import Activation, Attribute, DataSource, Plan, Profile
 
 NOW = datetime(2026, 11, 24, 9, 0, 0, tzinfo=timezone.utc)

@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from personalization_engine.audience import DataPullFailed, size_plan
-from personalization_engine.engine import Engine
+from personalization_engine.core.engine import Engine
 from personalization_engine.errors import ConfinementError, InputError
 
 from .conftest import NOW, snapshot

@@ -10,7 +10,7 @@ import pytest
 from mcp import Client
 
 from personalization_engine.cli.main import main
-from personalization_engine.engine import Engine
+from personalization_engine.core.engine import Engine
 from personalization_engine.server import build_server
 
 from .conftest import snapshot

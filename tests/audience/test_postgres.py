@@ -12,7 +12,7 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from personalization_engine.audience import DataPullFailed, size_plan
-from personalization_engine.engine import Engine
+from personalization_engine.core.engine import Engine
 from personalization_engine.errors import InputError
 
 from .conftest import NOW, snapshot

@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from personalization_engine.audience import size_plan, warehouse_sql
-from personalization_engine.engine import Engine
+from personalization_engine.core.engine import Engine
 from personalization_engine.errors import ConflictError
 from personalization_engine.model import Plan
 from personalization_engine.rules import load_records, simulate

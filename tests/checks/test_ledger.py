@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 import pytest
 
 from personalization_engine.errors import InputError
-from personalization_engine.ledger import (
+from personalization_engine.core.ledger import (
     record_approval,
     record_blocker,
     record_failed_attempt,

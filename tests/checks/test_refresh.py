@@ -144,7 +144,7 @@ def test_coverage_escalates_when_governance_is_recorded_and_climbs_on_later_cont
 
 
 def test_a_ledger_only_write_does_not_climb_the_coverage_escalation(engine, plan_id):
-    from personalization_engine.ledger import record_approval
+    from personalization_engine.core.ledger import record_approval
 
     engine.apply(plan_id, "profiles", add_incomplete_attribute, expected_revision=None, actor="a")
     engine.apply(plan_id, "governance", record_governance, expected_revision=None, actor="a")

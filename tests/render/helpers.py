@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from personalization_engine.demo_content import ATTRIBUTES, DATA_SOURCES, PROFILES, SCENARIOS
-from personalization_engine.engine import Engine
+from personalization_engine.core.engine import Engine
 from personalization_engine.model import Attribute, DataSource, Plan, Profile, Scenario
-from personalization_engine.store import parse_plan
+from personalization_engine.store.plans import parse_plan
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / ".claude" / "plans" / "plan-20261124T090000Z.json"

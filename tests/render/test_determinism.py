@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from personalization_engine.render import render_deliverables
-from personalization_engine.store import parse_plan
+from personalization_engine.store.plans import parse_plan
 
 from ..conftest import git
 from .helpers import example_plan, fill_plan

@@ -8,7 +8,7 @@ import pytest
 from mcp import Client
 from mcp.types import Implementation
 
-from personalization_engine.engine import Engine
+from personalization_engine.core.engine import Engine
 from personalization_engine.render import DELIVERABLES
 from personalization_engine.server import build_server
 

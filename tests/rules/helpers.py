@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from personalization_engine.engine import Engine
+from personalization_engine.core.engine import Engine
 from personalization_engine.model import Attribute, Plan, Profile, Scenario
 
 NOW = datetime(2026, 11, 24, 9, 0, 0, tzinfo=timezone.utc)

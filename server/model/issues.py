@@ -9,8 +9,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .model import Plan
-from .model.schema import plan_json_schema
+from .plan import Plan
+from .schema import plan_json_schema
 
 
 @dataclass(frozen=True)

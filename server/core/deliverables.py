@@ -6,9 +6,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from .errors import ConfinementError, InputError
-from .history import git_repo
-from .store import PlanStore, atomic_write, check_plan_id
+from ..errors import ConfinementError, InputError
+from ..history import git_repo
+from ..store.plans import PlanStore, atomic_write, check_plan_id
 
 DELIVERABLE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 

@@ -18,9 +18,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .errors import ConfinementError, NotFoundError, PlanFileError, RepositoryError
-from .model import PLAN_ID_PATTERN, Plan
-from .validation import pydantic_issues, schema_issues
+from ..errors import ConfinementError, NotFoundError, PlanFileError, RepositoryError
+from ..model import PLAN_ID_PATTERN, Plan
+from ..model.issues import pydantic_issues, schema_issues
 from .workspace import Workspace
 
 PLAN_ID_RE = re.compile(PLAN_ID_PATTERN)
@@ -30,6 +30,24 @@ GITIGNORE = ".gitignore"
 GITIGNORE_TEXT = "# personalization-engine: local lock and write-state files\n.write.lock\n.state/\n*.tmp\n"
 _CONFLICT_MARKERS = re.compile(rb"^(<{7}|={7}|>{7})( |$)", re.MULTILINE)
 _process_lock = threading.RLock()
+
+
+# A plan of the largest allowed size is a few MB; anything far larger is not a plan, and reading it
+# whole would only exhaust memory.
+MAX_PLAN_BYTES = 64 * 1024 * 1024
+
+
+def read_bounded(path: Path, limit: int = MAX_PLAN_BYTES) -> bytes:
+    """The file's bytes, refusing (without reading it) anything over `limit` or not a regular file."""
+    if not path.is_file() and path.exists():
+        raise PlanFileError(f"{str(path)!r} is not a regular file")
+    with path.open("rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise PlanFileError(
+            f"{str(path)!r} is larger than {limit // (1024 * 1024)} MiB; it is not a plan file"
+        )
+    return data
 
 
 def check_plan_id(plan_id: str) -> str:
@@ -49,26 +67,17 @@ def serialize(plan: Plan) -> bytes:
     return plan.model_dump_json(indent=2, by_alias=True).encode("utf-8") + b"\n"
 
 
-# The last few (content, digest) pairs. One write hashes the same bytes for the parse cache, the
-# write state and the findings cache, and the next read or write finds the file holding them
-# again: 800 KB costs about 0.5 ms to hash and about 0.05 ms to compare.
-_recent_hashes: list[tuple[bytes, str]] = []
-
-
 def content_hash(content: bytes) -> str:
-    for known, digest in _recent_hashes:
-        if known is content or (len(known) == len(content) and known == content):
-            return digest
-    digest = hashlib.sha256(content).hexdigest()
-    _recent_hashes[:] = [(content, digest), *_recent_hashes[:3]]
-    return digest
+    return hashlib.sha256(content).hexdigest()
 
 
 class PlanStore:
     def __init__(self, ws: Workspace) -> None:
         self.ws = ws
         # plan_id -> (content hash, parsed plan): reads skip parsing while the file is unchanged.
+        # The SDK runs tools in worker threads, hence the lock.
         self._parsed: dict[str, tuple[str, Plan]] = {}
+        self._parsed_lock = threading.Lock()
 
     # --- paths -------------------------------------------------------------------------------
     @property
@@ -119,7 +128,11 @@ class PlanStore:
         if not self.plans_dir.is_dir():
             return []
         self._check_no_symlinks()
-        ids = [p.stem for p in self.plans_dir.glob("plan-*.json") if PLAN_ID_RE.fullmatch(p.stem)]
+        ids = [
+            p.stem
+            for p in self.plans_dir.glob("plan-*.json")
+            if PLAN_ID_RE.fullmatch(p.stem) and p.is_file() and not p.is_symlink()
+        ]
         return sorted(ids, key=_id_sort_key)
 
     def new_id(self, now: datetime) -> str:
@@ -134,7 +147,7 @@ class PlanStore:
     def read_bytes(self, plan_id: str) -> bytes:
         path = self.plan_path(plan_id)
         try:
-            return path.read_bytes()
+            return read_bounded(path)
         except FileNotFoundError:
             known = ", ".join(self.list_ids()[-5:]) or "none yet"
             raise NotFoundError(f"unknown plan {plan_id!r}; known plans: {known}", field="plan_id") from None
@@ -142,12 +155,12 @@ class PlanStore:
     def load(self, plan_id: str, content: bytes | None = None) -> tuple[Plan, bytes]:
         """The plan and its bytes (`content`: the file's bytes, when the caller just read them).
 
-        The plan object is shared between callers: never mutate it (Engine.apply works on a
-        private copy)."""
+        Plans are frozen, so one parsed plan is safely shared by every caller."""
         if content is None:
             content = self.read_bytes(plan_id)
         digest = content_hash(content)
-        cached = self._parsed.get(plan_id)
+        with self._parsed_lock:
+            cached = self._parsed.get(plan_id)
         if cached is not None and cached[0] == digest:
             return cached[1], content
         trusted = digest == self.last_write_hash(plan_id)
@@ -157,7 +170,8 @@ class PlanStore:
                 f"{self.plan_path(plan_id)}: plan_id inside the file is {plan.plan_id!r}, "
                 f"not {plan_id!r}; the file was renamed or edited by hand"
             )
-        self._parsed[plan_id] = (digest, plan)
+        with self._parsed_lock:
+            self._parsed[plan_id] = (digest, plan)
         return plan, content
 
     # --- write state: hash of the server's own last write, and whether it was committed ---------
@@ -178,30 +192,30 @@ class PlanStore:
         """True when `content` is the server's own last write and that write was committed."""
         return self._state(plan_id) == (content_hash(content), "committed")
 
-    def remember_write(
-        self, plan_id: str, content: bytes, status: str = "pending", digest: Callable[[], str] | None = None
-    ) -> None:
-        """Record the hash of the server's own write; `digest` supplies a hash already under way."""
-        line = f"{digest() if digest else content_hash(content)} {status}\n".encode("ascii")
+    def remember_write(self, plan_id: str, content: bytes, status: str = "pending") -> None:
+        """Record the hash of the server's own write."""
+        line = f"{content_hash(content)} {status}\n".encode("ascii")
         # No fsync: the state only has to survive a killed process (the page cache does). After a
         # power loss a missing state makes recovery treat the file as a hand edit: safe, never lossy.
         atomic_write(self._state_path(plan_id), line, durable=False)
 
+    def forget_write(self, plan_id: str) -> None:
+        """Drop the record of the server's last write, so recovery treats the file as not ours."""
+        self._state_path(plan_id).unlink(missing_ok=True)
+
     def remember_parsed(self, plan_id: str, content: bytes, plan: Plan) -> None:
         """Cache the plan just written, so the next read or write skips parsing it."""
-        self._parsed[plan_id] = (content_hash(content), plan)
+        with self._parsed_lock:
+            self._parsed[plan_id] = (content_hash(content), plan)
 
     # --- writing -------------------------------------------------------------------------------
-    def write(self, plan_id: str, content: bytes, digest: Callable[[], str] | None = None) -> Path:
-        """Write the plan file atomically; `digest` supplies content's hash if it is being computed
-        elsewhere meanwhile (the engine hashes on another thread while this one writes)."""
+    def write(self, plan_id: str, content: bytes) -> Path:
+        """Write the plan file atomically."""
         path = self.plan_path(plan_id)
         # The hash is recorded before the new text replaces the file: if we die before the replace,
         # the file still matches its last commit, and if we die after it, recovery can tell the
         # file is ours.
-        atomic_write(
-            path, content, before_replace=lambda: self.remember_write(plan_id, content, digest=digest)
-        )
+        atomic_write(path, content, before_replace=lambda: self.remember_write(plan_id, content))
         return path
 
     def restore(self, plan_id: str, previous: bytes | None) -> None:

@@ -6,10 +6,10 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from .commit_message import render_commit_message
-from .errors import PlanFileError
-from .history import git_repo
-from .store import PlanStore, content_hash, parse_plan
+from ..commit_message import render_commit_message
+from ..errors import PlanFileError
+from ..history import git_repo
+from ..store.plans import PlanStore, content_hash, parse_plan
 
 log = logging.getLogger(__name__)
 

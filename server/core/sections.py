@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 
-from .model import Plan
-from .model.common import Channel, ShortText, Strict
-from .model.plan import ActivationLift, ChannelConsentPolicy, DependencyGraph, ErrorHandling, Pattern
-from .model.stages import Activation, Attribute, DataSource, Governance, Intake, Profile, Scenario
+from ..errors import InputError
+from ..model import Plan
+from ..model.common import Channel, ShortText, Strict
+from ..model.issues import pydantic_issues
+from ..model.plan import ActivationLift, ChannelConsentPolicy, DependencyGraph, ErrorHandling, Pattern
+from ..model.stages import Activation, Attribute, DataSource, Governance, Intake, Profile, Scenario
 
 SERVER_OWNED = {
     "schema_version": "set by the server",
@@ -65,9 +67,9 @@ class PlanSections(Strict):
     """Sections to replace; any section left out is unchanged."""
 
     initiative: ShortText | None = None
-    channels: Annotated[list[Channel], Field(min_length=1, max_length=5)] | None = None
-    metrics: Annotated[list[ShortText], Field(max_length=50)] | None = None
-    constraints: Annotated[list[ShortText], Field(max_length=100)] | None = None
+    channels: Annotated[tuple[Channel, ...], Field(min_length=1, max_length=5)] | None = None
+    metrics: Annotated[tuple[ShortText, ...], Field(max_length=50)] | None = None
+    constraints: Annotated[tuple[ShortText, ...], Field(max_length=100)] | None = None
     timeline: ShortText | None = None
     target_date: date | None = None
     pattern: Pattern | None = None
@@ -78,11 +80,11 @@ class PlanSections(Strict):
         None, description="Per-channel tightening of the default consent policy (docs/consent.md)."
     )
     intake: Intake | None = None
-    data_sources: Annotated[list[DataSource], Field(max_length=500)] | None = None
-    attributes: Annotated[list[Attribute], Field(max_length=20_000)] | None = None
-    profiles: Annotated[list[Profile], Field(max_length=2000)] | None = None
-    scenarios: Annotated[list[Scenario], Field(max_length=2000)] | None = None
-    activations: Annotated[list[Activation], Field(max_length=10_000)] | None = None
+    data_sources: Annotated[tuple[DataSource, ...], Field(max_length=500)] | None = None
+    attributes: Annotated[tuple[Attribute, ...], Field(max_length=20_000)] | None = None
+    profiles: Annotated[tuple[Profile, ...], Field(max_length=2000)] | None = None
+    scenarios: Annotated[tuple[Scenario, ...], Field(max_length=2000)] | None = None
+    activations: Annotated[tuple[Activation, ...], Field(max_length=10_000)] | None = None
     governance: Governance | None = None
 
     @model_validator(mode="before")
@@ -92,22 +94,40 @@ class PlanSections(Strict):
         return value
 
 
+def parse_sections(data: object) -> PlanSections:
+    """write_plan's sections, validated against the plan's models; errors name the JSON Pointer
+    (under /sections) that is wrong and what is allowed."""
+    if not isinstance(data, dict):
+        raise InputError(f"expected an object of plan sections, got {type(data).__name__}", field="sections")
+    try:
+        return PlanSections.model_validate(data)
+    except ValidationError as exc:
+        issues = pydantic_issues(exc, data)
+        raise InputError(
+            "; ".join(f"/sections{i.pointer}: {i.message}" for i in issues[:10]), field="sections"
+        ) from None
+
+
 def apply_sections(plan: Plan, sections: PlanSections) -> Plan:
+    update: dict[str, Any] = {}
     for name in sections.model_fields_set:
         value = getattr(sections, name)
         if name == "success_metrics":
-            _apply_targets(plan, value)
+            update[name] = _with_targets(plan, value)
         elif value is not None or name in {"timeline", "target_date"}:
-            setattr(plan, name, value)
-    return plan
+            update[name] = value
+    return plan.model_copy(update=update) if update else plan
 
 
-def _apply_targets(plan: Plan, targets: SuccessMetricTargets | None) -> None:
+def _with_targets(plan: Plan, targets: SuccessMetricTargets | None):  # -> SuccessMetrics
+    metrics = plan.success_metrics
     if targets is None:
-        return
+        return metrics
+    update: dict[str, Any] = {}
     for name in targets.model_fields_set:
         value = getattr(targets, name)
         if name == "activation_lift":
-            plan.success_metrics.activation_lift = value
+            update[name] = value
         elif value is not None:
-            getattr(plan.success_metrics, name).target = value.target
+            update[name] = getattr(metrics, name).model_copy(update={"target": value.target})
+    return metrics.model_copy(update=update)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from typing import Any
 
-from ..model import ChangeItem, FieldChange, Plan
+from .plan import ChangeItem, FieldChange, Plan
 
 # Sections that hold lists of items with an identity; the diff pairs items by that identity.
 KeyFn = Callable[[dict[str, Any]], str]
@@ -112,72 +112,25 @@ def diff_documents(before: dict[str, Any] | None, after: dict[str, Any]) -> list
     return changes
 
 
-# Keys of the sections whose unchanged items a new revision shares with the previous one
-# (copy_on_write.SHARED_SECTIONS), read from the models without dumping them.
-MODEL_KEYS: dict[str, Callable[[Any], str]] = {
-    "data_sources": lambda item: item.id,
-    "attributes": lambda item: item.name,
-    "profiles": lambda item: item.id,
-    "scenarios": lambda item: item.id,
-    "activations": lambda item: f"{item.profile_id}/{item.channel}",
-    "sizing_runs": lambda item: item.id,
-}
+def diff_plans(before: Plan | None, after: Plan) -> list[ChangeItem]:
+    """Changes from one revision to the next, field by field.
 
-
-def _dump(items: list) -> list[dict[str, Any]]:
-    return [item.model_dump(mode="json", by_alias=True) for item in items]
-
-
-def _changed_items(section: str, before: list, after: list) -> tuple[list, list]:
-    """The items of a shared section worth comparing: those not shared by both revisions.
-
-    Falls back to every item when keys repeat, where pairing depends on the unchanged items too.
+    Models are frozen, so a section a write did not touch is the same object in both revisions and
+    is skipped without dumping it; only the sections that may differ are compared.
     """
-    key_of = MODEL_KEYS[section]
-    if len({key_of(i) for i in before}) < len(before) or len({key_of(i) for i in after}) < len(after):
-        return _dump(before), _dump(after)
-    old, new = {id(i) for i in before}, {id(i) for i in after}
-    return _dump([i for i in before if id(i) not in new]), _dump([i for i in after if id(i) not in old])
-
-
-def diff_revisions(before: Plan, after: Plan, sections: Collection[str] | None = None) -> list[ChangeItem]:
-    """diff_plans for two revisions that share unchanged items (copy_on_write): the same result,
-    dumping only the small sections and the items that are not shared. With `sections`, only the
-    changes within those top-level sections."""
-    wanted = Plan.model_fields if sections is None else sections
-    names = [name for name in Plan.model_fields if name not in IGNORED and name in wanted]
-    small = {name for name in names if name not in MODEL_KEYS}
-    old_doc = before.model_dump(mode="json", by_alias=True, include=small)
-    new_doc = after.model_dump(mode="json", by_alias=True, include=small)
+    if before is None:
+        return [ChangeItem(op="added", section="plan", key=after.plan_id)]
     changes: list[ChangeItem] = []
-    for name in names:
-        if name in MODEL_KEYS:
-            old_items, new_items = getattr(before, name), getattr(after, name)
-            if old_items is not new_items:
-                changes.extend(_diff_value(name, *_changed_items(name, old_items, new_items)))
-        else:
-            changes.extend(_diff_value(name, old_doc.get(name), new_doc.get(name)))
+    for name in Plan.model_fields:
+        old, new = getattr(before, name), getattr(after, name)
+        if name in IGNORED or old is new:
+            continue
+        changes.extend(_diff_value(name, _section(before, name), _section(after, name)))
     return changes
 
 
-def rediff(
-    before: Plan, after: Plan, earlier: list[ChangeItem], sections: Collection[str]
-) -> list[ChangeItem]:
-    """diff_revisions(before, after) when `earlier` was that diff before only `sections` changed:
-    the earlier changes outside those sections, and those sections compared again."""
-    kept = [change for change in earlier if change.section.split(".")[0] not in sections]
-    order = {name: index for index, name in enumerate(Plan.model_fields)}
-    # A stable sort by top-level section keeps each section's own changes in their order.
-    return sorted(
-        kept + diff_revisions(before, after, sections), key=lambda change: order[change.section.split(".")[0]]
-    )
-
-
-def diff_plans(before: Plan | None, after: Plan) -> list[ChangeItem]:
-    return diff_documents(
-        before.model_dump(mode="json", by_alias=True) if before else None,
-        after.model_dump(mode="json", by_alias=True),
-    )
+def _section(plan: Plan, name: str) -> Any:
+    return plan.model_dump(mode="json", by_alias=True, include={name}).get(name)
 
 
 def describe(change: ChangeItem) -> str:

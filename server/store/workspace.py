@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import WorkspaceError
+from ..errors import WorkspaceError
 
 WORKSPACE_ENV = "PERSONALIZATION_ENGINE_WORKSPACE"
 ALLOW_ENCLOSING_ENV = "PERSONALIZATION_ENGINE_ALLOW_ENCLOSING_REPO"

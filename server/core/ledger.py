@@ -1,8 +1,7 @@
 """Ledger operations: blockers, their escalations up the ladder, and approvals.
 
-Functions that update the plan they are given and return it, meant to run inside `Engine.apply`,
-which hands them a private copy under the lock (a deep copy here cost ~40 ms on a large plan), e.g.
-`engine.apply(plan_id, "governance", lambda p: record_blocker(p, ...), expected_revision=None, ...)`.
+Pure functions, plan in and plan out, run by the write pipeline with the write's time, e.g.
+`engine.apply(plan_id, "governance", lambda p, now: record_blocker(p, ..., now=now), ...)`.
 Bad input raises InputError naming the field, so nothing is written.
 """
 
@@ -11,11 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import get_args
 
-from .checks.escalation import next_id, open_escalation, raise_escalation, resolve_escalation, top_rung
-from .checks.ledger_findings import approval_roles
-from .errors import InputError
-from .model import Approval, Blocker, Plan
-from .model.common import MAX_LONG_TEXT, MAX_SHORT_TEXT
+from ..checks.escalation import next_id, open_escalation, raise_escalation, resolve_escalation, top_rung
+from ..checks.ledger_findings import approval_roles
+from ..errors import InputError
+from ..model import Approval, Blocker, Plan
+from ..model.common import MAX_LONG_TEXT, MAX_SHORT_TEXT
 
 BLOCKER_KINDS: tuple[str, ...] = get_args(Blocker.model_fields["kind"].annotation)
 RETRIED_KINDS = ("data_pull", "consent")
@@ -52,7 +51,7 @@ def _add_blocker(
     actor: str,
     now: datetime,
     attempts: int | None = None,
-) -> Blocker:
+) -> tuple[Plan, Blocker]:
     blocker = Blocker(
         id=next_id("blk", [b.id for b in plan.blockers]),
         kind=kind,  # type: ignore[arg-type]
@@ -62,11 +61,10 @@ def _add_blocker(
         recorded_by=_text(actor, "actor", limit=MAX_SHORT_TEXT),
         attempts=attempts,
     )
-    plan.blockers.append(blocker)
-    return blocker
+    return plan.model_copy(update={"blockers": (*plan.blockers, blocker)}), blocker
 
 
-def _escalate(plan: Plan, blocker: Blocker, now: datetime, *, at_least: int = 0, reason: str = "") -> None:
+def _escalate(plan: Plan, blocker: Blocker, now: datetime, *, at_least: int = 0, reason: str = "") -> Plan:
     """The second open blocker of an identity escalates one rung; each further repeat one more."""
     same = [
         b
@@ -76,13 +74,13 @@ def _escalate(plan: Plan, blocker: Blocker, now: datetime, *, at_least: int = 0,
     rung = len(same) if len(same) >= 2 else 0
     rung = max(rung, at_least)
     if rung == 0:
-        return
+        return plan
     current = open_escalation(plan, blocker.kind, blocker.subject)
     if current is not None:
         rung = max(rung, current.rung + 1)
     repeats = f"open {len(same)} times" if len(same) >= 2 else ""
     trigger = f"{blocker.kind} blocker {blocker.subject!r} " + " and ".join(r for r in (repeats, reason) if r)
-    raise_escalation(
+    return raise_escalation(
         plan,
         kind=blocker.kind,
         subject=blocker.subject,
@@ -96,9 +94,8 @@ def _escalate(plan: Plan, blocker: Blocker, now: datetime, *, at_least: int = 0,
 def record_blocker(plan: Plan, *, kind: str, subject: str, detail: str, actor: str, now: datetime) -> Plan:
     """Record a blocker; a repeat of an open one (same kind and subject) escalates up the ladder."""
     _choice(kind, BLOCKER_KINDS, "kind")
-    blocker = _add_blocker(plan, kind=kind, subject=subject, detail=detail, actor=actor, now=now)
-    _escalate(plan, blocker, now)
-    return plan
+    plan, blocker = _add_blocker(plan, kind=kind, subject=subject, detail=detail, actor=actor, now=now)
+    return _escalate(plan, blocker, now)
 
 
 def record_failed_attempt(
@@ -111,13 +108,12 @@ def record_failed_attempt(
             f"{attempts!r} is not a count of failed attempts; use a whole number >= 1", field="attempts"
         )
     limit = plan.error_handling.retry_limit
-    blocker = _add_blocker(
+    plan, blocker = _add_blocker(
         plan, kind=kind, subject=subject, detail=detail, actor=actor, now=now, attempts=attempts
     )
     exceeded = attempts > limit
     reason = f"failed {attempts} times, more than retry_limit {limit}" if exceeded else ""
-    _escalate(plan, blocker, now, at_least=2 if exceeded else 0, reason=reason)
-    return plan
+    return _escalate(plan, blocker, now, at_least=2 if exceeded else 0, reason=reason)
 
 
 def resolve_blocker(plan: Plan, *, blocker_id: str, remediation: str, actor: str, now: datetime) -> Plan:
@@ -139,17 +135,14 @@ def resolve_blocker(plan: Plan, *, blocker_id: str, remediation: str, actor: str
     # Blockers with the same kind and subject are one problem recurring: resolving it resolves
     # every open record of it, and every escalation they triggered.
     identity = (blocker.kind, blocker.subject)
-    resolved = [b for b in plan.blockers if b.status == "open" and (b.kind, b.subject) == identity]
-    for record in resolved:
-        record.status = "resolved"
-        record.resolved_at = now
-        record.resolved_by = actor
-        record.remediation = remediation
-    ids = {b.id for b in resolved}
-    for escalation in plan.escalations:
-        if escalation.status == "open" and ids & set(escalation.blocker_ids):
-            resolve_escalation(escalation, remediation, now)
-    return plan
+    resolution = {"status": "resolved", "resolved_at": now, "resolved_by": actor, "remediation": remediation}
+    ids = {b.id for b in plan.blockers if b.status == "open" and (b.kind, b.subject) == identity}
+    blockers = tuple(b.model_copy(update=resolution) if b.id in ids else b for b in plan.blockers)
+    escalations = tuple(
+        resolve_escalation(e, remediation, now) if e.status == "open" and ids & set(e.blocker_ids) else e
+        for e in plan.escalations
+    )
+    return plan.model_copy(update={"blockers": blockers, "escalations": escalations})
 
 
 def record_approval(plan: Plan, *, approver: str, role: str, decision: str, note: str, now: datetime) -> Plan:
@@ -159,15 +152,13 @@ def record_approval(plan: Plan, *, approver: str, role: str, decision: str, note
     _choice(role, roles, "role")
     _choice(decision, DECISIONS, "decision")
     note = _text(note, "note", limit=MAX_LONG_TEXT, required=False)
-    plan.approvals.append(
-        Approval(
-            id=next_id("apr", [a.id for a in plan.approvals]),
-            approver=approver,
-            role=role,
-            decision=decision,  # type: ignore[arg-type]
-            note=note,
-            revision=plan.revision,
-            at=now,
-        )
+    approval = Approval(
+        id=next_id("apr", [a.id for a in plan.approvals]),
+        approver=approver,
+        role=role,
+        decision=decision,  # type: ignore[arg-type]
+        note=note,
+        revision=plan.revision,
+        at=now,
     )
-    return plan
+    return plan.model_copy(update={"approvals": (*plan.approvals, approval)})

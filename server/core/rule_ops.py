@@ -1,0 +1,55 @@
+"""Read-only rule operations: simulate the profiles on records, compile them to a target."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from ..errors import InputError
+from ..model.targets import Target
+from ..rules.simulate import SimulationResult
+from .engine import Engine
+
+
+class CompiledRules(BaseModel):
+    plan_id: str
+    revision: int
+    target: str
+    sql: str | None = Field(None, description="SQL targets: a SELECT of eligible, non-suppressed ids.")
+    jsonlogic: dict[str, Any] | None = Field(
+        None, description="Per profile: eligibility, suppression, score."
+    )
+
+
+def simulate_profiles(
+    engine: Engine,
+    plan_id: str,
+    *,
+    records: list[dict[str, Any]] | None,
+    records_file: str | None,
+    explain: bool | None,
+    now: datetime | None = None,
+) -> SimulationResult:
+    from ..rules import load_records, simulate
+
+    if (records is None) == (records_file is None):
+        raise InputError("give exactly one of records or records_file", field="records")
+    plan = engine.read_plan(plan_id)
+    rows = records if records is not None else load_records(records_file or "", engine.ws.root)
+    return simulate(plan, rows, now or engine.clock(), explain=explain)
+
+
+def compile_rules(
+    engine: Engine, plan_id: str, target: Target, *, table: str = "profiles", id_column: str = "id"
+) -> CompiledRules:
+    from ..rules import compile_jsonlogic, compile_sql
+
+    plan = engine.read_plan(plan_id)
+    if target == "jsonlogic":
+        return CompiledRules(
+            plan_id=plan_id, revision=plan.revision, target=target, jsonlogic=compile_jsonlogic(plan)
+        )
+    sql = compile_sql(plan, target, table=table, id_column=id_column)
+    return CompiledRules(plan_id=plan_id, revision=plan.revision, target=target, sql=sql)

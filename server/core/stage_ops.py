@@ -1,0 +1,245 @@
+"""The five stage operations as pure functions: a plan and an edit in, the edited plan out.
+
+Each edit model holds exactly the arguments of its MCP tool (tools/stages.py) and of its CLI
+command (`plans intake|attributes|profiles|activation|governance --file`), so both surfaces take
+the same JSON. Items are keyed (goals by id, attributes by name, activations by profile and
+channel...): `merge` upserts by key and removes the keys listed, `replace` makes each list given
+the whole section. The write pipeline validates every section an operation changed.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..model import Plan
+from ..model.common import AttributeName, Cadence, Channel, ShortText, Slug
+from ..model.rules import RuleNode
+from ..model.stages import (
+    Activation,
+    Attribute,
+    Checkpoint,
+    DataSource,
+    Goal,
+    LifecycleStage,
+    OwnerAssignment,
+    Persona,
+    Profile,
+    Scenario,
+)
+from .stage_edits import EditMode, edit_keyed
+
+ModeArg = Annotated[
+    EditMode,
+    Field(
+        description="'merge' (default): upsert items by key and remove the keys listed. "
+        "'replace': each list given becomes the whole section."
+    ),
+]
+NotesArg = Annotated[str | None, Field(max_length=4000)]
+
+
+def keys_arg(kind: str, max_items: int):  # -> an Annotated tuple of slugs
+    return Annotated[tuple[Slug, ...], Field(max_length=max_items, description=f"Keys of {kind} to remove.")]
+
+
+SqlRule = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=20_000,
+        description="A boolean SQL expression over inventoried attributes, parsed into the rule tree.",
+    ),
+]
+
+
+class ProfileInput(Profile):
+    """A profile whose eligibility and suppression may also be given as SQL expressions."""
+
+    eligibility: RuleNode | SqlRule | None = None
+    suppression: RuleNode | SqlRule | None = None
+
+
+class ActivationKey(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    profile_id: Slug
+    channel: Channel
+
+
+class Edit(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    mode: ModeArg = "merge"
+
+
+class IntakeEdit(Edit):
+    goals: Annotated[tuple[Goal, ...], Field(max_length=200)] = ()
+    remove_goals: keys_arg("goals", 200) = ()
+    personas: Annotated[tuple[Persona, ...], Field(max_length=200)] = ()
+    remove_personas: keys_arg("personas", 200) = ()
+    lifecycle_stages: Annotated[tuple[LifecycleStage, ...], Field(max_length=200)] = ()
+    remove_lifecycle_stages: keys_arg("lifecycle stages", 200) = ()
+    open_questions: Annotated[tuple[ShortText, ...], Field(max_length=200)] | None = None
+    notes: NotesArg = None
+
+
+class AttributesEdit(Edit):
+    attributes: Annotated[tuple[Attribute, ...], Field(max_length=20_000)] = ()
+    remove_attributes: Annotated[tuple[AttributeName, ...], Field(max_length=20_000)] = ()
+    data_sources: Annotated[tuple[DataSource, ...], Field(max_length=500)] = ()
+    remove_data_sources: keys_arg("data sources", 500) = ()
+
+
+class ProfilesEdit(Edit):
+    profiles: Annotated[tuple[ProfileInput, ...], Field(max_length=2000)] = ()
+    remove_profiles: keys_arg("profiles", 2000) = ()
+    scenarios: Annotated[tuple[Scenario, ...], Field(max_length=2000)] = ()
+    remove_scenarios: keys_arg("scenarios", 2000) = ()
+
+
+class ActivationEdit(Edit):
+    activations: Annotated[tuple[Activation, ...], Field(max_length=10_000)] = ()
+    remove_activations: Annotated[tuple[ActivationKey, ...], Field(max_length=10_000)] = ()
+
+
+class GovernanceEdit(Edit):
+    owners: Annotated[tuple[OwnerAssignment, ...], Field(max_length=200)] = ()
+    remove_owners: keys_arg("owner areas", 200) = ()
+    change_checkpoints: Annotated[tuple[Checkpoint, ...], Field(max_length=200)] = ()
+    remove_change_checkpoints: keys_arg("checkpoints", 200) = ()
+    qa_cadence: Cadence | None = None
+    notes: NotesArg = None
+
+
+def record_intake(plan: Plan, edit: IntakeEdit) -> Plan:
+    intake = plan.intake
+    update: dict[str, object] = {
+        "goals": edit_keyed(
+            intake.goals, edit.goals, edit.remove_goals, key=lambda g: g.id, field="goals", mode=edit.mode
+        ),
+        "personas": edit_keyed(
+            intake.personas,
+            edit.personas,
+            edit.remove_personas,
+            key=lambda p: p.id,
+            field="personas",
+            mode=edit.mode,
+        ),
+        "lifecycle_stages": edit_keyed(
+            intake.lifecycle_stages,
+            edit.lifecycle_stages,
+            edit.remove_lifecycle_stages,
+            key=lambda s: s.id,
+            field="lifecycle_stages",
+            mode=edit.mode,
+        ),
+    }
+    if edit.open_questions is not None:
+        update["open_questions"] = edit.open_questions
+    if edit.notes is not None:
+        update["notes"] = edit.notes
+    return _with(plan, intake=_changed(intake, update))
+
+
+def inventory_attributes(plan: Plan, edit: AttributesEdit) -> Plan:
+    sources = edit_keyed(
+        plan.data_sources,
+        edit.data_sources,
+        edit.remove_data_sources,
+        key=lambda s: s.id,
+        field="data_sources",
+        mode=edit.mode,
+    )
+    attributes = edit_keyed(
+        plan.attributes,
+        edit.attributes,
+        edit.remove_attributes,
+        key=lambda a: a.name,
+        field="attributes",
+        mode=edit.mode,
+    )
+    return _with(plan, data_sources=sources, attributes=attributes)
+
+
+def define_profiles(plan: Plan, edit: ProfilesEdit) -> Plan:
+    names = [a.name for a in plan.attributes]
+    parsed = [to_profile(p, i, names) for i, p in enumerate(edit.profiles)]
+    profiles = edit_keyed(
+        plan.profiles, parsed, edit.remove_profiles, key=lambda p: p.id, field="profiles", mode=edit.mode
+    )
+    scenarios = edit_keyed(
+        plan.scenarios,
+        edit.scenarios,
+        edit.remove_scenarios,
+        key=lambda s: s.id,
+        field="scenarios",
+        mode=edit.mode,
+    )
+    return _with(plan, profiles=profiles, scenarios=scenarios)
+
+
+def map_activation(plan: Plan, edit: ActivationEdit) -> Plan:
+    activations = edit_keyed(
+        plan.activations,
+        edit.activations,
+        [f"{k.profile_id}/{k.channel}" for k in edit.remove_activations],
+        key=lambda a: f"{a.profile_id}/{a.channel}",
+        field="activations",
+        mode=edit.mode,
+    )
+    return _with(plan, activations=activations)
+
+
+def plan_governance(plan: Plan, edit: GovernanceEdit) -> Plan:
+    gov = plan.governance
+    update: dict[str, object] = {
+        "owners": edit_keyed(
+            gov.owners, edit.owners, edit.remove_owners, key=lambda o: o.area, field="owners", mode=edit.mode
+        ),
+        "change_checkpoints": edit_keyed(
+            gov.change_checkpoints,
+            edit.change_checkpoints,
+            edit.remove_change_checkpoints,
+            key=lambda c: c.id,
+            field="change_checkpoints",
+            mode=edit.mode,
+        ),
+    }
+    if edit.qa_cadence is not None:
+        update["qa_cadence"] = edit.qa_cadence
+    if edit.notes is not None:
+        update["notes"] = edit.notes
+    return _with(plan, governance=_changed(gov, update))
+
+
+def to_profile(item: Profile, index: int, attributes: list[str]) -> Profile:
+    """Parse SQL rules into canonical trees; structurally bad rules are refused naming the pointer."""
+    from ..rules import parse_rule  # sqlglot loads with the rules layer; only SQL input needs it here
+
+    data = item.model_dump(mode="json", by_alias=True)
+    for field in ("eligibility", "suppression"):
+        value = getattr(item, field)
+        if isinstance(value, str):
+            tree = parse_rule(value, pointer=f"/profiles/{index}/{field}", attributes=attributes)
+            data[field] = tree.model_dump(mode="json", by_alias=True)
+    return Profile.model_validate(data)
+
+
+def _changed(model: BaseModel, update: dict[str, object]) -> BaseModel:
+    """`model` itself when nothing in `update` differs, so unchanged sections stay shared."""
+    if all(getattr(model, name) == value for name, value in update.items()):
+        return model
+    return model.model_copy(update=update)
+
+
+def _with(plan: Plan, **sections: object) -> Plan:
+    return _changed(plan, sections)  # type: ignore[return-value]
+
+
+STAGE_OPERATIONS = {
+    "intake": (IntakeEdit, record_intake),
+    "attributes": (AttributesEdit, inventory_attributes),
+    "profiles": (ProfilesEdit, define_profiles),
+    "activation": (ActivationEdit, map_activation),
+    "governance": (GovernanceEdit, plan_governance),
+}

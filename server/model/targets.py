@@ -1,0 +1,13 @@
+"""The SQL dialects and compile targets, defined once for every layer and surface."""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+Dialect = Literal["duckdb", "postgres", "snowflake", "bigquery", "databricks"]
+Target = Literal["duckdb", "postgres", "snowflake", "bigquery", "databricks", "jsonlogic"]
+
+SQL_DIALECTS: tuple[str, ...] = get_args(Dialect)
+TARGETS: tuple[str, ...] = get_args(Target)
+# Where `plans size --dialect` prints a query for a person to run rather than running it here.
+WAREHOUSE_DIALECTS: tuple[str, ...] = tuple(d for d in SQL_DIALECTS if d != "duckdb")
