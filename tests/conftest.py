@@ -1,21 +1,14 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from personalization_engine.copy_on_write import VERIFY_ENV
 from personalization_engine.core.engine import Engine
 from personalization_engine.store.workspace import Workspace
-
-# Every write in the suite, in-process or in a server subprocess (which inherits the environment),
-# proves that copy-on-write held: no shared item edited in place, and the incremental validation and
-# diff equal the whole-document ones.
-os.environ[VERIFY_ENV] = "1"
 
 START = datetime(2026, 11, 24, 9, 0, 0, tzinfo=timezone.utc)
 
@@ -70,7 +63,8 @@ def clock() -> TickingClock:
 
 @pytest.fixture
 def engine(workspace: Workspace, clock: TickingClock) -> Engine:
-    return Engine(workspace, clock=clock)
+    # Tests carry their own time: writes happen on the ticking clock (and say `Clock: frozen`).
+    return Engine(workspace, clock=clock, frozen_clock=True)
 
 
 @pytest.fixture

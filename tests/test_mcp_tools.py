@@ -9,8 +9,8 @@ import pytest
 from mcp import Client
 from mcp.types import Implementation
 
-from personalization_engine.demo_content import ATTRIBUTES, DATA_SOURCES, PROFILES
 from personalization_engine.core.engine import Engine
+from personalization_engine.demo_content import ATTRIBUTES, DATA_SOURCES, PROFILES
 from personalization_engine.server import build_server, full_tool_name
 
 from .conftest import git, json_text

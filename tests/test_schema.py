@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from personalization_engine.core.engine import Engine
 from personalization_engine.model import Attribute, Profile
-from personalization_engine.model.schema import plan_json_schema_text
 from personalization_engine.model.issues import model_issues, schema_issues
+from personalization_engine.model.schema import plan_json_schema_text
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -238,21 +238,6 @@ async def test_stdio_and_http_clients_writing_one_plan_at_once_lose_no_update(re
     assert git(repo_dir, "rev-list", "--count", "HEAD") == str(1 + 2 * writes_each)
 
 
-def test_stdio_uses_event_loop_pipes_only_when_stdin_and_stdout_are_pipes(tmp_path):
-    probe = [
-        sys.executable,
-        "-c",
-        "from personalization_engine.stdio_pipes import pipes_available as p; print(p())",
-    ]
-    piped = subprocess.run(probe, input="", capture_output=True, text=True, check=True)
-    assert piped.stdout.strip() == "True"
-    # A regular file cannot be polled: the SDK's own thread-based streams serve it instead.
-    (tmp_path / "in").write_text("")
-    with (tmp_path / "in").open() as stdin:
-        from_file = subprocess.run(probe, stdin=stdin, capture_output=True, text=True, check=True)
-    assert from_file.stdout.strip() == "False"
-
-
 def test_a_server_reading_requests_from_a_file_answers_on_the_sdk_streams(repo_dir, tmp_path):
     requests = tmp_path / "requests.jsonl"
     requests.write_text(json.dumps(initialize_request("file")) + "\n")

@@ -17,11 +17,14 @@ from ..errors import EngineError
 
 T = TypeVar("T")
 
-PlanIdArg = Annotated[str, Field(max_length=64, description="e.g. 'plan-20261124T093000Z' (see list_plans).")]
-RevisionArg = Annotated[
-    int, Field(ge=1, le=10_000_000, description="The revision you last read; a stale one is a conflict.")
-]
-ActorArg = Annotated[str | None, Field(max_length=200, description="Who asks; default: the client's name.")]
+PlanIdArg = Annotated[str, Field(max_length=64, description="From list_plans.")]
+RevisionArg = Annotated[int, Field(ge=1, le=10_000_000, description="The revision you last read.")]
+ActorArg = Annotated[str | None, Field(max_length=200, description="Who asks (default: the client).")]
+
+# What write tools return: the write outcome as a plain JSON object, {plan_id, revision, commit,
+# written, summary, changes, findings {error, warning, info}, new_findings, resolved_findings}.
+# A plain object keeps each write tool's output schema to a few bytes (the tool-list budget).
+WriteAnswer = dict[str, Any]
 
 READ_ONLY = ToolAnnotations(
     read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False

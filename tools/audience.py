@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio
 import anyio.from_thread
 import anyio.to_thread
 from mcp.server.mcpserver import Context
 from mcp.types import ToolAnnotations
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from ..core.results import WriteOutcome, outcome
-from ..model.findings import Finding
-from ..model.plan import SizingRun
+from ..core.results import answer
 from ._common import ActorArg, PlanIdArg, ToolSpec, engine, tool_errors, who_asks
 
 # Appends a sizing run (additive), and reads a database the user names: open world.
 SIZING = ToolAnnotations(
     read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
 )
-
-
-class SizingResult(BaseModel):
-    write: WriteOutcome = Field(description="The ledger write that stored the run.")
-    run: SizingRun = Field(description="The run as stored under sizing_runs.")
-    data_findings: list[Finding]
 
 
 async def size_audiences(
@@ -41,12 +33,10 @@ async def size_audiences(
     table: Annotated[str | None, Field(max_length=130, description="Required with dsn.")] = None,
     expected_revision: Annotated[int | None, Field(ge=1)] = None,
     actor: ActorArg = None,
-) -> SizingResult:
-    """Run the compiled profile rules on real data (a row per person, a column per attribute) and
-    store the counts as a sizing run (a new revision): per profile eligible, suppressed, net and
-    winner; per activation after the consent gate; pairwise overlaps; attribute coverage and
-    freshness. Only counts leave the database. Give data (a workspace file, read with DuckDB) or
-    dsn and table (PostgreSQL). Example: {"plan_id": "...", "data": "data/users.parquet"}
+) -> dict[str, Any]:
+    """Count each profile's audience on real data (a row per person) and store the sizing run:
+    eligible, suppressed, net, winner, per channel after consent, overlaps, coverage, freshness.
+    Only counts leave the database. Example: {"plan_id": "...", "data": "data/users.parquet"}
     """
     who = who_asks(actor, ctx)
 
@@ -69,7 +59,11 @@ async def size_audiences(
 
     with tool_errors():
         result = await anyio.to_thread.run_sync(work)
-    return SizingResult(write=outcome(result.write), run=result.run, data_findings=result.findings)
+    return {
+        "write": answer(result.write),
+        "run": result.run.model_dump(mode="json"),
+        "data_findings": [f.model_dump(mode="json") for f in result.findings],
+    }
 
 
 TOOLS = (ToolSpec(size_audiences, "Size audiences on data", SIZING),)

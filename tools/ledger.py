@@ -9,8 +9,8 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from ..core import ledger
-from ..core.results import WriteOutcome, outcome
-from ._common import ADDITIVE, ActorArg, PlanIdArg, ToolSpec, engine, run, who_asks
+from ..core.results import answer
+from ._common import ADDITIVE, ActorArg, PlanIdArg, ToolSpec, WriteAnswer, engine, run, who_asks
 
 OptionalRevisionArg = Annotated[
     int | None,
@@ -25,10 +25,10 @@ RESOLVING = ToolAnnotations(
 
 def _write(
     ctx: Context, plan_id: str, expected: int | None, given_actor: str | None, operation
-) -> WriteOutcome:
+) -> WriteAnswer:
     who = who_asks(given_actor, ctx)
     return run(
-        lambda: outcome(
+        lambda: answer(
             engine(ctx).apply(
                 plan_id,
                 "governance",
@@ -52,12 +52,10 @@ def record_blocker(
     detail: Annotated[str, Field(max_length=4000, description="What happened and what was tried.")] = "",
     expected_revision: OptionalRevisionArg = None,
     actor: ActorArg = None,
-) -> WriteOutcome:
-    """Record what blocks the plan and cannot be fixed now: a consent or compliance gap, coverage
-    below target, a data pull that keeps failing. A second open blocker with the same kind and
-    subject escalates one rung up the ladder (Personalization Architect, Data Privacy Lead, Exec
-    sponsor), skipping absent owners for their fallback. Example: {"plan_id": "...", "kind":
-    "consent", "subject": "feature_adoption_score on web", "detail": "No consent for web."}
+) -> WriteAnswer:
+    """Record what blocks the plan and cannot be fixed now. A repeat (same kind and subject)
+    escalates one rung up the ladder, skipping absent owners for their fallback. Example:
+    {"plan_id": "...", "kind": "consent", "subject": "adoption_score on web", "detail": "..."}
     """
     return _write(
         ctx,
@@ -77,7 +75,7 @@ def resolve_blocker(
     ctx: Context,
     expected_revision: OptionalRevisionArg = None,
     actor: ActorArg = None,
-) -> WriteOutcome:
+) -> WriteAnswer:
     """Resolve an open blocker and log its remediation; its escalations resolve with it. Fix the
     cause first (e.g. the attribute's consent), then call this. Example: {"plan_id": "...",
     "blocker_id": "blk-1", "remediation": "Consent basis approved; attribute updated in r9."}
@@ -102,7 +100,7 @@ def record_approval(
     note: Annotated[str, Field(max_length=4000)] = "",
     expected_revision: OptionalRevisionArg = None,
     actor: ActorArg = None,
-) -> WriteOutcome:
+) -> WriteAnswer:
     """Record a ladder role's decision on the current revision; a later content change makes it
     stale. Example: {"plan_id": "...", "approver": "Grace Kim", "role": "Data Privacy Lead",
     "decision": "approved", "note": "Consent gates verified."}

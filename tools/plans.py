@@ -8,7 +8,7 @@ from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from ..core import results
-from ..core.results import PlanDiff, PlanHistory, PlanList, WriteOutcome, outcome
+from ..core.results import PlanHistory, PlanList, answer
 from ..core.sections import apply_sections, parse_sections
 from ..model.common import Channel, ShortText
 from ._common import (
@@ -19,6 +19,7 @@ from ._common import (
     PlanIdArg,
     RevisionArg,
     ToolSpec,
+    WriteAnswer,
     engine,
     run,
     tool_errors,
@@ -30,24 +31,23 @@ def create_plan(
     initiative: Annotated[str, Field(min_length=1, max_length=200, description="What the program is for.")],
     channels: Annotated[tuple[Channel, ...], Field(min_length=1, max_length=5)],
     ctx: Context,
-    metrics: Annotated[tuple[ShortText, ...] | None, Field(max_length=50, description="KPIs.")] = None,
+    metrics: Annotated[tuple[ShortText, ...] | None, Field(max_length=50)] = None,
     constraints: Annotated[
-        tuple[ShortText, ...] | None, Field(max_length=100, description="Compliance, consent or tooling.")
+        tuple[ShortText, ...] | None, Field(max_length=100, description="In words.")
     ] = None,
     timeline: Annotated[str | None, Field(max_length=200)] = None,
     pattern: Literal["diamond", "pipeline"] | None = None,
     pattern_rationale: Annotated[str | None, Field(max_length=4000)] = None,
     actor: ActorArg = None,
-) -> WriteOutcome:
-    """Create a plan at revision 1 and commit it. Call once per initiative, after choosing the
-    pattern: 'diamond' when intake and attribute inventory can run in parallel, 'pipeline' when
-    each stage needs the previous one. Keep the returned plan_id and revision for later writes.
-
-    Example: {"initiative": "PLG Onboarding", "channels": ["web", "in-app", "email"], "pattern":
-    "diamond", "pattern_rationale": "Intake and inventory are owned by different teams."}
+) -> WriteAnswer:
+    """Create a plan at revision 1, once per initiative. Pattern: 'diamond' when intake and
+    inventory can run in parallel, 'pipeline' when each stage needs the previous one. Every write
+    returns {plan_id, revision, commit, written, summary, changes, findings, new_findings,
+    resolved_findings}. Example: {"initiative": "PLG Onboarding", "channels": ["web", "email"],
+    "pattern": "diamond", "pattern_rationale": "Separate teams own intake and inventory."}
     """
     return run(
-        lambda: outcome(
+        lambda: answer(
             engine(ctx).create_plan(
                 initiative=initiative,
                 channels=channels,
@@ -63,8 +63,8 @@ def create_plan(
 
 
 def list_plans(ctx: Context) -> PlanList:
-    """List the workspace's plans (oldest first) with revision, initiative and sizes. Call it to
-    find a plan_id, and before creating a plan for an initiative that may have one. Example: {}
+    """The workspace's plans (oldest first) with revision, initiative and sizes. Call it before
+    creating a plan, and to find a plan_id. Example: {}
     """
     return run(lambda: results.plan_list(engine(ctx)))
 
@@ -74,9 +74,8 @@ def read_plan(
     ctx: Context,
     revision: Annotated[int | None, Field(ge=1, description="An older revision, read from git.")] = None,
 ) -> str:
-    """The plan's JSON document (compact; schema: resource schema://plan), or an older revision
-    from git. Read it before writing, for the content and the revision to pass as
-    expected_revision. Example: {"plan_id": "plan-20261124T093000Z", "revision": 2}
+    """The plan's JSON (schema: resource schema://plan), or an older revision from git. Read it
+    before writing. Example: {"plan_id": "plan-20261124T093000Z", "revision": 2}
     """
     return run(lambda: results.plan_text(engine(ctx), plan_id, revision))
 
@@ -89,14 +88,12 @@ def write_plan(
     ],
     ctx: Context,
     actor: ActorArg = None,
-) -> WriteOutcome:
-    """Replace whole sections of a plan; sections left out stay. Header sections: initiative,
-    channels, metrics, constraints, timeline, target_date, pattern, dependencies, error_handling,
-    consent_policy, success_metrics (targets only). Stage sections: intake, data_sources,
-    attributes, profiles, scenarios, activations, governance. Server-owned fields are refused.
-    Errors name the JSON Pointer at fault. Prefer the stage tools for single items. Example:
-    {"plan_id": "...", "expected_revision": 3, "sections": {"timeline": "Launch by 2027-02-01",
-    "success_metrics": {"consent_integrity_pct": {"target": 100}}}}
+) -> WriteAnswer:
+    """Replace whole top-level sections (as in schema://plan; others stay): header sections such
+    as timeline, pattern, error_handling, consent_policy, success_metrics targets, or stage
+    sections. Server-owned fields are refused; errors name the JSON Pointer. Prefer the stage
+    tools for single items. Example: {"plan_id": "...", "expected_revision": 3, "sections":
+    {"timeline": "Launch by 2027-02-01"}}
     """
     with tool_errors():
         parsed = parse_sections(sections)
@@ -107,13 +104,12 @@ def write_plan(
             expected_revision=expected_revision,
             actor=who_asks(actor, ctx),
         )
-    return outcome(result)
+    return answer(result)
 
 
 def validate_plan(plan_id: PlanIdArg, ctx: Context) -> str:
-    """Run every check and return all findings as JSON text: {"plan_id", "revision", "valid" (no
-    errors), "counts", "findings": [{"code", "severity", "pointer", "message", "stage"}]}. Use it
-    in the review step; fix errors with the stage tools or record a blocker. Example:
+    """Run every check: JSON text {plan_id, revision, valid, counts, findings [{code, severity,
+    pointer, message, stage}]}. Fix errors with the stage tools or record a blocker. Example:
     {"plan_id": "plan-20261124T093000Z"}
     """
     return run(lambda: results.validation_report(engine(ctx), plan_id).model_dump_json(indent=2))
@@ -131,11 +127,13 @@ def plan_diff(
     from_revision: Annotated[int, Field(ge=1)],
     to_revision: Annotated[int, Field(ge=1)],
     ctx: Context,
-) -> PlanDiff:
+) -> dict[str, Any]:
     """Semantic diff of two revisions: keyed items added, removed or changed, field by field.
     Example: {"plan_id": "plan-20261124T093000Z", "from_revision": 2, "to_revision": 5}
     """
-    return run(lambda: results.plan_diff(engine(ctx), plan_id, from_revision, to_revision))
+    return run(
+        lambda: results.plan_diff(engine(ctx), plan_id, from_revision, to_revision).model_dump(mode="json")
+    )
 
 
 TOOLS = (

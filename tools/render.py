@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from ..core.render_op import RenderOutcome, render_and_commit
+from ..core.render_op import render_and_commit
 from ._common import ActorArg, PlanIdArg, ToolSpec, engine, run, who_asks
 
 # Never changes plan content, but replaces the previous deliverable files, so by the MCP
@@ -23,14 +23,16 @@ def render_deliverables(
     ctx: Context,
     revision: Annotated[int | None, Field(ge=1, le=10_000_000, description="Default: latest.")] = None,
     actor: ActorArg = None,
-) -> RenderOutcome:
-    """Render the plan for stakeholders and commit it under .claude/plans/<plan_id>/:
-    profile-schema.md/.csv, profiles.md (rules in words, decision trees, SQL, scenarios),
-    activation-checklist.md, plan.md, data-contract.odcs.yaml and report.html. The plan is not
-    changed; an unchanged revision commits nothing. Call it after the review, then point the user
-    to report.html. Example: {"plan_id": "plan-20261124T093000Z"}
+) -> dict[str, Any]:
+    """Render the deliverables (profile schema, profiles, activation checklist, plan summary,
+    data contract, report.html) and commit them under .claude/plans/<plan_id>/; the plan is not
+    changed. Then point the user to report.html. Example: {"plan_id": "plan-20261124T093000Z"}
     """
-    return run(lambda: render_and_commit(engine(ctx), plan_id, revision, who_asks(actor, ctx)))
+    return run(
+        lambda: render_and_commit(engine(ctx), plan_id, revision, who_asks(actor, ctx)).model_dump(
+            mode="json"
+        )
+    )
 
 
 TOOLS = (ToolSpec(render_deliverables, "Render the deliverables", RENDERING),)

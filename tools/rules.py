@@ -8,9 +8,7 @@ from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from ..core import rule_ops
-from ..core.rule_ops import CompiledRules
 from ..model.targets import Target
-from ..rules.simulate import SimulationResult
 from ._common import READ_ONLY, PlanIdArg, ToolSpec, engine, run
 
 
@@ -24,16 +22,15 @@ def simulate_profiles(
         str | None, Field(max_length=1000, description="A CSV (header row) or JSON file in the workspace.")
     ] = None,
     explain: Annotated[bool | None, Field(description="False: verdicts only.")] = None,
-) -> SimulationResult:
-    """Run the profile logic on sample records without writing anything: per record, each
-    profile's verdict (eligible, suppressed, score), the winner by priority, and for up to 1,000
-    records which conditions decided and which fallback applied. Give records or records_file.
-    Example: {"plan_id": "...", "records": [{"user_id": "u1", "plan_tier": "trial"}]}
+) -> dict[str, Any]:
+    """Run the profiles on sample records, writing nothing: per record each profile's verdict,
+    the winner, and (up to 1,000 records) the deciding conditions and fallbacks. Example:
+    {"plan_id": "...", "records": [{"user_id": "u1", "plan_tier": "trial"}]}
     """
     return run(
         lambda: rule_ops.simulate_profiles(
             engine(ctx), plan_id, records=records, records_file=records_file, explain=explain
-        )
+        ).model_dump(mode="json")
     )
 
 
@@ -45,13 +42,16 @@ def compile_rules(
         str, Field(max_length=200, description="SQL: the table of profile records.")
     ] = "profiles",
     id_column: Annotated[str, Field(max_length=200, description="SQL: the record id column.")] = "id",
-) -> CompiledRules:
-    """Translate every profile's eligibility, suppression and scoring into SQL (duckdb, postgres,
-    snowflake, bigquery, databricks: a SELECT of eligible ids with scores and the winner) or JSON
-    Logic (flagd/OpenFeature style). Show the SQL to the data engineer. Example: {"plan_id":
-    "...", "target": "snowflake", "table": "analytics.user_profiles"}
+) -> dict[str, Any]:
+    """Compile the profiles to SQL (a SELECT of member ids, scores and the winner) or JSON Logic.
+    Show the SQL to the data engineer. Example: {"plan_id": "...", "target": "snowflake",
+    "table": "analytics.user_profiles"}
     """
-    return run(lambda: rule_ops.compile_rules(engine(ctx), plan_id, target, table=table, id_column=id_column))
+    return run(
+        lambda: rule_ops.compile_rules(
+            engine(ctx), plan_id, target, table=table, id_column=id_column
+        ).model_dump(mode="json")
+    )
 
 
 TOOLS = (

@@ -1,74 +1,84 @@
 """One tool per stage: intake, attribute inventory, profiles, activation mapping, governance.
 
-Each tool turns its arguments into the stage's edit (core/stage_ops.py) and makes one write.
+Each tool turns its arguments into the stage's edit (core/stage_ops.py) and makes one write. Items
+are taken as plain objects whose schemas live in the schema://plan resource, so the tool list
+stays small; the core validates them and names the JSON Pointer of anything wrong.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from ..core import stage_ops as ops
-from ..core.results import WriteOutcome, outcome
-from ..model.common import AttributeName, Cadence, ShortText
-from ..model.stages import (
-    Activation,
-    Attribute,
-    Checkpoint,
-    DataSource,
-    Goal,
-    LifecycleStage,
-    OwnerAssignment,
-    Persona,
-    Scenario,
-)
-from ._common import REPLACING, ActorArg, PlanIdArg, RevisionArg, ToolSpec, engine, run, who_asks
-
-Keys = ops.keys_arg
+from ..core.results import answer
+from ..model.common import Cadence
+from ._common import REPLACING, ActorArg, PlanIdArg, RevisionArg, ToolSpec, WriteAnswer, engine, run, who_asks
 
 
-def _write(
-    ctx: Context, plan_id: str, stage: str, edit: ops.Edit, expected: int, who: str | None
-) -> WriteOutcome:
-    _, operation = ops.STAGE_OPERATIONS[stage]
-    return run(
-        lambda: outcome(
-            engine(ctx).apply(
-                plan_id,
-                stage,
-                lambda plan: operation(plan, edit),
-                expected_revision=expected,
-                actor=who_asks(who, ctx),
-            )
+def items(what: str, max_items: int):  # -> an Annotated list of objects
+    # The core's edit model bounds the list and validates every item, naming its JSON Pointer.
+    return Annotated[list[dict[str, Any]], Field(description=what)]
+
+
+def keys(what: str, max_items: int):  # -> an Annotated list of keys
+    return Annotated[list[str], Field(description=f"Keys of {what} to remove.")]
+
+
+Mode = Annotated[
+    ops.EditMode,
+    Field(description="merge: upsert by key; replace: lists become the sections."),
+]
+
+
+def _write(ctx: Context, plan_id: str, stage: str, expected: int, given_actor: str | None, **args: Any):
+    model, operation = ops.STAGE_OPERATIONS[stage]
+    given = {name: value for name, value in args.items() if value is not None}
+
+    def write() -> WriteAnswer:
+        edit = ops.parse_edit(model, given)
+        result = engine(ctx).apply(
+            plan_id,
+            stage,
+            lambda plan: operation(plan, edit),
+            expected_revision=expected,
+            actor=who_asks(given_actor, ctx),
         )
-    )
+        return answer(result)
+
+    return run(write)
 
 
 def record_intake(
     plan_id: PlanIdArg,
     expected_revision: RevisionArg,
     ctx: Context,
-    goals: Annotated[tuple[Goal, ...], Field(max_length=200)] = (),
-    remove_goals: Keys("goals", 200) = (),
-    personas: Annotated[tuple[Persona, ...], Field(max_length=200)] = (),
-    remove_personas: Keys("personas", 200) = (),
-    lifecycle_stages: Annotated[tuple[LifecycleStage, ...], Field(max_length=200)] = (),
-    remove_lifecycle_stages: Keys("lifecycle stages", 200) = (),
-    open_questions: Annotated[tuple[ShortText, ...], Field(max_length=200)] | None = None,
-    notes: ops.NotesArg = None,
-    mode: ops.ModeArg = "merge",
+    goals: items("Goals {id, statement, kpi} keyed by id.", 200) = (),
+    remove_goals: keys("goals", 200) = (),
+    personas: items("Personas {id, name, description}.", 200) = (),
+    remove_personas: keys("personas", 200) = (),
+    lifecycle_stages: items("Lifecycle stages {id, name, definition}.", 200) = (),
+    remove_lifecycle_stages: keys("lifecycle stages", 200) = (),
+    open_questions: Annotated[
+        list[str] | None, Field(max_length=200, description="Replaces the list.")
+    ] = None,
+    notes: Annotated[str | None, Field(max_length=4000)] = None,
+    mode: Mode = "merge",
     actor: ActorArg = None,
-) -> WriteOutcome:
-    """Stage 1, objective intake: goals, personas and lifecycle stages, each keyed by id.
-
-    Ask the user first; record what they could not answer as open_questions (replaces the list).
-    Example: {"plan_id": "...", "expected_revision": 1, "goals": [{"id": "activate-trials",
-    "statement": "Trials reach first value within 7 days", "kpi": "day-7 activation rate"}],
-    "personas": [{"id": "builder", "name": "Hands-on builder"}]}
+) -> WriteAnswer:
+    """Stage 1, objective intake: goals, personas and lifecycle stages. Ask the user first; keep
+    what they could not answer as open_questions. Example: {"plan_id": "...", "expected_revision":
+    1, "goals": [{"id": "activate", "statement": "Trials reach value in 7 days", "kpi": "day-7
+    activation"}]}
     """
-    edit = ops.IntakeEdit(
+    return _write(
+        ctx,
+        plan_id,
+        "intake",
+        expected_revision,
+        actor,
         goals=goals,
         remove_goals=remove_goals,
         personas=personas,
@@ -79,117 +89,126 @@ def record_intake(
         notes=notes,
         mode=mode,
     )
-    return _write(ctx, plan_id, "intake", edit, expected_revision, actor)
 
 
 def inventory_attributes(
     plan_id: PlanIdArg,
     expected_revision: RevisionArg,
     ctx: Context,
-    attributes: Annotated[tuple[Attribute, ...], Field(max_length=20_000)] = (),
-    remove_attributes: Annotated[tuple[AttributeName, ...], Field(max_length=20_000)] = (),
-    data_sources: Annotated[tuple[DataSource, ...], Field(max_length=500)] = (),
-    remove_data_sources: Keys("data sources", 500) = (),
-    mode: ops.ModeArg = "merge",
+    attributes: items(
+        "Attributes keyed by name ($defs/Attribute in schema://plan).",
+        20_000,
+    ) = (),
+    remove_attributes: keys("attributes", 20_000) = (),
+    data_sources: items("Data sources keyed by id ($defs/DataSource).", 500) = (),
+    remove_data_sources: keys("data sources", 500) = (),
+    mode: Mode = "merge",
     actor: ActorArg = None,
-) -> WriteOutcome:
-    """Stage 2, attribute inventory: attributes keyed by name, data sources keyed by id.
-
-    Give each attribute its type, source_id, refresh_cadence, freshness_sla, consent (purpose and
-    lawful basis per use), pii_class and owner; the checks flag what is missing. Re-send an
+) -> WriteAnswer:
+    """Stage 2, attribute inventory: the fields profiles use and their data sources. Re-send an
     attribute when its source, cadence or consent changes. Example: {"plan_id": "...",
-    "expected_revision": 2, "data_sources": [{"id": "warehouse", "system": "Snowflake",
-    "access_method": "warehouse_sql", "refresh": "hourly"}], "attributes": [{"name": "plan_tier",
-    "type": "string", "source_id": "warehouse", "refresh_cadence": "hourly", "freshness_sla": "1d",
-    "consent": [{"purpose": "onsite_personalization", "lawful_basis": "consent"}], "pii_class":
-    "none", "owner": "Data Eng", "required": true}]}
+    "expected_revision": 2, "attributes": [{"name": "plan_tier", "type": "string", "source_id":
+    "warehouse", "refresh_cadence": "hourly", "freshness_sla": "1d", "consent": [{"purpose":
+    "onsite_personalization", "lawful_basis": "consent"}], "pii_class": "none"}]}
     """
-    edit = ops.AttributesEdit(
+    return _write(
+        ctx,
+        plan_id,
+        "attributes",
+        expected_revision,
+        actor,
         attributes=attributes,
         remove_attributes=remove_attributes,
         data_sources=data_sources,
         remove_data_sources=remove_data_sources,
         mode=mode,
     )
-    return _write(ctx, plan_id, "attributes", edit, expected_revision, actor)
 
 
 def define_profiles(
     plan_id: PlanIdArg,
     expected_revision: RevisionArg,
     ctx: Context,
-    profiles: Annotated[tuple[ops.ProfileInput, ...], Field(max_length=2000)] = (),
-    remove_profiles: Keys("profiles", 2000) = (),
-    scenarios: Annotated[tuple[Scenario, ...], Field(max_length=2000)] = (),
-    remove_scenarios: Keys("scenarios", 2000) = (),
-    mode: ops.ModeArg = "merge",
+    profiles: list[ops.ProfileRules] = (),
+    remove_profiles: keys("profiles", 2000) = (),
+    scenarios: items("Scenarios {id, record, expected_profile}: rerun by every check.", 2000) = (),
+    remove_scenarios: keys("scenarios", 2000) = (),
+    mode: Mode = "merge",
     actor: ActorArg = None,
-) -> WriteOutcome:
-    """Stage 3, profile definition: segments keyed by id with eligibility, suppression, scoring,
-    decay, priority (lower wins on overlap) and fallback; plus scenarios (a sample record and the
-    profile it should land in), rerun on every check.
-
-    Rules are JSON trees: {"all": [...]}, {"any": [...]}, {"not": {...}} and {"op", "attr",
-    "value"} conditions, or a SQL boolean expression over inventoried attributes, e.g.
-    "plan_tier = 'trial' AND signup_at >= now() - interval 14 day", stored as the tree. Put consent
-    and tier conditions first; give every profile a fallback. Example: {"plan_id": "...",
-    "expected_revision": 3, "profiles": [{"id": "trial-nurture", "name": "Trial nurture",
-    "eligibility": {"all": [{"op": "eq", "attr": "plan_tier", "value": "trial"}, {"op":
-    "within_last", "attr": "signup_at", "value": "14d"}]}, "priority": 10, "fallback": "generic
-    onboarding checklist"}]}
+) -> WriteAnswer:
+    """Stage 3, profile definition: profiles and scenarios, keyed by id. A rule is a tree or SQL
+    ("plan_tier = 'trial' AND signup_at >= now() - interval 14 day"). Give every profile a
+    fallback. Example: {"plan_id": "...", "expected_revision": 3, "profiles": [{"id": "trial",
+    "name": "Trial", "eligibility": {"op": "eq", "attr": "plan_tier", "value": "trial"}}]}
     """
-    edit = ops.ProfilesEdit(
-        profiles=profiles,
+    return _write(
+        ctx,
+        plan_id,
+        "profiles",
+        expected_revision,
+        actor,
+        profiles=[p.model_dump(mode="json", by_alias=True, exclude_unset=True) for p in profiles],
         remove_profiles=remove_profiles,
         scenarios=scenarios,
         remove_scenarios=remove_scenarios,
         mode=mode,
     )
-    return _write(ctx, plan_id, "profiles", edit, expected_revision, actor)
 
 
 def map_activation(
     plan_id: PlanIdArg,
     expected_revision: RevisionArg,
     ctx: Context,
-    activations: Annotated[tuple[Activation, ...], Field(max_length=10_000)] = (),
-    remove_activations: Annotated[tuple[ops.ActivationKey, ...], Field(max_length=10_000)] = (),
-    mode: ops.ModeArg = "merge",
+    activations: items(
+        "Activations keyed by profile_id and channel ($defs/Activation).",
+        10_000,
+    ) = (),
+    remove_activations: items("Keys {profile_id, channel} to remove.", 10_000) = (),
+    mode: Mode = "merge",
     actor: ActorArg = None,
-) -> WriteOutcome:
-    """Stage 4, activation mapping, keyed by (profile_id, channel): destination, sync mode,
-    integration, match keys, payload, consent gate signals, PII allowance and fallback state.
-
-    Example: {"plan_id": "...", "expected_revision": 4, "activations": [{"profile_id":
-    "trial-nurture", "channel": "email", "destination": "Braze", "sync_mode": "batch_hourly",
-    "integration": "reverse_etl", "match_keys": ["user_id"], "consent_gate": ["email_opt_in"],
-    "pii_allowed": true, "fallback_state": "generic onboarding sequence"}]}
+) -> WriteAnswer:
+    """Stage 4, activation mapping: per profile and channel, the destination and what it needs.
+    Example: {"plan_id": "...", "expected_revision": 4, "activations": [{"profile_id": "trial",
+    "channel": "email", "destination": "Braze", "match_keys": ["user_id"], "consent_gate":
+    ["email_opt_in"], "fallback_state": "generic sequence"}]}
     """
-    edit = ops.ActivationEdit(activations=activations, remove_activations=remove_activations, mode=mode)
-    return _write(ctx, plan_id, "activation", edit, expected_revision, actor)
+    return _write(
+        ctx,
+        plan_id,
+        "activation",
+        expected_revision,
+        actor,
+        activations=activations,
+        remove_activations=remove_activations,
+        mode=mode,
+    )
 
 
 def plan_governance(
     plan_id: PlanIdArg,
     expected_revision: RevisionArg,
     ctx: Context,
-    owners: Annotated[tuple[OwnerAssignment, ...], Field(max_length=200)] = (),
-    remove_owners: Keys("owner areas", 200) = (),
-    change_checkpoints: Annotated[tuple[Checkpoint, ...], Field(max_length=200)] = (),
-    remove_change_checkpoints: Keys("checkpoints", 200) = (),
+    owners: items(
+        "Owners keyed by area (a stage, a channel or 'program'): owner, backup, available.", 200
+    ) = (),
+    remove_owners: keys("owner areas", 200) = (),
+    change_checkpoints: items("Checkpoints {id, trigger, approver_role}.", 200) = (),
+    remove_change_checkpoints: keys("checkpoints", 200) = (),
     qa_cadence: Cadence | None = None,
-    notes: ops.NotesArg = None,
-    mode: ops.ModeArg = "merge",
+    notes: Annotated[str | None, Field(max_length=4000)] = None,
+    mode: Mode = "merge",
     actor: ActorArg = None,
-) -> WriteOutcome:
-    """Stage 5, governance: an owner and backup per area (a stage, a channel or 'program'), keyed
-    by area, with availability (absent owners are skipped for their backup on escalation); the QA
-    cadence; change checkpoints that force a review, keyed by id.
-
-    Example: {"plan_id": "...", "expected_revision": 5, "owners": [{"area": "profiles", "owner":
-    "Maya Chen", "backup": "Luis Ortega"}], "qa_cadence": "weekly"}
+) -> WriteAnswer:
+    """Stage 5, governance: an owner and backup per area (escalation skips absent owners), the QA
+    cadence and change checkpoints. Example: {"plan_id": "...", "expected_revision": 5,
+    "owners": [{"area": "profiles", "owner": "Maya Chen", "backup": "Luis Ortega"}]}
     """
-    edit = ops.GovernanceEdit(
+    return _write(
+        ctx,
+        plan_id,
+        "governance",
+        expected_revision,
+        actor,
         owners=owners,
         remove_owners=remove_owners,
         change_checkpoints=change_checkpoints,
@@ -198,7 +217,6 @@ def plan_governance(
         notes=notes,
         mode=mode,
     )
-    return _write(ctx, plan_id, "governance", edit, expected_revision, actor)
 
 
 TOOLS = (

@@ -116,8 +116,11 @@ def cmd_size(args: argparse.Namespace) -> int:
         progress=_progress_bar,
     )
     if args.json:
+        from ..core.results import outcome
+
         print_json(
             {
+                "write": outcome(result.write).model_dump(mode="json"),
                 "plan_id": result.write.plan_id,
                 "revision": result.write.revision,
                 "commit": result.write.commit,

@@ -13,8 +13,6 @@ import json
 import sys
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
 from ..errors import InputError
 from .common import engine_for, print_json
 
@@ -126,25 +124,14 @@ def read_arguments(source: str) -> dict[str, Any]:
     return data
 
 
-def parse_edit(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
-    from ..model.issues import pydantic_issues
-
-    for server_side in ("plan_id", "expected_revision"):
-        data.pop(server_side, None)
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        issues = pydantic_issues(exc, data)
-        raise InputError(
-            "; ".join(f"{i.pointer or '/'}: {i.message}" for i in issues[:10]), field="--file"
-        ) from None
-
-
 def cmd_stage(args: argparse.Namespace) -> int:
-    from ..core.stage_ops import STAGE_OPERATIONS
+    from ..core.stage_ops import STAGE_OPERATIONS, parse_edit
 
     model, operation = STAGE_OPERATIONS[args.stage]
-    edit = parse_edit(model, read_arguments(args.file))
+    data = read_arguments(args.file)
+    for given_on_the_command_line in ("plan_id", "expected_revision"):
+        data.pop(given_on_the_command_line, None)
+    edit = parse_edit(model, data)
     return _apply(args, args.stage, lambda plan: operation(plan, edit))
 
 

@@ -7,22 +7,27 @@ from __future__ import annotations
 
 from collections import Counter
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..model import ChangeItem, Plan
+from ..model.common import without_titles
 from ..model.diff import describe
 from ..model.findings import Finding
 from .engine import Engine, HistoryEntry
 from .pipeline import WriteResult
 
 
-class FindingCounts(BaseModel):
+class Result(BaseModel):
+    model_config = ConfigDict(json_schema_extra=without_titles)
+
+
+class FindingCounts(Result):
     error: int = 0
     warning: int = 0
     info: int = 0
 
 
-class WriteOutcome(BaseModel):
+class WriteOutcome(Result):
     """What every write returns."""
 
     plan_id: str
@@ -41,6 +46,12 @@ def counts(findings: list[Finding]) -> FindingCounts:
     return FindingCounts(error=tally["error"], warning=tally["warning"], info=tally["info"])
 
 
+def answer(result: WriteResult) -> dict:
+    """A write's outcome as the JSON object the write tools return (their output schema is a plain
+    object: the shape is documented once, in the server instructions and docs/tools.md)."""
+    return outcome(result).model_dump(mode="json")
+
+
 def outcome(result: WriteResult) -> WriteOutcome:
     return WriteOutcome(
         plan_id=result.plan_id,
@@ -55,7 +66,7 @@ def outcome(result: WriteResult) -> WriteOutcome:
     )
 
 
-class PlanSummary(BaseModel):
+class PlanSummary(Result):
     plan_id: str
     revision: int
     initiative: str
@@ -66,11 +77,11 @@ class PlanSummary(BaseModel):
     activations: int
 
 
-class PlanList(BaseModel):
+class PlanList(Result):
     plans: list[PlanSummary]
 
 
-class HistoryItem(BaseModel):
+class HistoryItem(Result):
     revision: int | None
     time: str
     actor: str
@@ -79,12 +90,12 @@ class HistoryItem(BaseModel):
     commit: str
 
 
-class PlanHistory(BaseModel):
+class PlanHistory(Result):
     plan_id: str
     revisions: list[HistoryItem] = Field(description="Newest first.")
 
 
-class PlanDiff(BaseModel):
+class PlanDiff(Result):
     plan_id: str
     from_revision: int
     to_revision: int
@@ -92,7 +103,7 @@ class PlanDiff(BaseModel):
     changes: list[ChangeItem]
 
 
-class ValidationReport(BaseModel):
+class ValidationReport(Result):
     plan_id: str
     revision: int
     valid: bool = Field(description="True when no finding is an error.")

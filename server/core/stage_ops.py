@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing_extensions import TypeAliasType
 
+from ..errors import InputError
 from ..model import Plan
-from ..model.common import AttributeName, Cadence, Channel, ShortText, Slug
+from ..model.common import AttributeName, Cadence, Channel, ShortText, Slug, without_titles
+from ..model.issues import pydantic_issues
 from ..model.rules import RuleNode
 from ..model.stages import (
     Activation,
@@ -49,16 +52,36 @@ SqlRule = Annotated[
     Field(
         min_length=1,
         max_length=20_000,
-        description="A boolean SQL expression over inventoried attributes, parsed into the rule tree.",
+        description="SQL boolean expression over attributes.",
     ),
 ]
+
+
+# A rule as the stage tools take it: a tree, or SQL parsed into one. Named, so schemas define it once.
+RuleInput = TypeAliasType("RuleInput", RuleNode | SqlRule)
 
 
 class ProfileInput(Profile):
     """A profile whose eligibility and suppression may also be given as SQL expressions."""
 
-    eligibility: RuleNode | SqlRule | None = None
-    suppression: RuleNode | SqlRule | None = None
+    eligibility: RuleInput | None = None
+    suppression: RuleInput | None = None
+
+
+def _open_object(schema: dict[str, object]) -> None:
+    # Other profile fields are allowed here and validated by the core (additionalProperties
+    # defaults to true in JSON Schema, so it need not be spelt out in the tool list).
+    without_titles(schema)
+    schema.pop("additionalProperties", None)
+
+
+class ProfileRules(BaseModel):
+    """A profile ($defs/Profile in schema://plan)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, json_schema_extra=_open_object)
+    id: str
+    eligibility: RuleInput | None = None
+    suppression: RuleInput | None = None
 
 
 class ActivationKey(BaseModel):
@@ -234,6 +257,17 @@ def _changed(model: BaseModel, update: dict[str, object]) -> BaseModel:
 
 def _with(plan: Plan, **sections: object) -> Plan:
     return _changed(plan, sections)  # type: ignore[return-value]
+
+
+def parse_edit(model: type[Edit], data: dict[str, object]) -> Edit:
+    """A stage edit from the tool's (or the CLI file's) JSON arguments; every error names its JSON
+    Pointer and what is allowed, so the tools can take items as plain objects (their schemas are
+    in schema://plan) and still refuse a bad one precisely."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        issues = pydantic_issues(exc, data)
+        raise InputError("; ".join(f"{i.pointer or '/'}: {i.message}" for i in issues[:10])) from None
 
 
 STAGE_OPERATIONS = {

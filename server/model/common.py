@@ -7,9 +7,10 @@ field) instead of being written into the plan or a git commit.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from typing_extensions import TypeAliasType
 
 SCHEMA_VERSION = "1.0"
 
@@ -23,19 +24,24 @@ CHANNELS: tuple[str, ...] = ("web", "in-app", "email", "ads", "sales")
 StageName = Literal["intake", "attributes", "profiles", "activation", "governance"]
 STAGES: tuple[str, ...] = ("intake", "attributes", "profiles", "activation", "governance")
 
-Slug = Annotated[
-    str,
-    StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,62}$"),
-    Field(description="Lower-case id: a letter, then letters, digits, '_' or '-' (max 63)."),
-]
-AttributeName = Annotated[
-    str,
-    StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$"),
-    Field(
-        description="snake_case column name: a letter, then letters, digits or '_' (max 63). "
-        "It is the column name in data and compiled SQL."
-    ),
-]
+# Named aliases: JSON Schemas define them once ($defs) and refer to them, which keeps every tool
+# schema the model reads short.
+Slug = TypeAliasType(
+    "Slug",
+    Annotated[
+        str,
+        StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,62}$"),
+        Field(description="Lower-case id: a letter, then letters, digits, '_' or '-' (max 63)."),
+    ],
+)
+AttributeName = TypeAliasType(
+    "AttributeName",
+    Annotated[
+        str,
+        StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$"),
+        Field(description="snake_case column name."),
+    ],
+)
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_SHORT_TEXT)]
 LongText = Annotated[str, StringConstraints(max_length=MAX_LONG_TEXT)]
 
@@ -43,7 +49,7 @@ DURATION_PATTERN = r"^[1-9][0-9]{0,5}(m|h|d|w)$"
 Duration = Annotated[
     str,
     StringConstraints(pattern=DURATION_PATTERN),
-    Field(description="A duration: a positive whole number and a unit m, h, d or w, e.g. '15m', '14d'."),
+    Field(description="A whole number and m, h, d or w, e.g. '14d'."),
 ]
 CADENCE_PATTERN = r"^(real_time|hourly|daily|weekly|monthly|[1-9][0-9]{0,5}(m|h|d|w))$"
 Cadence = Annotated[
@@ -77,7 +83,17 @@ def duration_seconds(value: str) -> int:
     return int(value[:-1]) * _UNIT_SECONDS[value[-1]]
 
 
-class Strict(BaseModel):
-    """Base for every plan model: unknown fields are errors, not silently dropped."""
+def without_titles(schema: dict[str, Any]) -> None:
+    """Drop the titles pydantic derives from names: they repeat the key, and every tool schema the
+    model reads in each session would carry them (docs/performance.md, tool-list budget)."""
+    schema.pop("title", None)
+    for prop in schema.get("properties", {}).values():
+        if isinstance(prop, dict):
+            prop.pop("title", None)
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+
+class Strict(BaseModel):
+    """Base for every plan model: unknown fields are errors, not silently dropped; instances are
+    frozen, so a revision never changes once built (operations return new ones)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=without_titles)

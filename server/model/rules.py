@@ -8,14 +8,15 @@ The shape of each condition depends on its operator, so conditions are a union d
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Discriminator, Field, Tag
+from typing_extensions import TypeAliasType
 
 from .common import MAX_LONG_TEXT, AttributeName, Duration, Strict
 
-Scalar = Annotated[str, Field(max_length=MAX_LONG_TEXT)] | int | float | bool
-OrderedScalar = Annotated[str, Field(max_length=MAX_LONG_TEXT)] | int | float
+Scalar = TypeAliasType("Scalar", Annotated[str, Field(max_length=MAX_LONG_TEXT)] | int | float | bool)
+OrderedScalar = TypeAliasType("OrderedScalar", Annotated[str, Field(max_length=MAX_LONG_TEXT)] | int | float)
 
 EQUALITY_OPS = ("eq", "ne")
 ORDER_OPS = ("lt", "lte", "gt", "gte")
@@ -36,7 +37,7 @@ CONDITION_OPS = (
 
 
 class EqualityCondition(Strict):
-    """attr = value, or attr <> value."""
+    # No description: the op names say it, and every byte is in the tool list.
 
     op: Literal["eq", "ne"]
     attr: AttributeName
@@ -44,23 +45,19 @@ class EqualityCondition(Strict):
 
 
 class OrderCondition(Strict):
-    """attr < value, <=, >, >=."""
-
     op: Literal["lt", "lte", "gt", "gte"]
     attr: AttributeName
     value: OrderedScalar
 
 
 class SetCondition(Strict):
-    """attr IN (values) or NOT IN."""
-
     op: Literal["in", "not_in"]
     attr: AttributeName
     value: Annotated[tuple[Scalar, ...], Field(min_length=1, max_length=1000)]
 
 
 class ContainsCondition(Strict):
-    """The string attribute contains the substring value."""
+    """The string attribute contains the substring."""
 
     op: Literal["contains"]
     attr: AttributeName
@@ -68,22 +65,18 @@ class ContainsCondition(Strict):
 
 
 class NullCondition(Strict):
-    """attr IS NULL or IS NOT NULL; takes no value."""
-
     op: Literal["is_null", "is_not_null"]
     attr: AttributeName
 
 
 class BetweenCondition(Strict):
-    """low <= attr <= high, both ends inclusive."""
-
     op: Literal["between"]
     attr: AttributeName
     value: Annotated[tuple[OrderedScalar, ...], Field(min_length=2, max_length=2)]
 
 
 class WindowCondition(Strict):
-    """The timestamp attribute lies within (or not within) the last `value` before evaluation time."""
+    """attr is within (or not) the last `value` before the evaluation time."""
 
     op: Literal["within_last", "not_within_last"]
     attr: AttributeName
@@ -91,41 +84,61 @@ class WindowCondition(Strict):
 
 
 class InstantCondition(Strict):
-    """The timestamp attribute is before or after a fixed instant (ISO 8601 date or date-time)."""
+    """attr is before or after an ISO 8601 date or date-time."""
 
     op: Literal["before", "after"]
     attr: AttributeName
     value: datetime | date
 
 
+_CONDITION_CLASSES = {
+    "equality": EqualityCondition,
+    "order": OrderCondition,
+    "set": SetCondition,
+    "contains": ContainsCondition,
+    "null": NullCondition,
+    "between": BetweenCondition,
+    "window": WindowCondition,
+    "instant": InstantCondition,
+}
+_CONDITION_KIND = {
+    op: kind for kind, cls in _CONDITION_CLASSES.items() for op in get_args(cls.model_fields["op"].annotation)
+}
+
+
+def _condition_kind(value: Any) -> str | None:
+    # A callable discriminator keeps the JSON Schema a plain oneOf (no op-to-class mapping), which
+    # the tool-list budget needs; validation still picks the one class an op belongs to.
+    op = value.get("op") if isinstance(value, dict) else getattr(value, "op", None)
+    return _CONDITION_KIND.get(op) if isinstance(op, str) else None
+
+
 Condition = Annotated[
-    EqualityCondition
-    | OrderCondition
-    | SetCondition
-    | ContainsCondition
-    | NullCondition
-    | BetweenCondition
-    | WindowCondition
-    | InstantCondition,
-    Field(discriminator="op"),
+    Annotated[EqualityCondition, Tag("equality")]
+    | Annotated[OrderCondition, Tag("order")]
+    | Annotated[SetCondition, Tag("set")]
+    | Annotated[ContainsCondition, Tag("contains")]
+    | Annotated[NullCondition, Tag("null")]
+    | Annotated[BetweenCondition, Tag("between")]
+    | Annotated[WindowCondition, Tag("window")]
+    | Annotated[InstantCondition, Tag("instant")],
+    Discriminator(
+        _condition_kind,
+        custom_error_type="unknown_op",
+        custom_error_message=f"op must be one of {', '.join(CONDITION_OPS)}",
+    ),
 ]
 
 
 class AllOf(Strict):
-    """Every child matches (AND)."""
-
     all: Annotated[tuple[RuleNode, ...], Field(min_length=1, max_length=1000)]
 
 
 class AnyOf(Strict):
-    """At least one child matches (OR)."""
-
     any: Annotated[tuple[RuleNode, ...], Field(min_length=1, max_length=1000)]
 
 
 class NotOf(Strict):
-    """The child does not match."""
-
     not_: RuleNode = Field(alias="not")
 
 
@@ -141,13 +154,17 @@ def _rule_kind(value: Any) -> str | None:
     return "condition"
 
 
-RuleNode = Annotated[
-    Annotated[AllOf, Tag("all")]
-    | Annotated[AnyOf, Tag("any")]
-    | Annotated[NotOf, Tag("not")]
-    | Annotated[Condition, Tag("condition")],
-    Discriminator(_rule_kind),
-]
+# A named alias, so JSON Schemas define the rule tree once ($defs/RuleNode) and refer to it.
+RuleNode = TypeAliasType(
+    "RuleNode",
+    Annotated[
+        Annotated[AllOf, Tag("all")]
+        | Annotated[AnyOf, Tag("any")]
+        | Annotated[NotOf, Tag("not")]
+        | Annotated[Condition, Tag("condition")],
+        Discriminator(_rule_kind),
+    ],
+)
 
 AllOf.model_rebuild()
 AnyOf.model_rebuild()

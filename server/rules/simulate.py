@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import InputError
 from ..model import Plan
+from ..model.common import without_titles
 from .evaluate import ColumnEvaluator, Masks, bit_string, record_score, to_mask, truth
 from .program import Leaf, Node, PreparedProfile, Program, as_utc, leaves, prepare_plan
 from .records import check_records, coerce_records
@@ -25,6 +26,8 @@ Truth = Literal["true", "false", "unknown"]
 
 
 class ConditionOutcome(BaseModel):
+    model_config = ConfigDict(json_schema_extra=without_titles)
+
     pointer: str = Field(description="JSON Pointer of the condition in the plan.")
     condition: str = Field(description="The condition in words, e.g. \"plan_tier = 'free'\".")
     value: Any = Field(None, description="The record's value for the attribute, as given.")
@@ -32,6 +35,8 @@ class ConditionOutcome(BaseModel):
 
 
 class ProfileExplanation(BaseModel):
+    model_config = ConfigDict(json_schema_extra=without_titles)
+
     profile_id: str
     eligibility: Truth | None = Field(description="The eligibility rule's value; null when it has none.")
     suppression: Truth | None = Field(description="The suppression rule's value; null when it has none.")
@@ -48,12 +53,16 @@ class ProfileExplanation(BaseModel):
 
 
 class FallbackApplied(BaseModel):
+    model_config = ConfigDict(json_schema_extra=without_titles)
+
     profile_id: str = Field(description="The highest-priority profile that could not decide.")
     fallback: str | None = Field(description="That profile's fallback; null when the plan names none.")
     missing: list[str]
 
 
 class RecordVerdict(BaseModel):
+    model_config = ConfigDict(json_schema_extra=without_titles)
+
     index: int
     record_id: Any = Field(None, description="The record's 'id' value, when it has one.")
     winner: str | None = Field(description="The member profile with the lowest priority number.")
@@ -68,6 +77,8 @@ class RecordVerdict(BaseModel):
 
 
 class SimulationResult(BaseModel):
+    model_config = ConfigDict(json_schema_extra=without_titles)
+
     evaluated_at: datetime
     record_count: int
     explained: bool = Field(description=f"Explanations are given for up to {MAX_EXPLAINED} records.")

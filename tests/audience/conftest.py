@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from personalization_engine.audience import write_sample_data
-from personalization_engine.demo_content import ACTIVATIONS, ATTRIBUTES, DATA_SOURCES, PROFILES
 from personalization_engine.core.engine import Engine
+from personalization_engine.demo_content import ACTIVATIONS, ATTRIBUTES, DATA_SOURCES, PROFILES
 from personalization_engine.model import Activation, Attribute, DataSource, Plan, Profile
 
 NOW = datetime(2026, 11, 24, 9, 0, 0, tzinfo=timezone.utc)
@@ -26,11 +26,14 @@ PG_DSN_ENV = "PERSONALIZATION_ENGINE_TEST_PG_DSN"
 
 
 def with_demo_content(plan: Plan) -> Plan:
-    plan.data_sources = [DataSource.model_validate(d) for d in DATA_SOURCES]
-    plan.attributes = [Attribute.model_validate(a) for a in ATTRIBUTES]
-    plan.profiles = [Profile.model_validate(p) for p in PROFILES]
-    plan.activations = [Activation.model_validate(a) for a in ACTIVATIONS]
-    return plan
+    return plan.model_copy(
+        update={
+            "data_sources": tuple(DataSource.model_validate(d) for d in DATA_SOURCES),
+            "attributes": tuple(Attribute.model_validate(a) for a in ATTRIBUTES),
+            "profiles": tuple(Profile.model_validate(p) for p in PROFILES),
+            "activations": tuple(Activation.model_validate(a) for a in ACTIVATIONS),
+        }
+    )
 
 
 @pytest.fixture

@@ -6,13 +6,13 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from personalization_engine.errors import InputError
 from personalization_engine.core.ledger import (
     record_approval,
     record_blocker,
     record_failed_attempt,
     resolve_blocker,
 )
+from personalization_engine.errors import InputError
 from personalization_engine.model import Attribute, Plan
 from personalization_engine.model.plan import FallbackOwner, LadderRung
 from personalization_engine.model.stages import OwnerAssignment

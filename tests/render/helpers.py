@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from personalization_engine.demo_content import ATTRIBUTES, DATA_SOURCES, PROFILES, SCENARIOS
 from personalization_engine.core.engine import Engine
+from personalization_engine.demo_content import ATTRIBUTES, DATA_SOURCES, PROFILES, SCENARIOS
 from personalization_engine.model import Attribute, DataSource, Plan, Profile, Scenario
 from personalization_engine.store.plans import parse_plan
 
@@ -79,10 +79,13 @@ def fill_plan(engine: Engine, plan_id: str, *, actor: str = "test") -> int:
     """Give the plan at revision 1 the demo's inventory, profiles and scenarios; returns the new revision."""
 
     def mutate(plan: Plan) -> Plan:
-        plan.data_sources = [DataSource.model_validate(s) for s in DATA_SOURCES]
-        plan.attributes = [Attribute.model_validate(a) for a in ATTRIBUTES]
-        plan.profiles = [Profile.model_validate(p) for p in PROFILES]
-        plan.scenarios = [Scenario.model_validate(s) for s in SCENARIOS]
-        return plan
+        return plan.model_copy(
+            update={
+                "data_sources": tuple(DataSource.model_validate(s) for s in DATA_SOURCES),
+                "attributes": tuple(Attribute.model_validate(a) for a in ATTRIBUTES),
+                "profiles": tuple(Profile.model_validate(p) for p in PROFILES),
+                "scenarios": tuple(Scenario.model_validate(s) for s in SCENARIOS),
+            }
+        )
 
     return engine.apply(plan_id, "attributes", mutate, expected_revision=1, actor=actor).revision

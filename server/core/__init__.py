@@ -1,0 +1,1 @@
+"""Core operations: stage and ledger operations, the write pipeline, and the Engine facade."""

@@ -1,0 +1,1 @@
+"""Plan files under <workspace>/.claude/plans, the workspace itself, and path confinement."""
