@@ -118,7 +118,8 @@ async def stage_steps(s: Session) -> None:
     await s.write(
         "inventory_attributes", {"data_sources": content.DATA_SOURCES, "attributes": content.ATTRIBUTES}
     )
-    await s.write("define_profiles", {"profiles": content.PROFILES, "scenarios": content.SCENARIOS})
+    scenarios = content.scenarios_at(s.reference_time)
+    await s.write("define_profiles", {"profiles": content.PROFILES, "scenarios": scenarios})
     await s.write("map_activation", {"activations": content.ACTIVATIONS})
     await s.write("write_plan", {"sections": content.LADDER_AND_FALLBACKS})
     await s.write("plan_governance", content.GOVERNANCE)
@@ -154,10 +155,11 @@ async def escalation_steps(s: Session) -> None:
 
 async def rules_steps(s: Session) -> None:
     """Simulate the stored scenarios' records and show what the SQL a data engineer runs looks like."""
-    records = [scenario["record"] for scenario in content.SCENARIOS]
+    scenarios = content.scenarios_at(s.reference_time)
+    records = [scenario["record"] for scenario in scenarios]
     result = await s.call("simulate_profiles", {"plan_id": s.plan_id, "records": records})
     s.say("simulate_profiles on the scenario records:")
-    for scenario, verdict in zip(content.SCENARIOS, result["records"], strict=True):
+    for scenario, verdict in zip(scenarios, result["records"], strict=True):
         expected = scenario["expected_profile"] or "no profile"
         s.say(f"  {scenario['id']}: winner {verdict['winner'] or 'none'} (expected {expected})")
     for target in ("duckdb", "jsonlogic"):
@@ -211,7 +213,11 @@ EXTRA_STEPS: list[Step] = [rules_steps, sizing_steps, escalation_steps, render_s
 
 
 async def run(folder: Path, now: str | None, out: TextIO, via: str = "mcp") -> None:
-    reference = datetime.fromisoformat(now.replace("Z", "+00:00")) if now else datetime.now(timezone.utc)
+    reference = (
+        datetime.fromisoformat(now.replace("Z", "+00:00"))
+        if now
+        else datetime.now(timezone.utc).replace(microsecond=0)
+    )
     if via == "cli":
         from .demo_cli import CliClient
 
@@ -225,7 +231,7 @@ async def run(folder: Path, now: str | None, out: TextIO, via: str = "mcp") -> N
         await stage_steps(s)
         for step in EXTRA_STEPS:
             await step(s)
-        await review(s, "final review (validate_plan)")
+        final = await review(s, "final review (validate_plan)")
         history = await s.call("plan_history", {"plan_id": s.plan_id})
     plan_path = folder / ".claude" / "plans" / f"{s.plan_id}.json"
     print(f"plan: {plan_path} (revision {s.revision}, {len(history['revisions'])} revisions)", file=out)
@@ -239,6 +245,9 @@ async def run(folder: Path, now: str | None, out: TextIO, via: str = "mcp") -> N
     ).stdout
     print("git log --oneline:", file=out)
     print(log.rstrip(), file=out)
+    if final["counts"]["error"]:
+        # The example must come out clean on any day; an error finding means it did not.
+        raise DemoError(f"the final review has {final['counts']['error']} error finding(s); see above")
 
 
 def run_demo(target: str | None, now: str | None, out: TextIO = sys.stdout, *, via: str = "mcp") -> Path:

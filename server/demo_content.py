@@ -8,6 +8,7 @@ so the demo can show a blocker, its escalation and its resolution.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 INITIATIVE = "PLG Onboarding"
@@ -463,6 +464,31 @@ SCENARIOS = [
         "expected_profile": None,
     },
 ]
+
+
+# The instant the scenario records above were written for.
+SCENARIOS_WRITTEN_AT = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
+
+
+def scenarios_at(reference: datetime) -> list[dict[str, Any]]:
+    """The scenarios with every time moved to `reference`'s frame (a record signed up "2 days ago"
+    stays 2 days before it), each carrying `reference` as the time it is evaluated at."""
+    shift = reference - SCENARIOS_WRITTEN_AT
+
+    def moved(value: Any) -> Any:
+        if isinstance(value, str) and value.endswith("Z") and "T" in value:
+            at = datetime.fromisoformat(value.replace("Z", "+00:00")) + shift
+            return at.isoformat().replace("+00:00", "Z")
+        return value
+
+    return [
+        {
+            **scenario,
+            "record": {name: moved(value) for name, value in scenario["record"].items()},
+            "as_of": reference.isoformat().replace("+00:00", "Z"),
+        }
+        for scenario in SCENARIOS
+    ]
 
 
 def _activation(profile: str, channel: str, destination: str, **extra: Any) -> dict[str, Any]:

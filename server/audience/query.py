@@ -88,7 +88,7 @@ def referenced_attributes(plan: Plan) -> set[str]:
     def walk(node: object) -> None:
         for key in ("all", "any"):
             children = getattr(node, key, None)
-            if isinstance(children, list):
+            if isinstance(children, (list, tuple)):
                 for child in children:
                     walk(child)
                 return

@@ -76,6 +76,11 @@ def refresh_computed(plan: Plan, previous: Plan | None, now: datetime) -> Plan:
     )
     if refreshed != stored:
         plan = plan.model_copy(update={"success_metrics": refreshed})
+    if any(s.as_of is None for s in plan.scenarios):
+        # A scenario is evaluated at its own time, so its relative windows never rot: one that
+        # arrives without as_of gets the write's time.
+        dated = tuple(s if s.as_of else s.model_copy(update={"as_of": now}) for s in plan.scenarios)
+        plan = plan.model_copy(update={"scenarios": dated})
     metric, value = coverage_in_force(plan, metrics)
     target = getattr(plan.success_metrics, metric).target
     return refresh_coverage_escalation(plan, previous, now, metric, value, target)

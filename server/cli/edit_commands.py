@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
@@ -112,7 +113,7 @@ def _common_edit_flags(parser: argparse.ArgumentParser, *, revision_required: bo
 def read_arguments(source: str) -> dict[str, Any]:
     """The JSON object in a file, or on standard input for `-`."""
     try:
-        text = sys.stdin.read() if source == "-" else open(source, encoding="utf-8").read()  # noqa: PTH123, SIM115
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot read {source!r}: {exc.strerror}", field="--file") from None
     try:

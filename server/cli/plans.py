@@ -38,7 +38,13 @@ def register(commands: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = plans.add_subparsers(dest="plans_command", metavar="COMMAND", required=True)
+    _register_new(sub)
+    _register_reads(sub)
+    for extra in _extra_plan_commands():
+        extra(sub, _sub)
 
+
+def _register_new(sub: argparse._SubParsersAction) -> None:
     new = _sub(
         sub,
         "new",
@@ -56,6 +62,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     new.add_argument("--now", help=argparse.SUPPRESS)
     new.set_defaults(handler=cmd_new)
 
+
+def _register_reads(sub: argparse._SubParsersAction) -> None:
     sub_list = _sub(sub, "list", "list the plans in the workspace", "personalization-engine plans list")
     sub_list.set_defaults(handler=cmd_list)
 
@@ -97,9 +105,6 @@ def register(commands: argparse._SubParsersAction) -> None:
     diff.add_argument("--from", dest="from_revision", type=int, required=True, metavar="REV")
     diff.add_argument("--to", dest="to_revision", type=int, required=True, metavar="REV")
     diff.set_defaults(handler=cmd_diff)
-
-    for extra in _extra_plan_commands():
-        extra(sub, _sub)
 
 
 def _extra_plan_commands():

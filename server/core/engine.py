@@ -28,6 +28,7 @@ from ..model import ChangeItem, ChangeLogEntry, Plan
 from ..model.diff import diff_plans
 from ..model.findings import Finding
 from ..model.issues import model_issues, pydantic_issues, schema_issues
+from ..model.migrate import upgrade
 from ..store.confine import confined_path
 from ..store.plans import PLAN_ID_RE, PlanStore, content_hash, parse_document, parse_plan, read_bounded
 from ..store.workspace import Workspace
@@ -278,14 +279,14 @@ class Engine:
 
     def validate_document(self, content: bytes, where: str) -> tuple[Plan | None, list[Finding]]:
         """Every problem in a plan file: schema issues first, then the checks' findings."""
-        data = parse_document(content, where)
+        data = upgrade(parse_document(content, where))
         issues = schema_issues(data) or model_issues(data)
         if issues:
             return None, [
                 Finding(code=i.code, severity="error", pointer=i.pointer, message=i.message, stage="plan")
                 for i in issues
             ]
-        plan = Plan.model_validate_json(content, strict=True)
+        plan = Plan.model_validate_json(json.dumps(data), strict=True)
         return plan, run_checks(plan)
 
 

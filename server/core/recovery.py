@@ -9,6 +9,7 @@ from datetime import datetime
 from ..commit_message import render_commit_message
 from ..errors import PlanFileError
 from ..history import git_repo
+from ..model import Plan
 from ..store.plans import PlanStore, content_hash, parse_plan
 
 log = logging.getLogger(__name__)
@@ -55,29 +56,7 @@ def recover_plan(
         except PlanFileError:
             committed_revision = 0
     if ours and disk_plan.revision > committed_revision:
-        entry = disk_plan.change_log[-1] if disk_plan.change_log else None
-        message = render_commit_message(
-            plan_id,
-            disk_plan.revision,
-            entry.stage if entry else "recovery",
-            entry.actor if entry else "personalization-engine",
-            entry.changes if entry else [],
-            {"Recovered": "true"},
-        )
-        git_repo.check_ready_to_commit(repo)
-        extra = [p for p in [store.plans_dir / ".gitignore"] if p.exists()]
-        git_repo.commit_paths(
-            repo,
-            [path, *extra],
-            message,
-            "personalization-engine",
-            entry.at if entry else clock(),
-            new_paths=[path, *extra],
-        )
-        store.remember_write(plan_id, on_disk, status="committed")
-        note = f"recovered {plan_id} revision {disk_plan.revision}: it was written but not committed"
-        log.warning(note)
-        return note
+        return _commit_recovered(store, repo, plan_id, disk_plan, on_disk, clock)
     note = (
         f"{where} has changes that personalization-engine did not make (a hand edit or another "
         "tool); they are left untouched. Commit them, or discard them with "
@@ -85,4 +64,39 @@ def recover_plan(
     )
     if raise_on_hand_edit:
         raise PlanFileError(note)
+    return note
+
+
+def _commit_recovered(
+    store: PlanStore,
+    repo: git_repo.git.Repo,
+    plan_id: str,
+    disk_plan: Plan,
+    on_disk: bytes,
+    clock: Callable[[], datetime],
+) -> str:
+    """Commit a revision the server wrote but did not commit, with the trailer `Recovered: true`."""
+    path = store.plan_path(plan_id)
+    entry = disk_plan.change_log[-1] if disk_plan.change_log else None
+    message = render_commit_message(
+        plan_id,
+        disk_plan.revision,
+        entry.stage if entry else "recovery",
+        entry.actor if entry else "personalization-engine",
+        entry.changes if entry else [],
+        {"Recovered": "true"},
+    )
+    git_repo.check_ready_to_commit(repo)
+    extra = [p for p in [store.plans_dir / ".gitignore"] if p.exists()]
+    git_repo.commit_paths(
+        repo,
+        [path, *extra],
+        message,
+        "personalization-engine",
+        entry.at if entry else clock(),
+        new_paths=[path, *extra],
+    )
+    store.remember_write(plan_id, on_disk, status="committed")
+    note = f"recovered {plan_id} revision {disk_plan.revision}: it was written but not committed"
+    log.warning(note)
     return note

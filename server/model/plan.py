@@ -292,7 +292,7 @@ def _channels_unique(channels: tuple[str, ...]) -> tuple[str, ...]:
 
 
 class Plan(Strict):
-    schema_version: Literal["1.0"] = SCHEMA_VERSION
+    schema_version: Literal["1.1"] = SCHEMA_VERSION
     plan_id: Annotated[str, Field(pattern=PLAN_ID_PATTERN)]
     revision: int = Field(ge=1, description="Server-owned: incremented by every accepted write.")
     created_at: datetime

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
@@ -168,6 +168,11 @@ class Scenario(Strict):
     record: dict[AttributeName, Any] = Field(max_length=2000)
     expected_profile: Slug | None = Field(
         None, description="The winning profile id, or null when the record should match none."
+    )
+    as_of: datetime | None = Field(
+        None,
+        description="The time the scenario is evaluated at, so relative windows never rot; the "
+        "server sets it to the write's time when it is left out.",
     )
 
 

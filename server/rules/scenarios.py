@@ -75,26 +75,38 @@ def _why(verdict: RecordVerdict, expected: str | None) -> str:
 
 
 def run_scenarios(plan: Plan, now: datetime) -> list[ScenarioResult]:
-    if not plan.scenarios:
-        return []
-    records = [s.record for s in plan.scenarios]
+    """Every scenario's outcome, each evaluated at its own as_of (or `now` when it has none)."""
+    groups: dict[datetime, list[int]] = {}
+    for index, scenario in enumerate(plan.scenarios):
+        groups.setdefault(scenario.as_of or now, []).append(index)
+    results: dict[int, ScenarioResult] = {}
+    for at, indices in groups.items():
+        for index, result in zip(indices, _run_at(plan, indices, at), strict=True):
+            results[index] = result
+    return [results[index] for index in range(len(plan.scenarios))]
+
+
+def _run_at(plan: Plan, indices: list[int], now: datetime) -> list[ScenarioResult]:
+    records = [plan.scenarios[i].record for i in indices]
     try:
         # Verdicts for all (cheap); explanations only for the scenarios that fail, for their message.
         verdicts = simulate(plan, records, now, explain=False).records
-        failing = [i for i, v in enumerate(verdicts) if v.winner != plan.scenarios[i].expected_profile]
+        failing = [
+            i for i, v in enumerate(verdicts) if v.winner != plan.scenarios[indices[i]].expected_profile
+        ]
         if failing:
             explained = simulate(plan, [records[i] for i in failing], now, explain=True).records
             for index, verdict in zip(failing, explained, strict=True):
                 verdicts[index] = verdict
-        return [_outcome(plan, i, v, None) for i, v in enumerate(verdicts)]
+        return [_outcome(plan, indices[i], v, None) for i, v in enumerate(verdicts)]
     except InputError:
         pass  # one record has a value of the wrong type: evaluate them one by one to say which
     outcomes = []
     for index, record in enumerate(records):
         try:
             verdict = simulate(plan, [record], now, explain=True).records[0]
-            outcomes.append(_outcome(plan, index, verdict, None))
+            outcomes.append(_outcome(plan, indices[index], verdict, None))
         except InputError as exc:
             message = str(exc).replace("records/0/", "").replace("record 0: ", "")
-            outcomes.append(_outcome(plan, index, None, message))
+            outcomes.append(_outcome(plan, indices[index], None, message))
     return outcomes

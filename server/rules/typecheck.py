@@ -158,10 +158,10 @@ class TypeChecker:
                 "or contains for text, eq for booleans",
             )
             return True
-        values = node.value if isinstance(node.value, list) else [node.value]
+        values = node.value if isinstance(node.value, (list, tuple)) else [node.value]
         for index, value in enumerate(values):
             if not _fits(value, kind):
-                where = f"{pointer}/value" + (f"/{index}" if isinstance(node.value, list) else "")
+                where = f"{pointer}/value" + (f"/{index}" if isinstance(node.value, (list, tuple)) else "")
                 self.problem(
                     "rules.type_mismatch",
                     where,
@@ -173,7 +173,9 @@ class TypeChecker:
             allowed = set(map(repr, attr.allowed_values))
             for index, value in enumerate(values):
                 if repr(value) not in allowed:
-                    where = f"{pointer}/value" + (f"/{index}" if isinstance(node.value, list) else "")
+                    where = f"{pointer}/value" + (
+                        f"/{index}" if isinstance(node.value, (list, tuple)) else ""
+                    )
                     shown = ", ".join(repr(v) for v in attr.allowed_values[:10])
                     self.findings.append(
                         finding(

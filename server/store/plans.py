@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from ..errors import ConfinementError, NotFoundError, PlanFileError, RepositoryError
 from ..model import PLAN_ID_PATTERN, Plan
 from ..model.issues import pydantic_issues, schema_issues
+from ..model.migrate import upgrade
 from .workspace import Workspace
 
 PLAN_ID_RE = re.compile(PLAN_ID_PATTERN)
@@ -312,17 +313,24 @@ def parse_document(content: bytes, where: str) -> dict[str, Any]:
 
 
 def parse_plan(content: bytes, where: str, *, trusted: bool) -> Plan:
-    """Validate through the model; content the server did not write is also checked by the schema."""
+    """Validate through the model; content the server did not write is also checked by the schema.
+
+    A plan of an older format version is upgraded in memory (model/migrate.py); its next write
+    stores it in the current version.
+    """
+    if trusted and not _CONFLICT_MARKERS.search(content):
+        try:
+            return Plan.model_validate_json(content, strict=True)
+        except ValidationError:
+            pass  # an older version, or a file that is not what we wrote: the full path says which
+    data = upgrade(parse_document(content, where))
     if not trusted:
-        issues = schema_issues(parse_document(content, where))
+        issues = schema_issues(data)
         if issues:
             listed = "; ".join(f"{i.pointer or '/'}: {i.message}" for i in issues[:5])
             raise PlanFileError(f"{where}: does not match the plan schema: {listed}")
-    elif _CONFLICT_MARKERS.search(content):
-        parse_document(content, where)  # raises with the conflict-marker message
     try:
-        return Plan.model_validate_json(content, strict=True)
+        return Plan.model_validate_json(json.dumps(data), strict=True)
     except ValidationError as exc:
-        data = parse_document(content, where)
         listed = "; ".join(f"{i.pointer or '/'}: {i.message}" for i in pydantic_issues(exc, data)[:5])
         raise PlanFileError(f"{where}: is not a valid plan: {listed}") from None

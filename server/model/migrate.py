@@ -1,0 +1,50 @@
+"""Plan format versions: a plan written by an older version is upgraded in memory when it is read,
+and stored in the current version on its next write.
+
+Each step upgrades a document (the parsed JSON) from one version to the next. When the format
+changes, bump SCHEMA_VERSION (model/common.py), add a step here, and test it with a plan file of
+the version before (tests/fixtures/).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .common import SCHEMA_VERSION
+
+Document = dict[str, Any]
+
+
+def _scenarios_carry_their_time(document: Document) -> Document:
+    """1.0 -> 1.1: scenarios were evaluated at the plan's update time, which moved with every write
+    and made relative windows rot; each now carries that time as its own as_of."""
+    at = document.get("updated_at")
+    scenarios = document.get("scenarios")
+    if isinstance(scenarios, list):
+        document["scenarios"] = [
+            {**s, "as_of": s.get("as_of", at)} if isinstance(s, dict) else s for s in scenarios
+        ]
+    return document
+
+
+STEPS: dict[str, tuple[str, Callable[[Document], Document]]] = {
+    "1.0": ("1.1", _scenarios_carry_their_time),
+}
+
+
+def needs_upgrade(document: Document) -> bool:
+    return (
+        document.get("schema_version", SCHEMA_VERSION) != SCHEMA_VERSION
+        and document.get("schema_version") in STEPS
+    )
+
+
+def upgrade(document: Document) -> Document:
+    """The document in the current version; versions this code does not know are left as they
+    are, so validation names the schema_version that is not allowed."""
+    version = document.get("schema_version")
+    while isinstance(version, str) and version in STEPS and version != SCHEMA_VERSION:
+        version, step = STEPS[version]
+        document = {**step(dict(document)), "schema_version": version}
+    return document
