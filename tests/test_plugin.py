@@ -157,24 +157,163 @@ def _uv_bin_dir() -> Path:
     return Path(found).parent
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("builder", ["venv", "uv"])
-def test_the_server_starts_exactly_as_mcp_json_says_from_a_copy_of_the_plugin(tmp_path, builder):
-    plugin = _copy_plugin(tmp_path / "plugin-cache" / "personalization-engine" / "0.1.0")
-    project = init_repo(tmp_path / "project")
+FAKE_UV = """#!/bin/sh
+echo "$*" >> "$(dirname "$0")/calls"
+echo "error: Request failed after 3 retries: invalid peer certificate: UnknownIssuer" >&2
+exit 1
+"""
+
+
+def _launcher_env(plugin: Path, project: Path, cache: Path, uv_dir: Path | None) -> dict[str, str]:
+    """The environment Claude Code gives the server: the plugin and project folders, our cache,
+    and a PATH with `uv_dir` first (without it, the launcher is told to skip uv)."""
     env = {
         **os.environ,
         "CLAUDE_PLUGIN_ROOT": str(plugin),
         "CLAUDE_PROJECT_DIR": str(project),
-        "PERSONALIZATION_ENGINE_CACHE": str(tmp_path / "cache"),
-        "UV_CACHE_DIR": str(tmp_path / "uv-cache"),
+        "PERSONALIZATION_ENGINE_CACHE": str(cache),
+        "UV_CACHE_DIR": str(cache.parent / "uv-cache"),
     }
-    if builder == "venv":
+    env.pop("PERSONALIZATION_ENGINE_WORKSPACE", None)
+    env.pop("PERSONALIZATION_ENGINE_NO_UV", None)
+    if uv_dir is None:
         env["PERSONALIZATION_ENGINE_NO_UV"] = "1"
     else:
-        env.pop("PERSONALIZATION_ENGINE_NO_UV", None)
-        env["PATH"] = f"{_uv_bin_dir()}{os.pathsep}{env.get('PATH', '')}"
-    env.pop("PERSONALIZATION_ENGINE_WORKSPACE", None)
+        env["PATH"] = f"{uv_dir}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def _launch(plugin: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["python3", str(plugin / "server" / "launch.py"), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def built_with_pip(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A plugin copy whose first start met a `uv` that fails the way uv does behind a TLS proxy."""
+    base = tmp_path_factory.mktemp("launcher")
+    plugin = _copy_plugin(base / "plugin-cache" / "personalization-engine" / __version__)
+    fake = base / "fake-uv"
+    fake.mkdir()
+    (fake / "uv").write_text(FAKE_UV)
+    (fake / "uv").chmod(0o755)
+    env = _launcher_env(plugin, init_repo(base / "project"), base / "cache", fake)
+    first = _launch(plugin, env, "--version")
+    assert first.returncode == 0, first.stderr[-3000:]
+    (current,) = (base / "cache").glob("venv-*")
+    return {"plugin": plugin, "env": env, "first": first, "current": current, "fake": fake}
+
+
+@pytest.mark.slow
+def test_when_uv_fails_the_first_start_builds_with_pip_and_stdout_carries_only_the_command(built_with_pip):
+    first = built_with_pip["first"]
+    assert first.stdout == f"personalization-engine {__version__}\n"
+    assert "venv" in (built_with_pip["fake"] / "calls").read_text()  # uv was tried first
+    for progress in (
+        "first start: creating a Python environment",
+        "invalid peer certificate: UnknownIssuer",  # uv's own reason, passed through
+        "'uv venv' failed (exit status 1); building the environment with pip instead",
+        "with pip",
+        "environment ready in",
+    ):
+        assert progress in first.stderr, progress
+    assert (built_with_pip["current"] / ".complete").read_text().strip() == str(built_with_pip["plugin"])
+    assert built_with_pip["current"].name.startswith(f"venv-{__version__}-")
+
+
+def _stale_env(cache: Path, name: str, owner: Path | None) -> Path:
+    env_dir = cache / name
+    (env_dir / "bin").mkdir(parents=True)
+    if owner is not None:
+        (env_dir / ".complete").write_text(f"{owner}\n")
+    return env_dir
+
+
+def _held_by_another_process(lock_file: Path) -> bool:
+    import fcntl
+
+    with lock_file.open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        return False
+
+
+@pytest.mark.slow
+def test_each_start_removes_environments_of_older_or_removed_installs_and_keeps_those_in_use(
+    built_with_pip, tmp_path
+):
+    import fcntl
+
+    plugin, env, current = built_with_pip["plugin"], built_with_pip["env"], built_with_pip["current"]
+    cache = current.parent
+    other_install = tmp_path / "other-install"
+    other_install.mkdir()
+    removed = [
+        _stale_env(cache, "venv-0.0.9-" + "a" * 16, plugin.parent / "0.0.9"),
+        _stale_env(cache, "venv-" + "b" * 16, plugin),  # named by the launcher before versions
+        _stale_env(cache, f"venv-{__version__}-" + "c" * 16, tmp_path / "deleted-install"),
+        _stale_env(cache, f"venv-{__version__}-" + "d" * 16, plugin),  # this install, older deps
+        _stale_env(cache, "venv-0.0.7-" + "f" * 16, None),  # a build that died half-way
+    ]
+    newer = _stale_env(cache, "venv-9.0.0-" + "e" * 16, other_install)
+    in_use = _stale_env(cache, "venv-0.0.8-" + "0" * 16, plugin.parent / "0.0.8")
+    (cache / "locks").mkdir(exist_ok=True)
+    with (cache / "locks" / f"{in_use.name}.in-use").open("a+") as running_server:
+        fcntl.flock(running_server, fcntl.LOCK_SH)  # as a server still running from 0.0.8 does
+        again = _launch(plugin, env, "--version")
+        assert again.returncode == 0, again.stderr
+        assert again.stdout == f"personalization-engine {__version__}\n"
+        assert "first start" not in again.stderr
+        assert [env_dir for env_dir in removed if env_dir.exists()] == []
+        for env_dir in removed:
+            assert f"removed {env_dir.name}" in again.stderr
+        assert current.is_dir() and newer.is_dir() and in_use.is_dir()
+    # Once that server has exited, the next start removes its environment too.
+    after = _launch(plugin, env, "--version")
+    assert after.returncode == 0, after.stderr
+    assert not in_use.exists() and current.is_dir() and newer.is_dir()
+
+
+@pytest.mark.slow
+def test_a_running_server_holds_its_environment_in_use_until_it_exits(built_with_pip):
+    plugin, env, current = built_with_pip["plugin"], built_with_pip["env"], built_with_pip["current"]
+    lock_file = current.parent / "locks" / f"{current.name}.in-use"
+    params = StdioServerParameters(
+        command="python3", args=[str(plugin / "server" / "launch.py"), "serve"], env=env, cwd=str(plugin)
+    )
+
+    async def drive() -> bool:
+        with anyio.fail_after(120):
+            async with Client(stdio_client(params)) as c:
+                await c.list_tools()  # the launcher has exec'd the server by now
+                return _held_by_another_process(lock_file)
+
+    assert anyio.run(drive) is True
+    assert _held_by_another_process(lock_file) is False
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("builder", ["pip", "uv"])
+def test_the_server_starts_exactly_as_mcp_json_says_from_a_copy_of_the_plugin(
+    tmp_path, builder, built_with_pip
+):
+    if builder == "pip":
+        # The environment the failing-uv first start built with pip (that start is tested above).
+        plugin = built_with_pip["plugin"]
+        env = {**built_with_pip["env"], "CLAUDE_PROJECT_DIR": str(init_repo(tmp_path / "project"))}
+    else:
+        plugin = _copy_plugin(tmp_path / "plugin-cache" / "personalization-engine" / __version__)
+        env = _launcher_env(plugin, init_repo(tmp_path / "project"), tmp_path / "cache", _uv_bin_dir())
+    project = Path(env["CLAUDE_PROJECT_DIR"])
     spec = json.loads((plugin / ".mcp.json").read_text())["mcpServers"]["engine"]
     params = StdioServerParameters(
         command=_expand(spec["command"], env),
@@ -199,13 +338,13 @@ def test_the_server_starts_exactly_as_mcp_json_says_from_a_copy_of_the_plugin(tm
     # The plugin folder (which carries the worked example in .claude/plans) gets nothing new.
     assert not list(plugin.glob(f".claude/plans/{created['plan_id']}*"))
     assert git(project, "rev-list", "--count", "HEAD") == "1"
-    # Each builder leaves its environment in its own cache.
-    assert (tmp_path / ("cache" if builder == "venv" else "uv-cache")).is_dir()
-    if builder == "venv":
-        # The first start builds the venv and says so on stderr (stdout carried the protocol).
+    if builder == "uv":
+        # uv built the environment in our cache, from its own download cache, and said so on stderr.
         progress = log.read_text()
-        assert "first start: creating a Python environment" in progress
-        assert "environment ready in" in progress
+        assert "first start: creating a Python environment" in progress and "with uv" in progress
+        assert "with pip" not in progress and "environment ready in" in progress
+        assert list((tmp_path / "cache").glob(f"venv-{__version__}-*/.complete"))
+        assert (tmp_path / "uv-cache").is_dir()
 
 
 def _npx() -> str | None:

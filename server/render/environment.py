@@ -8,23 +8,47 @@ from __future__ import annotations
 
 import functools
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 import jinja2
+from markupsafe import Markup, escape
 
 from .escaping import fence, md_block, md_cell, md_inline, mermaid_label, plain, yaml_scalar
 from .matrix import SYMBOLS
 from .rule_text import duration_words
 
 _IDENTIFIER = re.compile(r"[A-Za-z0-9_.:-]+")
+# Spelled out rather than strftime's %b, which follows the process locale: a render is the same anywhere.
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-def _iso(value: datetime | date | None) -> str:
+def _iso(value: datetime | date | str | None) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
         return value.isoformat().replace("+00:00", "Z")
-    return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _when(value: datetime | date | str | None) -> Markup:
+    """A time as people read it ("24 Nov 2026, 09:00 UTC"), keeping the exact instant in the markup.
+
+    The page is for people deciding on a launch, so its text drops seconds and microseconds; the
+    `datetime` attribute keeps the exact instant for tools. Strings pass through, escaped.
+    """
+    if value is None:
+        return Markup("")
+    if not isinstance(value, date):
+        return escape(value)
+    if not isinstance(value, datetime):
+        day = f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
+        return Markup('<time datetime="{0}">{1}</time>').format(value.isoformat(), day)
+    # A naive time is taken as UTC: the model stores UTC, and guessing a local zone would be worse.
+    utc = value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    text = f"{utc.day} {_MONTHS[utc.month - 1]} {utc.year}, {utc:%H:%M} UTC"
+    return Markup('<time datetime="{0}">{1}</time>').format(_iso(utc), text)
 
 
 def _pct(value: float | None) -> str:
@@ -65,6 +89,7 @@ def environment() -> jinja2.Environment:
         mermaid=mermaid_label,
         text=plain,
         iso=_iso,
+        when=_when,
         pct=_pct,
         count=_count,
         code=_code,

@@ -6,6 +6,7 @@ Read through getattr so that the render layer works on plans from before sizing 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 # Beyond this many profiles the heatmap's cells get too small to read; the table still lists all.
@@ -15,7 +16,8 @@ MAX_HEATMAP_PROFILES = 40
 @dataclass
 class SizingView:
     run: Any
-    facts: list[tuple[str, str]]
+    # Times stay datetimes so that each format writes them its own way (ISO in Markdown, readable in HTML).
+    facts: list[tuple[str, str | datetime]]
     profiles: list[Any] = field(default_factory=list)
     activations: list[Any] = field(default_factory=list)
     channels: list[Any] = field(default_factory=list)
@@ -33,8 +35,8 @@ def _source(source: Any) -> str:
     return " ".join(p for p in parts if p) + (f" (table {table})" if table else "")
 
 
-def _iso(value: Any) -> str:
-    return value.isoformat().replace("+00:00", "Z") if hasattr(value, "isoformat") else str(value)
+def _time(value: Any) -> str | datetime:
+    return value if isinstance(value, datetime) else str(value or "")
 
 
 def latest_sizing(plan: Any) -> SizingView | None:
@@ -42,9 +44,9 @@ def latest_sizing(plan: Any) -> SizingView | None:
     if not runs:
         return None
     run = runs[-1]
-    facts = [
-        ("sized at", _iso(getattr(run, "at", ""))),
-        ("rules evaluated at", _iso(getattr(run, "evaluated_at", ""))),
+    facts: list[tuple[str, str | datetime]] = [
+        ("sized at", _time(getattr(run, "at", None))),
+        ("rules evaluated at", _time(getattr(run, "evaluated_at", None))),
         ("plan revision sized", str(getattr(run, "plan_revision", ""))),
         ("data source", _source(getattr(run, "source", None))),
         ("rows", f"{getattr(run, 'row_count', 0):,}"),
