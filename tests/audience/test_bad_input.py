@@ -123,7 +123,7 @@ def test_a_data_pull_that_keeps_failing_is_retried_then_recorded_as_a_blocker(
         "data pull from broken.parquet",
         3,
     )
-    assert plan.sizing_runs == []
+    assert plan.sizing_runs == ()
     assert plan.escalations and plan.escalations[-1].kind == "data_pull"
     assert plan.change_log[-1].summary == "data pull from broken.parquet failed 3 times"
 

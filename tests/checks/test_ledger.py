@@ -46,7 +46,7 @@ def test_a_first_blocker_is_recorded_without_escalating(engine, plan_id, repo_di
     assert [(b.id, b.kind, b.subject, b.status, b.recorded_by) for b in plan.blockers] == [
         ("blk-1", "consent", "EU email consent sync", "open", "claude")
     ]
-    assert plan.escalations == []
+    assert plan.escalations == ()
     assert "Escalation:" not in last_message(repo_dir)
 
 
@@ -79,7 +79,7 @@ def test_each_further_repeat_climbs_a_rung_up_to_the_top_and_supersedes_the_last
         ("esc-2", 3, "superseded"),
         ("esc-3", 3, "open"),
     ]
-    assert plan.escalations[-1].blocker_ids == ["blk-1", "blk-2", "blk-3", "blk-4"]
+    assert plan.escalations[-1].blocker_ids == ("blk-1", "blk-2", "blk-3", "blk-4")
     assert "esc-2 superseded (rung 3, Exec sponsor); esc-3 open (rung 3, Exec sponsor)" in last_message(
         repo_dir
     )
@@ -240,7 +240,7 @@ def test_failures_within_retry_limit_are_recorded_without_escalating(engine, pla
     failed(engine, plan_id, 2)
     plan = engine.read_plan(plan_id)
     assert [(b.kind, b.attempts) for b in plan.blockers] == [("data_pull", 2)]
-    assert plan.escalations == []
+    assert plan.escalations == ()
 
 
 def test_data_pull_failures_beyond_retry_limit_escalate(engine, plan_id, repo_dir):
