@@ -19,7 +19,8 @@ T = TypeVar("T")
 
 PlanIdArg = Annotated[str, Field(max_length=64, description="From list_plans.")]
 RevisionArg = Annotated[int, Field(ge=1, le=10_000_000, description="The revision you last read.")]
-ActorArg = Annotated[str | None, Field(max_length=200, description="Who asks (default: the client).")]
+# Who asks for a change (the commit's Actor trailer); the client's name when left out.
+ActorArg = Annotated[str | None, Field(max_length=200)]
 
 # What write tools return: the write outcome as a plain JSON object, {plan_id, revision, commit,
 # written, summary, changes, findings {error, warning, info}, new_findings, resolved_findings}.

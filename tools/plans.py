@@ -8,7 +8,7 @@ from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from ..core import results
-from ..core.results import PlanHistory, PlanList, answer
+from ..core.results import answer
 from ..core.sections import apply_sections, parse_sections
 from ..model.common import Channel, ShortText
 from ._common import (
@@ -41,10 +41,9 @@ def create_plan(
     actor: ActorArg = None,
 ) -> WriteAnswer:
     """Create a plan at revision 1, once per initiative. Pattern: 'diamond' when intake and
-    inventory can run in parallel, 'pipeline' when each stage needs the previous one. Every write
-    returns {plan_id, revision, commit, written, summary, changes, findings, new_findings,
-    resolved_findings}. Example: {"initiative": "PLG Onboarding", "channels": ["web", "email"],
-    "pattern": "diamond", "pattern_rationale": "Separate teams own intake and inventory."}
+    inventory can run in parallel, 'pipeline' when each stage needs the previous one. Writes return
+    {plan_id, revision, commit, written, summary, changes, findings, new_findings,
+    resolved_findings}. Example: {"initiative": "PLG Onboarding", "channels": ["web", "email"]}
     """
     return run(
         lambda: answer(
@@ -62,11 +61,11 @@ def create_plan(
     )
 
 
-def list_plans(ctx: Context) -> PlanList:
-    """The workspace's plans (oldest first) with revision, initiative and sizes. Call it before
-    creating a plan, and to find a plan_id. Example: {}
+def list_plans(ctx: Context) -> dict[str, Any]:
+    """{plans: [{plan_id, revision, initiative, channels, updated_at, attributes, profiles,
+    activations}]}, oldest first. Call it before creating a plan, and to find a plan_id.
     """
-    return run(lambda: results.plan_list(engine(ctx)))
+    return run(lambda: results.plan_list(engine(ctx)).model_dump(mode="json"))
 
 
 def read_plan(
@@ -115,11 +114,11 @@ def validate_plan(plan_id: PlanIdArg, ctx: Context) -> str:
     return run(lambda: results.validation_report(engine(ctx), plan_id).model_dump_json(indent=2))
 
 
-def plan_history(plan_id: PlanIdArg, ctx: Context) -> PlanHistory:
-    """The audit trail from git, newest first: revision, commit, time, actor, stage, summary.
-    Example: {"plan_id": "plan-20261124T093000Z"}
+def plan_history(plan_id: PlanIdArg, ctx: Context) -> dict[str, Any]:
+    """The audit trail from git: {plan_id, revisions: [{revision, time, actor, stage, summary,
+    commit}]}, newest first. Example: {"plan_id": "plan-20261124T093000Z"}
     """
-    return run(lambda: results.plan_history(engine(ctx), plan_id))
+    return run(lambda: results.plan_history(engine(ctx), plan_id).model_dump(mode="json"))
 
 
 def plan_diff(

@@ -18,13 +18,9 @@ from ..model.common import Cadence
 from ._common import REPLACING, ActorArg, PlanIdArg, RevisionArg, ToolSpec, WriteAnswer, engine, run, who_asks
 
 
-def items(what: str, max_items: int):  # -> an Annotated list of objects
+def items(what: str, max_items: int):  # -> an Annotated list of objects; remove_* lists take keys
     # The core's edit model bounds the list and validates every item, naming its JSON Pointer.
     return Annotated[list[dict[str, Any]], Field(description=what)]
-
-
-def keys(what: str, max_items: int):  # -> an Annotated list of keys
-    return Annotated[list[str], Field(description=f"Keys of {what} to remove.")]
 
 
 Mode = Annotated[
@@ -56,11 +52,11 @@ def record_intake(
     expected_revision: RevisionArg,
     ctx: Context,
     goals: items("Goals {id, statement, kpi} keyed by id.", 200) = (),
-    remove_goals: keys("goals", 200) = (),
+    remove_goals: list[str] = (),
     personas: items("Personas {id, name, description}.", 200) = (),
-    remove_personas: keys("personas", 200) = (),
+    remove_personas: list[str] = (),
     lifecycle_stages: items("Lifecycle stages {id, name, definition}.", 200) = (),
-    remove_lifecycle_stages: keys("lifecycle stages", 200) = (),
+    remove_lifecycle_stages: list[str] = (),
     open_questions: Annotated[
         list[str] | None, Field(max_length=200, description="Replaces the list.")
     ] = None,
@@ -99,17 +95,17 @@ def inventory_attributes(
         "Attributes keyed by name ($defs/Attribute in schema://plan).",
         20_000,
     ) = (),
-    remove_attributes: keys("attributes", 20_000) = (),
+    remove_attributes: list[str] = (),
     data_sources: items("Data sources keyed by id ($defs/DataSource).", 500) = (),
-    remove_data_sources: keys("data sources", 500) = (),
+    remove_data_sources: list[str] = (),
     mode: Mode = "merge",
     actor: ActorArg = None,
 ) -> WriteAnswer:
     """Stage 2, attribute inventory: the fields profiles use and their data sources. Re-send an
     attribute when its source, cadence or consent changes. Example: {"plan_id": "...",
     "expected_revision": 2, "attributes": [{"name": "plan_tier", "type": "string", "source_id":
-    "warehouse", "refresh_cadence": "hourly", "freshness_sla": "1d", "consent": [{"purpose":
-    "onsite_personalization", "lawful_basis": "consent"}], "pii_class": "none"}]}
+    "warehouse", "freshness_sla": "1d", "consent": [{"purpose": "onsite_personalization",
+    "lawful_basis": "consent"}]}]}
     """
     return _write(
         ctx,
@@ -130,16 +126,16 @@ def define_profiles(
     expected_revision: RevisionArg,
     ctx: Context,
     profiles: list[ops.ProfileRules] = (),
-    remove_profiles: keys("profiles", 2000) = (),
+    remove_profiles: list[str] = (),
     scenarios: items("Scenarios {id, record, expected_profile}: rerun by every check.", 2000) = (),
-    remove_scenarios: keys("scenarios", 2000) = (),
+    remove_scenarios: list[str] = (),
     mode: Mode = "merge",
     actor: ActorArg = None,
 ) -> WriteAnswer:
     """Stage 3, profile definition: profiles and scenarios, keyed by id. A rule is a tree or SQL
-    ("plan_tier = 'trial' AND signup_at >= now() - interval 14 day"). Give every profile a
-    fallback. Example: {"plan_id": "...", "expected_revision": 3, "profiles": [{"id": "trial",
-    "name": "Trial", "eligibility": {"op": "eq", "attr": "plan_tier", "value": "trial"}}]}
+    ("plan_tier = 'trial' AND signup_at >= now() - interval 14 day"). Give each a fallback.
+    Example: {"plan_id": "...", "expected_revision": 3, "profiles": [{"id": "trial", "name":
+    "Trial", "eligibility": "plan_tier = 'trial'"}]}
     """
     return _write(
         ctx,
@@ -191,9 +187,9 @@ def plan_governance(
     owners: items(
         "Owners keyed by area (a stage, a channel or 'program'): owner, backup, available.", 200
     ) = (),
-    remove_owners: keys("owner areas", 200) = (),
+    remove_owners: list[str] = (),
     change_checkpoints: items("Checkpoints {id, trigger, approver_role}.", 200) = (),
-    remove_change_checkpoints: keys("checkpoints", 200) = (),
+    remove_change_checkpoints: list[str] = (),
     qa_cadence: Cadence | None = None,
     notes: Annotated[str | None, Field(max_length=4000)] = None,
     mode: Mode = "merge",

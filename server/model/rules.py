@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import Discriminator, Field, Tag
+from pydantic import ConfigDict, Discriminator, Field, Tag
 from typing_extensions import TypeAliasType
 
-from .common import MAX_LONG_TEXT, AttributeName, Duration, Strict
+from .common import MAX_LONG_TEXT, AttributeName, Duration, Strict, without_titles
 
 Scalar = TypeAliasType("Scalar", Annotated[str, Field(max_length=MAX_LONG_TEXT)] | int | float | bool)
 OrderedScalar = TypeAliasType("OrderedScalar", Annotated[str, Field(max_length=MAX_LONG_TEXT)] | int | float)
@@ -36,7 +36,19 @@ CONDITION_OPS = (
 )
 
 
-class EqualityCondition(Strict):
+def _compact_node_schema(schema: dict[str, Any]) -> None:
+    # Rule nodes appear in define_profiles' schema, within the tool-list budget, so they leave out
+    # `additionalProperties: false`; unknown keys are still refused by model validation, which
+    # names the JSON Pointer.
+    without_titles(schema)
+    schema.pop("additionalProperties", None)
+
+
+class RuleModel(Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_compact_node_schema)
+
+
+class EqualityCondition(RuleModel):
     # No description: the op names say it, and every byte is in the tool list.
 
     op: Literal["eq", "ne"]
@@ -44,19 +56,19 @@ class EqualityCondition(Strict):
     value: Scalar
 
 
-class OrderCondition(Strict):
+class OrderCondition(RuleModel):
     op: Literal["lt", "lte", "gt", "gte"]
     attr: AttributeName
     value: OrderedScalar
 
 
-class SetCondition(Strict):
+class SetCondition(RuleModel):
     op: Literal["in", "not_in"]
     attr: AttributeName
     value: Annotated[tuple[Scalar, ...], Field(min_length=1, max_length=1000)]
 
 
-class ContainsCondition(Strict):
+class ContainsCondition(RuleModel):
     """The string attribute contains the substring."""
 
     op: Literal["contains"]
@@ -64,18 +76,18 @@ class ContainsCondition(Strict):
     value: Annotated[str, Field(min_length=1, max_length=MAX_LONG_TEXT)]
 
 
-class NullCondition(Strict):
+class NullCondition(RuleModel):
     op: Literal["is_null", "is_not_null"]
     attr: AttributeName
 
 
-class BetweenCondition(Strict):
+class BetweenCondition(RuleModel):
     op: Literal["between"]
     attr: AttributeName
     value: Annotated[tuple[OrderedScalar, ...], Field(min_length=2, max_length=2)]
 
 
-class WindowCondition(Strict):
+class WindowCondition(RuleModel):
     """attr is within (or not) the last `value` before the evaluation time."""
 
     op: Literal["within_last", "not_within_last"]
@@ -83,7 +95,7 @@ class WindowCondition(Strict):
     value: Duration
 
 
-class InstantCondition(Strict):
+class InstantCondition(RuleModel):
     """attr is before or after an ISO 8601 date or date-time."""
 
     op: Literal["before", "after"]
@@ -130,15 +142,15 @@ Condition = Annotated[
 ]
 
 
-class AllOf(Strict):
+class AllOf(RuleModel):
     all: Annotated[tuple[RuleNode, ...], Field(min_length=1, max_length=1000)]
 
 
-class AnyOf(Strict):
+class AnyOf(RuleModel):
     any: Annotated[tuple[RuleNode, ...], Field(min_length=1, max_length=1000)]
 
 
-class NotOf(Strict):
+class NotOf(RuleModel):
     not_: RuleNode = Field(alias="not")
 
 
