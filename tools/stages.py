@@ -18,7 +18,7 @@ from ..model.common import Cadence
 from ._common import REPLACING, ActorArg, PlanIdArg, RevisionArg, ToolSpec, WriteAnswer, engine, run, who_asks
 
 
-def items(what: str, max_items: int):  # -> an Annotated list of objects; remove_* lists take keys
+def items(what: str):  # -> an Annotated list of objects; remove_* lists take keys
     # The core's edit model bounds the list and validates every item, naming its JSON Pointer.
     return Annotated[list[dict[str, Any]], Field(description=what)]
 
@@ -51,11 +51,11 @@ def record_intake(
     plan_id: PlanIdArg,
     expected_revision: RevisionArg,
     ctx: Context,
-    goals: items("Goals {id, statement, kpi} keyed by id.", 200) = (),
+    goals: items("Goals {id, statement, kpi} keyed by id.") = (),
     remove_goals: list[str] = (),
-    personas: items("Personas {id, name, description}.", 200) = (),
+    personas: items("Personas {id, name, description}.") = (),
     remove_personas: list[str] = (),
-    lifecycle_stages: items("Lifecycle stages {id, name, definition}.", 200) = (),
+    lifecycle_stages: items("Lifecycle stages {id, name, definition}.") = (),
     remove_lifecycle_stages: list[str] = (),
     open_questions: Annotated[
         list[str] | None, Field(max_length=200, description="Replaces the list.")
@@ -91,12 +91,9 @@ def inventory_attributes(
     plan_id: PlanIdArg,
     expected_revision: RevisionArg,
     ctx: Context,
-    attributes: items(
-        "Attributes keyed by name ($defs/Attribute in schema://plan).",
-        20_000,
-    ) = (),
+    attributes: items("Attributes keyed by name ($defs/Attribute in schema://plan).") = (),
     remove_attributes: list[str] = (),
-    data_sources: items("Data sources keyed by id ($defs/DataSource).", 500) = (),
+    data_sources: items("Data sources keyed by id ($defs/DataSource).") = (),
     remove_data_sources: list[str] = (),
     mode: Mode = "merge",
     actor: ActorArg = None,
@@ -127,7 +124,7 @@ def define_profiles(
     ctx: Context,
     profiles: list[ops.ProfileRules] = (),
     remove_profiles: list[str] = (),
-    scenarios: items("Scenarios {id, record, expected_profile}: rerun by every check.", 2000) = (),
+    scenarios: items("Scenarios {id, record, expected_profile}: rerun by every check.") = (),
     remove_scenarios: list[str] = (),
     mode: Mode = "merge",
     actor: ActorArg = None,
@@ -155,11 +152,8 @@ def map_activation(
     plan_id: PlanIdArg,
     expected_revision: RevisionArg,
     ctx: Context,
-    activations: items(
-        "Activations keyed by profile_id and channel ($defs/Activation).",
-        10_000,
-    ) = (),
-    remove_activations: items("Keys {profile_id, channel} to remove.", 10_000) = (),
+    activations: items("Activations keyed by profile_id and channel ($defs/Activation).") = (),
+    remove_activations: items("Keys {profile_id, channel} to remove.") = (),
     mode: Mode = "merge",
     actor: ActorArg = None,
 ) -> WriteAnswer:
@@ -184,11 +178,9 @@ def plan_governance(
     plan_id: PlanIdArg,
     expected_revision: RevisionArg,
     ctx: Context,
-    owners: items(
-        "Owners keyed by area (a stage, a channel or 'program'): owner, backup, available.", 200
-    ) = (),
+    owners: items("Owners keyed by area (a stage, a channel or 'program'): owner, backup, available.") = (),
     remove_owners: list[str] = (),
-    change_checkpoints: items("Checkpoints {id, trigger, approver_role}.", 200) = (),
+    change_checkpoints: items("Checkpoints {id, trigger, approver_role}.") = (),
     remove_change_checkpoints: list[str] = (),
     qa_cadence: Cadence | None = None,
     notes: Annotated[str | None, Field(max_length=4000)] = None,
