@@ -16,3 +16,14 @@ def load_fixture(name: str) -> Plan:
 
 def clean_plan() -> Plan:
     return load_fixture("clean_plan.json")
+
+
+def update_at(items: tuple, index: int, **update) -> tuple:
+    """`items` with the one at `index` replaced by a copy carrying `update` (models are frozen)."""
+    return tuple(item.model_copy(update=update) if i == index else item for i, item in enumerate(items))
+
+
+def update_attribute(plan: Plan, name: str, **update) -> Plan:
+    """The plan with attribute `name` replaced by a copy carrying `update`."""
+    attributes = tuple(a.model_copy(update=update) if a.name == name else a for a in plan.attributes)
+    return plan.model_copy(update={"attributes": attributes})

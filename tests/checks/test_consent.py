@@ -6,7 +6,7 @@ from personalization_engine.checks.run import run_checks
 from personalization_engine.model.plan import ChannelConsentPolicy
 from personalization_engine.model.stages import ConsentGrant, Scoring, WeightedCondition
 
-from .helpers import clean_plan
+from .helpers import clean_plan, update_at, update_attribute
 
 
 def consent_findings(plan):
@@ -23,7 +23,9 @@ def attribute(plan, name):
 
 def test_an_attribute_without_the_channel_purpose_fails_consent_naming_attribute_and_purpose():
     plan = clean_plan()
-    attribute(plan, "trial_day").consent = [ConsentGrant(purpose="analytics", lawful_basis="consent")]
+    plan = update_attribute(
+        plan, "trial_day", consent=(ConsentGrant(purpose="analytics", lawful_basis="consent"),)
+    )
     findings = [f for f in run_checks(plan) if f.code == "consent.purpose_not_granted"]
     assert [f.pointer for f in findings] == ["/activations/0", "/activations/1"]
     assert "trial_day (no email_marketing grant)" in findings[0].message
@@ -32,12 +34,14 @@ def test_an_attribute_without_the_channel_purpose_fails_consent_naming_attribute
 
 def test_email_accepts_legitimate_interest_but_web_does_not():
     plan = clean_plan()
-    for a in plan.attributes:
-        a.consent = [
-            ConsentGrant(purpose="email_marketing", lawful_basis="legitimate_interest"),
-            ConsentGrant(purpose="onsite_personalization", lawful_basis="legitimate_interest"),
-            ConsentGrant(purpose="in_app_messaging", lawful_basis="contract"),
-        ]
+    grants = (
+        ConsentGrant(purpose="email_marketing", lawful_basis="legitimate_interest"),
+        ConsentGrant(purpose="onsite_personalization", lawful_basis="legitimate_interest"),
+        ConsentGrant(purpose="in_app_messaging", lawful_basis="contract"),
+    )
+    plan = plan.model_copy(
+        update={"attributes": tuple(a.model_copy(update={"consent": grants}) for a in plan.attributes)}
+    )
     assert [c for c in codes(plan) if c[0].startswith("consent.")] == [
         ("consent.purpose_not_granted", "/activations/2")
     ]
@@ -45,11 +49,13 @@ def test_email_accepts_legitimate_interest_but_web_does_not():
 
 def test_a_plan_policy_can_refuse_soft_opt_in_on_email():
     plan = clean_plan()
-    attribute(plan, "plan_tier").consent[2] = ConsentGrant(
-        purpose="email_marketing", lawful_basis="legitimate_interest"
-    )
+    consent = list(attribute(plan, "plan_tier").consent)
+    consent[2] = ConsentGrant(purpose="email_marketing", lawful_basis="legitimate_interest")
+    plan = update_attribute(plan, "plan_tier", consent=tuple(consent))
     assert run_checks(plan) == []
-    plan.consent_policy = {"email": ChannelConsentPolicy(accepted_bases=["consent"])}
+    plan = plan.model_copy(
+        update={"consent_policy": {"email": ChannelConsentPolicy(accepted_bases=["consent"])}}
+    )
     (finding,) = consent_findings(plan)
     assert (finding.code, finding.pointer) == ("consent.purpose_not_granted", "/activations/0")
     assert "plan_tier (email_marketing on legitimate_interest)" in finding.message
@@ -57,10 +63,11 @@ def test_a_plan_policy_can_refuse_soft_opt_in_on_email():
 
 def test_profiling_on_in_app_requires_consent_not_contract():
     plan = clean_plan()
-    plan.profiles[0].scoring = Scoring(
+    scoring = Scoring(
         conditions=[WeightedCondition(when={"op": "gte", "attr": "trial_day", "value": 3}, weight=1)],
         threshold=1,
     )
+    plan = plan.model_copy(update={"profiles": update_at(plan.profiles, 0, scoring=scoring)})
     findings = consent_findings(plan)
     assert [(f.code, f.pointer) for f in findings] == [("consent.purpose_not_granted", "/activations/1")]
     assert "scores people" in findings[0].message
@@ -68,15 +75,17 @@ def test_profiling_on_in_app_requires_consent_not_contract():
 
 def test_suppression_attributes_need_no_purpose_grant():
     plan = clean_plan()
-    attribute(plan, "email_unsubscribed").consent = [
-        ConsentGrant(purpose="analytics", lawful_basis="consent")
-    ]
+    plan = update_attribute(
+        plan, "email_unsubscribed", consent=(ConsentGrant(purpose="analytics", lawful_basis="consent"),)
+    )
     assert run_checks(plan) == []
 
 
 def test_missing_gate_names_the_signal_and_free_wording_counts():
     plan = clean_plan()
-    plan.activations[0].consent_gate = ["Email opt-in flag is true"]
+    plan = plan.model_copy(
+        update={"activations": update_at(plan.activations, 0, consent_gate=("Email opt-in flag is true",))}
+    )
     (finding,) = consent_findings(plan)
     assert finding.code == "consent.gate_missing"
     assert finding.pointer == "/activations/0/consent_gate"
@@ -85,15 +94,15 @@ def test_missing_gate_names_the_signal_and_free_wording_counts():
 
 def test_a_plan_policy_can_require_an_extra_gate_and_purpose():
     plan = clean_plan()
-    plan.consent_policy = {
-        "web": ChannelConsentPolicy(required_gates=["TCF purpose 5"], required_purposes=["analytics"])
-    }
+    policy = ChannelConsentPolicy(required_gates=["TCF purpose 5"], required_purposes=["analytics"])
+    plan = plan.model_copy(update={"consent_policy": {"web": policy}})
     findings = {(f.code, f.pointer) for f in run_checks(plan)}
     assert findings >= {
         ("consent.gate_missing", "/activations/2/consent_gate"),
         ("consent.required_purpose_not_granted", "/activations/2"),
     }
-    plan.activations[2].consent_gate.append("tcf_purpose_5")
+    gates = (*plan.activations[2].consent_gate, "tcf_purpose_5")
+    plan = plan.model_copy(update={"activations": update_at(plan.activations, 2, consent_gate=gates)})
     assert ("consent.gate_missing", "/activations/2/consent_gate") not in {
         (f.code, f.pointer) for f in run_checks(plan)
     }
@@ -101,7 +110,8 @@ def test_a_plan_policy_can_require_an_extra_gate_and_purpose():
 
 def test_a_loosening_override_is_reported_and_ignored():
     plan = clean_plan()
-    plan.consent_policy = {"sales": ChannelConsentPolicy(accepted_bases=["consent", "legitimate_interest"])}
+    policy = ChannelConsentPolicy(accepted_bases=["consent", "legitimate_interest"])
+    plan = plan.model_copy(update={"consent_policy": {"sales": policy}})
     (finding,) = run_checks(plan)
     assert (finding.code, finding.pointer) == (
         "consent.policy_loosens",
@@ -112,7 +122,7 @@ def test_a_loosening_override_is_reported_and_ignored():
 
 def test_pii_to_a_destination_not_marked_for_pii_names_the_attribute():
     plan = clean_plan()
-    plan.activations[0].pii_allowed = False
+    plan = plan.model_copy(update={"activations": update_at(plan.activations, 0, pii_allowed=False)})
     (finding,) = consent_findings(plan)
     assert finding.code == "consent.pii_to_non_pii_destination"
     assert finding.pointer == "/activations/0/payload_attributes/0"
@@ -121,7 +131,7 @@ def test_pii_to_a_destination_not_marked_for_pii_names_the_attribute():
 
 def test_special_category_data_in_targeting_fails_every_activation_of_the_profile():
     plan = clean_plan()
-    attribute(plan, "trial_day").pii_class = "special_category"
+    plan = update_attribute(plan, "trial_day", pii_class="special_category")
     findings = consent_findings(plan)
     assert [(f.code, f.pointer) for f in findings] == [
         ("consent.special_category_targeting", "/profiles/0/eligibility/all/2/attr")

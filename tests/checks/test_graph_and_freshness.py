@@ -5,15 +5,19 @@ from __future__ import annotations
 from personalization_engine.checks.run import run_checks
 from personalization_engine.model.plan import DependencyEdge, DependencyGraph, DependencyNode
 
-from .helpers import clean_plan
+from .helpers import clean_plan, update_attribute
 
 
 def graph(kind: str, nodes: list[str], edges: list[tuple[str, str]]):
     plan = clean_plan()
-    plan.pattern.kind = kind  # type: ignore[assignment]
-    plan.dependencies = DependencyGraph(
-        nodes=[DependencyNode(id=n, kind="stage") for n in nodes],
-        edges=[DependencyEdge.model_validate({"from": a, "to": b}) for a, b in edges],
+    plan = plan.model_copy(
+        update={
+            "pattern": plan.pattern.model_copy(update={"kind": kind}),
+            "dependencies": DependencyGraph(
+                nodes=[DependencyNode(id=n, kind="stage") for n in nodes],
+                edges=[DependencyEdge.model_validate({"from": a, "to": b}) for a, b in edges],
+            ),
+        }
     )
     return [(f.code, f.pointer, f.message) for f in run_checks(plan)]
 
@@ -52,11 +56,19 @@ def test_a_self_loop_is_a_cycle_naming_its_edge():
 def test_a_cycle_through_many_teams_is_one_finding_naming_its_nodes():
     nodes = [f"team-{i}" for i in range(90)]
     plan = clean_plan()
-    plan.dependencies.nodes += [DependencyNode(id=n, kind="team") for n in nodes]
-    plan.dependencies.edges += [
-        DependencyEdge.model_validate({"from": a, "to": b})
-        for a, b in zip(nodes, nodes[1:] + nodes[:1], strict=True)
-    ]
+    dependencies = plan.dependencies.model_copy(
+        update={
+            "nodes": (*plan.dependencies.nodes, *(DependencyNode(id=n, kind="team") for n in nodes)),
+            "edges": (
+                *plan.dependencies.edges,
+                *(
+                    DependencyEdge.model_validate({"from": a, "to": b})
+                    for a, b in zip(nodes, nodes[1:] + nodes[:1], strict=True)
+                ),
+            ),
+        }
+    )
+    plan = plan.model_copy(update={"dependencies": dependencies})
     (finding,) = run_checks(plan)
     assert finding.code == "graph.cycle"
     assert "team-0, team-1, team-10" in finding.message
@@ -64,7 +76,7 @@ def test_a_cycle_through_many_teams_is_one_finding_naming_its_nodes():
 
 def test_a_daily_attribute_behind_a_real_time_in_app_trigger_is_a_freshness_finding():
     plan = clean_plan()
-    next(a for a in plan.attributes if a.name == "activated").refresh_cadence = "daily"
+    plan = update_attribute(plan, "activated", refresh_cadence="daily")
     findings = [(f.code, f.pointer, f.message) for f in run_checks(plan)]
     assert findings == [
         (

@@ -57,7 +57,7 @@ def test_a_blocker_recorded_twice_escalates_to_rung_2_with_an_escalation_trailer
     assert escalation.rung == 2
     assert escalation.role == "Data Privacy Lead"
     assert escalation.status == "open"
-    assert escalation.blocker_ids == ["blk-1", "blk-2"]
+    assert escalation.blocker_ids == ("blk-1", "blk-2")
     assert escalation.trigger == "consent blocker 'EU email consent sync' open 2 times"
     assert "Escalation: esc-1 open (rung 2, Data Privacy Lead)" in last_message(repo_dir)
     assert ("ledger.escalation_open", "/escalations/0") in [(f.code, f.pointer) for f in result.new_findings]
@@ -67,7 +67,7 @@ def test_a_different_subject_is_a_different_blocker(engine, plan_id):
     blocker(engine, plan_id, subject="EU email consent sync")
     blocker(engine, plan_id, subject="US email consent sync")
     blocker(engine, plan_id, subject="EU email consent sync", kind="compliance")
-    assert engine.read_plan(plan_id).escalations == []
+    assert engine.read_plan(plan_id).escalations == ()
 
 
 def test_each_further_repeat_climbs_a_rung_up_to_the_top_and_supersedes_the_last(engine, plan_id, repo_dir):
@@ -121,23 +121,30 @@ def test_resolving_a_blocker_records_its_remediation_and_resolves_its_escalation
 
 
 def staff_ladder(plan: Plan) -> Plan:
-    plan.error_handling.escalation_ladder = [
+    ladder = (
         LadderRung(role="Personalization Architect", owner="Ana Ruiz"),
         LadderRung(role="Data Privacy Lead", owner="Priya Shah"),
         LadderRung(role="Exec sponsor", owner="Sam Lee"),
-    ]
-    plan.governance.owners = [
+    )
+    owners = (
         OwnerAssignment(area="privacy", owner="Priya Shah", backup="Lee Chen", availability="absent",
                         absent_until=date(2026, 12, 1)),
-    ]  # fmt: skip
-    return plan
+    )  # fmt: skip
+    return plan.model_copy(
+        update={
+            "error_handling": plan.error_handling.model_copy(update={"escalation_ladder": ladder}),
+            "governance": plan.governance.model_copy(update={"owners": owners}),
+        }
+    )
 
 
 def test_an_escalation_to_an_absent_owner_goes_to_the_named_fallback_owner(engine, plan_id):
     def with_fallback(plan: Plan) -> Plan:
         plan = staff_ladder(plan)
-        plan.error_handling.fallback_owners = [FallbackOwner(role="Data Privacy Lead", fallback="Jordan Kim")]
-        return plan
+        fallbacks = (FallbackOwner(role="Data Privacy Lead", fallback="Jordan Kim"),)
+        return plan.model_copy(
+            update={"error_handling": plan.error_handling.model_copy(update={"fallback_owners": fallbacks})}
+        )
 
     apply(engine, plan_id, with_fallback)
     blocker(engine, plan_id)
@@ -193,8 +200,9 @@ def test_an_approval_goes_stale_after_a_content_change_but_not_after_ledger_writ
     assert "approval.stale" not in [f.code for f in engine_findings(engine, plan_id)]
 
     def add_attribute(plan: Plan) -> Plan:
-        plan.attributes.append(Attribute(name="plan_tier", type="string"))
-        return plan
+        return plan.model_copy(
+            update={"attributes": (*plan.attributes, Attribute(name="plan_tier", type="string"))}
+        )
 
     result = engine.apply(plan_id, "attributes", add_attribute, expected_revision=None, actor="a")
     (stale,) = [f for f in result.new_findings if f.code == "approval.stale"]
@@ -246,7 +254,7 @@ def test_failures_within_retry_limit_are_recorded_without_escalating(engine, pla
 def test_data_pull_failures_beyond_retry_limit_escalate(engine, plan_id, repo_dir):
     failed(engine, plan_id, 3)
     (escalation,) = engine.read_plan(plan_id).escalations
-    assert (escalation.kind, escalation.rung, escalation.blocker_ids) == ("data_pull", 2, ["blk-1"])
+    assert (escalation.kind, escalation.rung, escalation.blocker_ids) == ("data_pull", 2, ("blk-1",))
     assert escalation.trigger == "data_pull blocker 'warehouse pull' failed 3 times, more than retry_limit 2"
     assert "Escalation: esc-1 open (rung 2, Data Privacy Lead)" in last_message(repo_dir)
     failed(engine, plan_id, 3)
@@ -258,8 +266,9 @@ def test_data_pull_failures_beyond_retry_limit_escalate(engine, plan_id, repo_di
 
 def test_consent_check_failures_follow_the_plans_retry_limit(engine, plan_id):
     def no_retries(plan: Plan) -> Plan:
-        plan.error_handling.retry_limit = 0
-        return plan
+        return plan.model_copy(
+            update={"error_handling": plan.error_handling.model_copy(update={"retry_limit": 0})}
+        )
 
     apply(engine, plan_id, no_retries)
     failed(engine, plan_id, 1, kind="consent")

@@ -222,7 +222,7 @@ def test_refresh_is_idempotent_against_any_previous_revision(document, previous_
     previous = refresh_computed(Plan.model_validate(previous_document), None, NOW)
     plan = Plan.model_validate(document)
     # As in the engine, the new revision descends from the previous one: it carries its ledger.
-    plan.escalations = [e.model_copy() for e in previous.escalations]
+    plan = plan.model_copy(update={"escalations": previous.escalations})
     once = refresh_computed(plan.model_copy(deep=True), previous, NOW)
     twice = refresh_computed(once.model_copy(deep=True), previous, NOW)
     assert once == twice

@@ -11,7 +11,15 @@ from personalization_engine.model.rules import NullCondition
 from personalization_engine.model.stages import OwnerAssignment
 
 from ..conftest import git
-from .helpers import clean_plan
+from .helpers import clean_plan, update_at
+
+
+def with_actual(plan: Plan, metric: str, actual: float) -> Plan:
+    """The plan with a metric's actual typed in (which a refresh must overwrite or keep)."""
+    metrics = plan.success_metrics
+    target = getattr(metrics, metric).model_copy(update={"actual": actual})
+    return plan.model_copy(update={"success_metrics": metrics.model_copy(update={metric: target})})
+
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 
@@ -26,16 +34,25 @@ def test_metrics_of_the_clean_plan_are_all_100():
 
 def test_spec_coverage_counts_referenced_attributes_only_and_unknown_names_as_unspecified():
     plan = clean_plan()
-    plan.attributes.append(Attribute(name="never_used"))  # not referenced: does not count
-    plan.profiles[1].eligibility.all.append(NullCondition(op="is_not_null", attr="not_inventoried"))
+    attributes = (*plan.attributes, Attribute(name="never_used"))  # not referenced: does not count
+    eligibility = plan.profiles[1].eligibility
+    eligibility = eligibility.model_copy(
+        update={"all": (*eligibility.all, NullCondition(op="is_not_null", attr="not_inventoried"))}
+    )
+    profiles = update_at(plan.profiles, 1, eligibility=eligibility)
+    plan = plan.model_copy(update={"attributes": attributes, "profiles": profiles})
     # 7 referenced and specified, plus one unknown name: 7 of 8.
     assert compute_metrics(plan).attribute_spec_coverage_pct == 87.5
 
 
 def test_readiness_is_per_channel_and_a_channel_without_activations_has_none():
     plan = clean_plan()
-    plan.activations[1].match_keys = []
-    plan.channels.append("sales")
+    plan = plan.model_copy(
+        update={
+            "activations": update_at(plan.activations, 1, match_keys=()),
+            "channels": (*plan.channels, "sales"),
+        }
+    )
     metrics = compute_metrics(plan)
     assert metrics.activation_readiness_by_channel == {"web": 100.0, "in-app": 0.0, "email": 100.0}
     assert metrics.activation_readiness_pct == 66.67
@@ -43,8 +60,8 @@ def test_readiness_is_per_channel_and_a_channel_without_activations_has_none():
 
 def test_refresh_overwrites_typed_in_actuals_and_is_idempotent():
     plan = clean_plan()
-    plan.success_metrics.consent_integrity_pct.actual = 12.0
-    plan.activations[2].consent_gate = []
+    plan = with_actual(plan, "consent_integrity_pct", 12.0)
+    plan = plan.model_copy(update={"activations": update_at(plan.activations, 2, consent_gate=())})
     once = refresh_computed(plan.model_copy(deep=True), clean_plan(), NOW)
     twice = refresh_computed(once.model_copy(deep=True), clean_plan(), NOW)
     assert once.success_metrics.consent_integrity_pct.actual == 66.67
@@ -53,7 +70,7 @@ def test_refresh_overwrites_typed_in_actuals_and_is_idempotent():
 
 def test_refresh_keeps_measured_data_coverage_and_escalates_on_it_once_measured():
     plan = clean_plan()
-    plan.success_metrics.attribute_data_coverage_pct.actual = 80.0
+    plan = with_actual(plan, "attribute_data_coverage_pct", 80.0)
     refreshed = refresh_computed(plan, clean_plan(), NOW)
     assert refreshed.success_metrics.attribute_data_coverage_pct.actual == 80.0
     (escalation,) = refreshed.escalations
@@ -64,35 +81,40 @@ def test_refresh_keeps_measured_data_coverage_and_escalates_on_it_once_measured(
 
 def test_coverage_below_target_does_not_escalate_before_governance_is_recorded():
     plan = clean_plan()
-    plan.governance.owners, plan.governance.change_checkpoints, plan.governance.qa_cadence = [], [], None
-    plan.attributes[2].consent = []
-    assert refresh_computed(plan, None, NOW).escalations == []
+    governance = plan.governance.model_copy(
+        update={"owners": (), "change_checkpoints": (), "qa_cadence": None}
+    )
+    attributes = update_at(plan.attributes, 2, consent=())
+    plan = plan.model_copy(update={"governance": governance, "attributes": attributes})
+    assert refresh_computed(plan, None, NOW).escalations == ()
 
 
 def add_incomplete_attribute(plan: Plan) -> Plan:
-    plan.attributes.append(Attribute(name="plan_tier", type="string"))
-    plan.profiles.append(
-        Profile.model_validate(
-            {
-                "id": "trials",
-                "name": "Trials",
-                "eligibility": {"op": "eq", "attr": "plan_tier", "value": "trial"},
-            }
-        )
+    profile = Profile.model_validate(
+        {
+            "id": "trials",
+            "name": "Trials",
+            "eligibility": {"op": "eq", "attr": "plan_tier", "value": "trial"},
+        }
     )
-    return plan
+    return plan.model_copy(
+        update={
+            "attributes": (*plan.attributes, Attribute(name="plan_tier", type="string")),
+            "profiles": (*plan.profiles, profile),
+        }
+    )
 
 
 def record_governance(plan: Plan) -> Plan:
-    plan.governance.owners = [OwnerAssignment(area="program", owner="Ana Ruiz", backup="Jordan Kim")]
-    return plan
+    owners = (OwnerAssignment(area="program", owner="Ana Ruiz", backup="Jordan Kim"),)
+    return plan.model_copy(update={"governance": plan.governance.model_copy(update={"owners": owners})})
 
 
 def test_coverage_escalates_when_governance_is_recorded_and_climbs_on_later_content_writes(
     engine, plan_id, repo_dir
 ):
     engine.apply(plan_id, "profiles", add_incomplete_attribute, expected_revision=None, actor="a")
-    assert engine.read_plan(plan_id).escalations == []
+    assert engine.read_plan(plan_id).escalations == ()
 
     engine.apply(plan_id, "governance", record_governance, expected_revision=None, actor="a")
     (opened,) = engine.read_plan(plan_id).escalations
@@ -104,9 +126,10 @@ def test_coverage_escalates_when_governance_is_recorded_and_climbs_on_later_cont
     assert "Escalation: esc-1 open (rung 2, Data Privacy Lead)" in git(repo_dir, "log", "-1", "--format=%B")
 
     def tweak(plan: Plan) -> Plan:
-        # Items are shared with the previous revision: replace, never edit in place.
-        plan.attributes[0] = plan.attributes[0].model_copy(update={"description": "the subscription plan"})
-        return plan
+        # Models are frozen: build the next revision's content, never edit in place.
+        return plan.model_copy(
+            update={"attributes": update_at(plan.attributes, 0, description="the subscription plan")}
+        )
 
     engine.apply(plan_id, "attributes", tweak, expected_revision=None, actor="a")
     first, second = engine.read_plan(plan_id).escalations
@@ -123,8 +146,8 @@ def test_coverage_escalates_when_governance_is_recorded_and_climbs_on_later_cont
     )
 
     def complete(plan: Plan) -> Plan:
-        plan.data_sources = [DataSource(id="warehouse", system="Snowflake", access_method="warehouse_sql")]
-        plan.attributes[0] = Attribute.model_validate(
+        sources = (DataSource(id="warehouse", system="Snowflake", access_method="warehouse_sql"),)
+        attribute = Attribute.model_validate(
             {
                 "name": "plan_tier",
                 "type": "string",
@@ -134,7 +157,9 @@ def test_coverage_escalates_when_governance_is_recorded_and_climbs_on_later_cont
                 "consent": [{"purpose": "email_marketing", "lawful_basis": "consent"}],
             }
         )
-        return plan
+        return plan.model_copy(
+            update={"data_sources": sources, "attributes": (attribute, *plan.attributes[1:])}
+        )
 
     engine.apply(plan_id, "attributes", complete, expected_revision=None, actor="a")
     last = engine.read_plan(plan_id).escalations[-1]
@@ -162,13 +187,23 @@ def test_a_ledger_only_write_does_not_climb_the_coverage_escalation(engine, plan
 
 def test_run_checks_is_deterministic_and_uses_the_plan_time_for_absences():
     plan = clean_plan()
-    plan.governance.owners[0].availability = "absent"
-    plan.governance.owners[0].absent_until = (plan.updated_at + timedelta(days=3)).date()
-    plan.error_handling.fallback_owners = []
-    plan.governance.owners[0].backup = None
+    owners = update_at(
+        plan.governance.owners,
+        0,
+        availability="absent",
+        absent_until=(plan.updated_at + timedelta(days=3)).date(),
+        backup=None,
+    )
+    plan = plan.model_copy(
+        update={
+            "governance": plan.governance.model_copy(update={"owners": owners}),
+            "error_handling": plan.error_handling.model_copy(update={"fallback_owners": ()}),
+        }
+    )
     assert [f.code for f in run_checks(plan) if f.severity == "error"] == [
         "complete.absent_owner_no_fallback"
     ]
     assert run_checks(plan) == run_checks(plan.model_copy(deep=True))
-    plan.updated_at += timedelta(days=3)  # back on the day absent_until names
+    # Back on the day absent_until names.
+    plan = plan.model_copy(update={"updated_at": plan.updated_at + timedelta(days=3)})
     assert "complete.absent_owner_no_fallback" not in [f.code for f in run_checks(plan)]
