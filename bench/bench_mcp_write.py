@@ -66,6 +66,8 @@ async def measure(scratch: Path) -> tuple[list[float], list[float]]:
                 {"plan_id": plan_id, "expected_revision": revision, "attributes": [edit]},
             )
             ours_times.append(time.perf_counter() - start)
+            if not result.structured_content["written"]:
+                raise RuntimeError(f"round {n} wrote nothing: {result.structured_content['summary']}")
             revision = result.structured_content["revision"]
             content = stored.read_bytes()
             os.sync()
