@@ -7669,7 +7669,7 @@ TOOLS_JSON = r"""
          "type": "null"
         }
        ],
-       "description": "The most recent value in the data; null when all are null.",
+       "description": "The most recent value not in the future; null when there is none.",
        "title": "Newest"
       },
       "lag_seconds": {
@@ -7684,7 +7684,15 @@ TOOLS_JSON = r"""
        "description": "Evaluation time minus the newest value.",
        "title": "Lag Seconds"
       },
+      "future_values": {
+       "default": 0,
+       "description": "Values later than the evaluation time (plus 5 minutes); not counted as newest.",
+       "minimum": 0,
+       "title": "Future Values",
+       "type": "integer"
+      },
       "within_sla": {
+       "description": "The newest value is within the SLA and no value is in the future.",
        "title": "Within Sla",
        "type": "boolean"
       }

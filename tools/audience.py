@@ -77,7 +77,7 @@ def register(server: MCPServer, rt: Runtime) -> None:
                 anyio.from_thread.run(ctx.report_progress, done, total, message)
 
         def work():
-            from ..audience import size_plan  # on first use: the rules layer is not loaded at start-up
+            from ..sizing_op import size_plan  # on first use: the rules layer is not loaded at start-up
 
             return size_plan(
                 rt.engine,

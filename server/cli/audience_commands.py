@@ -12,7 +12,7 @@ from ..errors import InputError
 from .common import add_json_option, engine_for, fixed_clock, print_json, print_table
 
 if TYPE_CHECKING:
-    from ..audience import SizingOutcome
+    from ..sizing_op import SizingOutcome
 
 BAR_WIDTH = 30
 # audience.WAREHOUSE_DIALECTS, spelled out so that building the parser does not load the rules layer
@@ -83,7 +83,8 @@ def _progress_bar(done: float, total: float, message: str) -> None:
 
 
 def cmd_size(args: argparse.Namespace) -> int:
-    from ..audience import size_plan, warehouse_sql
+    from ..audience import warehouse_sql
+    from ..sizing_op import size_plan
 
     engine = engine_for(args)
     now = fixed_clock(args.now)() if args.now else None

@@ -11,9 +11,9 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from personalization_engine.audience import DataPullFailed, size_plan
 from personalization_engine.engine import Engine
 from personalization_engine.errors import InputError
+from personalization_engine.sizing_op import DataPullFailed, size_plan
 
 from .conftest import NOW, snapshot
 

@@ -7,11 +7,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from personalization_engine.audience import size_plan, warehouse_sql
+from personalization_engine.audience import warehouse_sql
+from personalization_engine.checks.run import run_checks
 from personalization_engine.engine import Engine
 from personalization_engine.errors import ConflictError
 from personalization_engine.model import Plan
 from personalization_engine.rules import load_records, simulate
+from personalization_engine.sizing_op import size_plan
 
 from .conftest import NOW
 
@@ -38,7 +40,7 @@ def test_sizing_a_parquet_file_stores_one_dated_run_and_the_measured_coverage(
     required = [c for c in run.coverage if c.required]
     assert run.data_coverage_pct == round(sum(c.coverage_pct for c in required) / len(required), 2)
     assert {f.name: f.within_sla for f in run.freshness} == {
-        "signup_at": True, "trial_ends_at": True, "last_active_at": True
+        "signup_at": True, "trial_ends_at": False, "last_active_at": True
     }  # fmt: skip
     assert plan.change_log[-1].stage == "sizing"
     assert plan.change_log[-1].summary == "sized 5 profiles on 3000 rows of data/users.parquet"
@@ -156,3 +158,31 @@ def test_sizing_prints_nothing_on_stdout_which_carries_mcp_messages_under_stdio(
 ):
     size_plan(engine, demo_plan, data="data/users.parquet", actor="a", now=NOW)
     assert capfd.readouterr().out == ""
+
+
+def test_future_dates_are_not_fresh_they_are_counted_and_flagged(
+    engine: Engine, demo_plan: str, users_parquet: Path
+):
+    outcome = size_plan(engine, demo_plan, data="data/users.parquet", actor="a", now=NOW)
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    ahead, newest_past = con.execute(
+        "SELECT count_if(trial_ends_at > TIMESTAMPTZ '2026-11-24 09:05:00+00'), "
+        "max(trial_ends_at) FILTER (WHERE trial_ends_at <= TIMESTAMPTZ '2026-11-24 09:05:00+00') "
+        f"FROM read_parquet('{users_parquet}')"
+    ).fetchone()
+    trial_ends = next(f for f in outcome.run.freshness if f.name == "trial_ends_at")
+    assert (trial_ends.future_values, trial_ends.newest, trial_ends.within_sla) == (ahead, newest_past, False)
+    assert ahead > 0
+    assert all(f.future_values == 0 for f in outcome.run.freshness if f.name != "trial_ends_at")
+    [flagged] = [f for f in outcome.findings if f.code == "audience.future_values"]
+    assert flagged.pointer == "/attributes/4/freshness_sla"
+    assert flagged.message.startswith(
+        f"{ahead} values of trial_ends_at in data/users.parquet are later than 2026-11-24T09:00:00+00:00"
+    )
+    # Flagged as future, not also reported as stale.
+    assert not [
+        f for f in outcome.findings if f.code == "audience.stale_data" and "trial_ends_at" in f.message
+    ]
+    # validate_plan reports it too, from the stored run.
+    assert "audience.future_values" in {f.code for f in run_checks(engine.read_plan(demo_plan))}
