@@ -10,7 +10,7 @@ import pytest
 from personalization_engine.audience import warehouse_sql
 from personalization_engine.checks.run import run_checks
 from personalization_engine.engine import Engine
-from personalization_engine.errors import ConflictError
+from personalization_engine.errors import ConflictError, InputError
 from personalization_engine.model import Plan
 from personalization_engine.rules import load_records, simulate
 from personalization_engine.sizing_op import size_plan
@@ -186,3 +186,44 @@ def test_future_dates_are_not_fresh_they_are_counted_and_flagged(
     ]
     # validate_plan reports it too, from the stored run.
     assert "audience.future_values" in {f.code for f in run_checks(engine.read_plan(demo_plan))}
+
+
+@pytest.mark.parametrize(
+    ("dialect", "table", "from_clause"),
+    [
+        ("snowflake", "analytics.public.users", "FROM analytics.public.users"),
+        ("databricks", "main.analytics.users", "FROM main.analytics.users"),
+        ("bigquery", "my-project.dataset.users", "FROM my-project.dataset.users"),
+        ("bigquery", "`my-project.dataset.users`", "FROM `my-project.dataset.users`"),
+        ("bigquery", "`my-project`.dataset.users", "FROM `my-project`.dataset.users"),
+        ("snowflake", '"Analytics"."Public"."Users"', 'FROM "Analytics"."Public"."Users"'),
+        ("postgres", "public.users", "FROM public.users OFFSET 0"),
+    ],
+)
+def test_warehouse_sql_takes_each_dialects_qualified_table_names(
+    engine: Engine, demo_plan: str, dialect: str, table: str, from_clause: str
+):
+    sql = warehouse_sql(engine.read_plan(demo_plan), dialect, table, now=NOW)
+    assert f"    {from_clause}\n" in sql
+
+
+@pytest.mark.parametrize(
+    ("dialect", "table", "shape"),
+    [
+        ("snowflake", "a.b.c.d", "catalog.schema.table (e.g. analytics.public.users)"),
+        ("postgres", "db.public.users", "schema.table (e.g. public.users)"),
+        ("bigquery", "users; DROP TABLE users", "catalog.schema.table (e.g. my-project.dataset.users)"),
+        ("snowflake", "users u", "catalog.schema.table"),
+        ("snowflake", "read_csv('/etc/passwd')", "catalog.schema.table"),
+        ("snowflake", "users -- note", "catalog.schema.table"),
+        ("databricks", "", "catalog.schema.table"),
+    ],
+)
+def test_warehouse_sql_refuses_what_is_not_a_table_name_in_the_dialect(
+    engine: Engine, demo_plan: str, dialect: str, table: str, shape: str
+):
+    with pytest.raises(InputError) as caught:
+        warehouse_sql(engine.read_plan(demo_plan), dialect, table, now=NOW)
+    assert str(caught.value).startswith(
+        f"table: {table!r} is not a {dialect} table name; use table or {shape}"
+    )
