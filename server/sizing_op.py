@@ -81,7 +81,6 @@ def size_plan(
                 dsn=dsn,
                 table=table,
                 now=evaluated_at,
-                at=engine.clock(),
                 actor=actor,
                 progress=progress,
             )
@@ -141,13 +140,15 @@ def _store(
     progress: Progress,
 ) -> tuple[WriteResult, SizingRun]:
     stored: list[SizingRun] = []
+    at = engine.clock()
 
     def append_run(current: Plan) -> Plan:
         if current.revision != plan.revision and not _rules_unchanged(plan, current):
             # The rules changed while the data was counted: these sizes belong to an older revision.
             raise ConflictError(plan_id, plan.revision, current.revision)
-        # Another sizing may have been stored meanwhile: the id follows the runs stored now.
-        stored.append(run.model_copy(update={"id": f"size-{len(current.sizing_runs) + 1}"}))
+        # Another sizing may have been stored meanwhile: the id follows the runs stored now, and the
+        # run is stamped with the time it is stored, not the time the count started.
+        stored.append(run.model_copy(update={"id": f"size-{len(current.sizing_runs) + 1}", "at": at}))
         current.sizing_runs.append(stored[-1])
         current.success_metrics.attribute_data_coverage_pct.actual = run.data_coverage_pct
         return current

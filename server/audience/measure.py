@@ -31,15 +31,15 @@ def measure(
     dsn: str | None = None,
     table: str | None = None,
     now: datetime,
-    at: datetime,
     actor: str,
     progress: Progress = no_progress,
 ) -> SizingRun:
     """Size `plan`'s profiles on a workspace file (data) or a PostgreSQL table (dsn and table).
 
-    Time windows are evaluated at `now`; `at` is the real time the run is recorded at. The run's id
-    is the next one after plan.sizing_runs and its plan_revision is plan.revision. Raises InputError
-    when retrying cannot help and TransientPullError when it may; reports progress 1 to 3 of PHASES.
+    Time windows are evaluated at `now`. The run's plan_revision is plan.revision; its id (the next
+    one after plan.sizing_runs) and `at` (set to `now`) are provisional: the operation that stores
+    the run stamps them with the id and the real time it is stored at. Raises InputError when
+    retrying cannot help and TransientPullError when it may; reports progress 1 to 2 of PHASES.
     """
     request = data_request(workspace_root, data=data, dsn=dsn, table=table)
     if not plan.profiles:
@@ -55,7 +55,7 @@ def measure(
         plan,
         measurement,
         run_id=f"size-{len(plan.sizing_runs) + 1}",
-        at=at,
+        at=now,
         actor=actor,
         evaluated_at=now,
         source=SizingSource(kind=request.kind, location=request.location, table=request.table),

@@ -70,8 +70,7 @@ def sizing_findings(plan: Plan, run: SizingRun) -> list[Finding]:
                     message=f"{f.future_values} values of {f.name} in {run.source.location} are later "
                     f"than {run.evaluated_at.isoformat()} (beyond 5 minutes of clock skew), so {f.name} "
                     "records planned times, not when data arrived, and its freshness was not measured; "
-                    "give the SLA to a timestamp stamped on arrival (such as updated_at), or drop "
-                    f"{f.name}'s freshness_sla",
+                    "check its source's freshness on a column stamped on arrival (such as updated_at)",
                     stage="attributes",
                 )
             )
