@@ -118,15 +118,22 @@ def run_with_progress(con: Any, sql: str, report: Callable[[float], None]) -> tu
     worker = threading.Thread(target=work, name="pe-duckdb-query", daemon=True)
     worker.start()
     last = -1.0
-    while worker.is_alive():
-        worker.join(0.25)
-        try:
-            percent = float(con.query_progress())
-        except duckdb.Error:
-            percent = -1.0
-        if percent >= 0 and percent - last >= 1:
-            last = percent
-            report(percent)
+    try:
+        while worker.is_alive():
+            worker.join(0.25)
+            try:
+                percent = float(con.query_progress())
+            except duckdb.Error:
+                percent = -1.0
+            if percent >= 0 and percent - last >= 1:
+                last = percent
+                report(percent)
+    except BaseException:
+        # Ctrl-C, or the progress listener failed: stop the statement before the caller closes the
+        # connection under it.
+        con.interrupt()
+        worker.join()
+        raise
     if "error" in outcome:
         raise outcome["error"]
     return outcome.get("row")
