@@ -44,7 +44,7 @@ async def size_audiences(
         anyio.from_thread.run(ctx.report_progress, done, total, message)
 
     def work():
-        from ..audience import size_plan  # the rules layer and DuckDB load on first use
+        from ..core.sizing import size_plan  # the rules layer and DuckDB load on first use
 
         return size_plan(
             engine(ctx),

@@ -3,31 +3,35 @@
 DuckDB reads CSV, Parquet and DuckDB files inside the workspace; PostgreSQL is reached by DSN; for
 Snowflake, BigQuery and Databricks the layer writes the SQL for the warehouse to run. Only counts
 come back from the database. duckdb and psycopg are imported lazily, inside functions.
+
+This layer reads plans and data and writes nothing to the plan: it imports only the model, the
+rules and the errors. Storing a run (with its retries and data_pull blocker) is the core's sizing
+operation.
 """
 
-from .figures import AUDIENCE_FINDING_CODES, sizing_findings, sizing_run
+from .backends import PHASES, Progress, TransientPullError
 from .gates import GateCheck, activation_gates, gate_check
+from .measure import WAREHOUSE_DIALECTS, measure, warehouse_sql
 from .query import SizingQuery, build_sizing_query
 from .sample_data import SAMPLE_FORMATS, write_sample_data
-from .sizing import DataPullFailed, SizingOutcome, size_plan, warehouse_sql
-from .source import DataRequest, data_request, redact_dsn
+from .source import DataRequest, confined_path, data_request, redact_dsn
 
 __all__ = [
-    "AUDIENCE_FINDING_CODES",
+    "PHASES",
     "SAMPLE_FORMATS",
-    "DataPullFailed",
+    "WAREHOUSE_DIALECTS",
     "DataRequest",
     "GateCheck",
-    "SizingOutcome",
+    "Progress",
     "SizingQuery",
+    "TransientPullError",
     "activation_gates",
     "build_sizing_query",
+    "confined_path",
     "data_request",
     "gate_check",
+    "measure",
     "redact_dsn",
-    "size_plan",
-    "sizing_findings",
-    "sizing_run",
     "warehouse_sql",
     "write_sample_data",
 ]

@@ -1,31 +1,43 @@
 """Run the sizing query where the data lives: DuckDB for workspace files, PostgreSQL by DSN.
 
 duckdb and psycopg are imported inside the functions so that server start-up stays fast. Errors are
-sorted into two kinds: the request is wrong (InputError: nothing is retried or written) or the data
-could not be pulled this time (DataPullError: retried, then recorded as a data_pull blocker).
+sorted into two kinds. The request is wrong (InputError: a malformed DSN, refused credentials, a
+missing file, table or column, a type the inventory contradicts): retrying cannot help, so nothing
+is retried or recorded. The data could not be pulled this time (TransientPullError: the connection
+was refused, lost or timed out, a database file is locked by a writer): the caller retries it up to
+the plan's retry_limit and then records a data_pull blocker.
 """
 
 from __future__ import annotations
 
+import difflib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..errors import InputError
+from ..errors import EngineError, InputError
 from ..model import Plan
-from .query import SizingQuery, build_sizing_query
+from .query import SizingQuery, referenced_attributes
 from .source import DataRequest
 from .types import type_contradictions
 
 Progress = Callable[[float, float, str], None]
 PHASES = 4.0  # open, read schema, count (the long one), store
-_AUTH_FAILURES = ("password authentication failed", "no password supplied", "authentication failed")
 
 
-class DataPullError(Exception):
-    """The data could not be read this time; the message is already free of any password."""
+class TransientPullError(EngineError):
+    """The data could not be read this time and may be readable on a retry.
+
+    `location` is the source as the plan shows it (a workspace path or a DSN without password);
+    the message is already free of any password and of any data.
+    """
+
+    def __init__(self, message: str, *, field: str, location: str) -> None:
+        self.field = field
+        self.location = location
+        super().__init__(f"{field}: {message}")
 
 
 @dataclass
@@ -35,11 +47,38 @@ class Measurement:
     values: dict[str, Any]
 
 
-def _first_line(text: str) -> str:
+def first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else text
 
 
-def _check_types(plan: Plan, columns: dict[str, str], where: str) -> None:
+def no_progress(done: float, total: float, message: str) -> None:
+    """The default progress callback: sizing without a listener reports nothing."""
+
+
+def _did_you_mean(name: str, candidates: list[str]) -> str:
+    lowered = {c.lower(): c for c in candidates}
+    close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
+    return f" (did you mean {lowered[close[0]]}?)" if close else ""
+
+
+def check_columns(plan: Plan, columns: dict[str, str], where: str) -> None:
+    """Refuse data that lacks a column the profiles read, or whose types contradict the inventory.
+
+    A profile sized on a column that is not there would count everyone as not matching it, so the
+    run would be stored with figures that are simply wrong; a missing column that no profile reads
+    is only a coverage finding.
+    """
+    missing = sorted(name for name in referenced_attributes(plan) if name not in columns)
+    if missing:
+        inventoried = {a.name for a in plan.attributes}
+        candidates = [c for c in columns if c not in inventoried] or list(columns)
+        named = ", ".join(name + _did_you_mean(name, candidates) for name in missing)
+        raise InputError(
+            f"{where} has no column for {named}, which the profiles read; add the "
+            f"column{'s' if len(missing) > 1 else ''} or correct the name in the data or the plan. "
+            "Nothing was sized or written",
+            field="data",
+        )
     problems = type_contradictions({a.name: a.type for a in plan.attributes}, columns)
     if problems:
         raise InputError(
@@ -48,107 +87,24 @@ def _check_types(plan: Plan, columns: dict[str, str], where: str) -> None:
         )
 
 
-def measure(request: DataRequest, plan: Plan, now: datetime, progress: Progress | None = None) -> Measurement:
-    report = progress or (lambda done, total, message: None)
+def measure_request(
+    request: DataRequest, plan: Plan, now: datetime, progress: Progress = no_progress
+) -> Measurement:
     if request.kind == "postgres":
-        return _measure_postgres(request, plan, now, report)
-    return _measure_duckdb(request, plan, now, report)
+        from .postgres_source import measure_postgres
+
+        return measure_postgres(request, plan, now, progress)
+    from .duckdb_source import measure_duckdb
+
+    return measure_duckdb(request, plan, now, progress)
 
 
-# --- DuckDB ------------------------------------------------------------------------------------
-def _sql_string(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+def run_with_progress(con: Any, sql: str, report: Callable[[float], None]) -> tuple | None:
+    """Run a DuckDB statement on a worker thread while this one reports DuckDB's progress estimate.
 
-
-def _duckdb_relation(con: Any, request: DataRequest) -> str:
-    assert request.path is not None
-    path = _sql_string(str(request.path))
-    if request.kind == "parquet":
-        return f"read_parquet({path})"
-    if request.kind == "csv":
-        return f"read_csv({path}, header = true)"
-    tables = [
-        (schema, name)
-        for schema, name in con.execute(
-            "SELECT table_schema, table_name FROM information_schema.tables "
-            "WHERE table_catalog = current_database() ORDER BY table_schema, table_name"
-        ).fetchall()
-    ]
-    listed = ", ".join(f"{s}.{n}" if s != "main" else n for s, n in tables) or "none"
-    if request.table is None:
-        if len(tables) != 1:
-            raise InputError(
-                f"{request.location} holds {len(tables)} tables ({listed}); name the one to size with table",
-                field="table",
-            )
-        schema, name = tables[0]
-    else:
-        wanted = request.table.split(".")
-        matches = [
-            (s, n)
-            for s, n in tables
-            if (len(wanted) == 2 and [s, n] == wanted) or (len(wanted) == 1 and n == wanted[0])
-        ]
-        if not matches:
-            raise InputError(
-                f"table {request.table!r} does not exist in {request.location}; its tables: {listed}",
-                field="table",
-            )
-        schema, name = sorted(matches, key=lambda m: m[0] != "main")[0]
-    return f'"{schema}"."{name}"'
-
-
-def _csv_with_inventory_types(relation: str, plan: Plan, columns: dict[str, str]) -> tuple[str, dict]:
-    """CSV has no types: a column sniffed as text but inventoried otherwise is read as that type."""
-    from .query import NULL_TYPES
-
-    overrides = {
-        a.name: NULL_TYPES[a.type].name.replace("TIMESTAMPTZ", "TIMESTAMP WITH TIME ZONE")
-        for a in plan.attributes
-        if a.type not in (None, "string") and columns.get(a.name, "").upper() == "VARCHAR"
-    }
-    if not overrides:
-        return relation, columns
-    types = ", ".join(f"{_sql_string(k)}: {_sql_string(v)}" for k, v in overrides.items())
-    return relation[:-1] + f", types = {{{types}}})", {**columns, **overrides}
-
-
-def _measure_duckdb(request: DataRequest, plan: Plan, now: datetime, report: Progress) -> Measurement:
-    import duckdb
-
-    try:
-        con = (
-            duckdb.connect(str(request.path), read_only=True)
-            if request.kind == "duckdb"
-            else duckdb.connect()
-        )
-    except duckdb.Error as exc:
-        raise DataPullError(f"could not open {request.location}: {_first_line(str(exc))}") from None
-    try:
-        con.execute("SET TimeZone = 'UTC'")
-        # Progress is tracked for query_progress() but never printed: stdout is MCP protocol only.
-        con.execute("SET enable_progress_bar = true")
-        con.execute("SET enable_progress_bar_print = false")
-        report(1, PHASES, f"opened {request.location}")
-        relation = _duckdb_relation(con, request)
-        try:
-            described = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
-        except (duckdb.IOException, duckdb.InvalidInputException) as exc:
-            raise DataPullError(f"could not read {request.location}: {_first_line(str(exc))}") from None
-        columns = {str(row[0]): str(row[1]) for row in described}
-        if request.kind == "csv":
-            relation, columns = _csv_with_inventory_types(relation, plan, columns)
-        _check_types(plan, columns, request.location)
-        report(2, PHASES, f"read {len(columns)} columns of {request.location}")
-        query = build_sizing_query(plan, "duckdb", relation, columns=columns, now=now)
-        row = _run_with_progress(con, query.sql, report, request.location)
-    finally:
-        con.close()
-    return Measurement(query, columns, dict(zip(query.outputs, row, strict=True)))
-
-
-def _run_with_progress(con: Any, sql: str, report: Progress, where: str) -> tuple:
-    """Run the query on a worker thread while this one reports DuckDB's own progress estimate."""
+    `report` gets the percentage done whenever it moved by a point or more. The statement's own
+    exception is re-raised here, on the calling thread.
+    """
     import duckdb
 
     outcome: dict[str, Any] = {}
@@ -159,105 +115,25 @@ def _run_with_progress(con: Any, sql: str, report: Progress, where: str) -> tupl
         except BaseException as exc:  # re-raised on the calling thread
             outcome["error"] = exc
 
-    worker = threading.Thread(target=work, name="pe-sizing-query", daemon=True)
+    worker = threading.Thread(target=work, name="pe-duckdb-query", daemon=True)
     worker.start()
     last = -1.0
-    while worker.is_alive():
-        worker.join(0.25)
-        try:
-            percent = float(con.query_progress())
-        except duckdb.Error:
-            percent = -1.0
-        if percent >= 0 and percent - last >= 1:
-            last = percent
-            report(2 + percent / 100, PHASES, f"counting rows in {where}: {percent:.0f}%")
-    error = outcome.get("error")
-    if isinstance(error, duckdb.ConversionException):
-        raise InputError(
-            f"{where} holds a value that contradicts the inventory's type: {_first_line(str(error))}",
-            field="data",
-        ) from None
-    if isinstance(error, (duckdb.IOException, duckdb.InvalidInputException)):
-        raise DataPullError(f"could not read {where}: {_first_line(str(error))}") from None
-    if isinstance(error, duckdb.Error):
-        raise InputError(f"sizing {where} failed: {_first_line(str(error))}", field="data") from None
-    if error is not None:
-        raise error
-    return outcome["row"]
-
-
-# --- PostgreSQL --------------------------------------------------------------------------------
-def _connect_postgres(request: DataRequest) -> Any:
-    import psycopg
-
-    assert request.dsn is not None
     try:
-        return psycopg.connect(
-            request.dsn, connect_timeout=10, autocommit=True, application_name="personalization-engine"
-        )
-    except psycopg.Error as exc:
-        message = _first_line(request.scrub(str(exc)))
-        if any(marker in message for marker in _AUTH_FAILURES):
-            # Retrying a wrong password cannot succeed (and can lock the account), so it is bad input.
-            raise InputError(
-                f"PostgreSQL refused the sign-in to {request.location}: {message}; check the user and "
-                "password (PGPASSWORD or ~/.pgpass keep the password out of the DSN)",
-                field="dsn",
-            ) from None
-        raise DataPullError(f"could not connect to {request.location}: {message}") from None
-
-
-def _postgres_columns(cur: Any, request: DataRequest) -> dict[str, str]:
-    cur.execute("SELECT to_regclass(%s)::oid", (request.table,))
-    oid = cur.fetchone()[0]
-    if oid is None:
-        cur.execute(
-            "SELECT table_schema || '.' || table_name FROM information_schema.tables "
-            "WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1 LIMIT 30"
-        )
-        listed = ", ".join(r[0] for r in cur.fetchall()) or "none"
-        raise InputError(
-            f"table {request.table!r} does not exist in {request.location}; its tables: {listed}",
-            field="table",
-        )
-    cur.execute(
-        "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
-        "WHERE attrelid = %s AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
-        (oid,),
-    )
-    return {str(name): str(kind) for name, kind in cur.fetchall()}
-
-
-def _measure_postgres(request: DataRequest, plan: Plan, now: datetime, report: Progress) -> Measurement:
-    import psycopg
-
-    conn = _connect_postgres(request)
-    try:
-        with conn.cursor() as cur:
+        while worker.is_alive():
+            worker.join(0.25)
             try:
-                cur.execute("SET TIME ZONE 'UTC'")
-                cur.execute("SET default_transaction_read_only = on")
-                report(1, PHASES, f"connected to {request.location}")
-                columns = _postgres_columns(cur, request)
-                _check_types(plan, columns, f"{request.location} table {request.table}")
-                report(2, PHASES, f"read {len(columns)} columns of {request.table}")
-                assert request.table is not None
-                query = build_sizing_query(
-                    plan, "postgres", request.table, columns=columns, now=now, materialize_flags=True
-                )
-                cur.execute(query.sql)
-                row = cur.fetchone()
-            except psycopg.OperationalError as exc:
-                raise DataPullError(
-                    f"reading {request.table} from {request.location} failed: "
-                    f"{_first_line(request.scrub(str(exc)))}"
-                ) from None
-            except psycopg.Error as exc:
-                raise InputError(
-                    f"sizing {request.table} in {request.location} failed: "
-                    f"{_first_line(request.scrub(str(exc)))}",
-                    field="table",
-                ) from None
-    finally:
-        conn.close()
-    return Measurement(query, columns, dict(zip(query.outputs, row, strict=True)))
+                percent = float(con.query_progress())
+            except duckdb.Error:
+                percent = -1.0
+            if percent >= 0 and percent - last >= 1:
+                last = percent
+                report(percent)
+    except BaseException:
+        # Ctrl-C, or the progress listener failed: stop the statement before the caller closes the
+        # connection under it.
+        con.interrupt()
+        worker.join()
+        raise
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("row")

@@ -1,11 +1,10 @@
-"""Turn the sizing query's one result row into a SizingRun, and the run into findings."""
+"""Turn the sizing query's one result row into a SizingRun (the findings it shows are checks.sizing's)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timezone
 from typing import Any
 
-from ..checks.sizing import AUDIENCE_FINDING_CODES, sizing_findings
 from ..model import Plan
 from ..model.common import duration_seconds
 from ..model.plan import (
@@ -103,6 +102,7 @@ def sizing_run(
     freshness = []
     for k, name in enumerate(q.freshness):
         newest = _utc(v[f"newest_{k}"])
+        future = _int(v[f"future_{k}"])
         lag = None if newest is None else (evaluated_at - newest).total_seconds()
         sla = slas[name] or ""
         freshness.append(
@@ -111,7 +111,9 @@ def sizing_run(
                 freshness_sla=sla,
                 newest=newest,
                 lag_seconds=lag,
-                within_sla=lag is not None and lag <= duration_seconds(sla),
+                future_values=future,
+                # A column holding future values records plans, not arrivals: it vouches for nothing.
+                within_sla=future == 0 and lag is not None and lag <= duration_seconds(sla),
             )
         )
     return SizingRun(
@@ -131,6 +133,3 @@ def sizing_run(
         data_coverage_pct=data_coverage,
         freshness=freshness,
     )
-
-
-__all__ = ["AUDIENCE_FINDING_CODES", "sizing_findings", "sizing_run"]

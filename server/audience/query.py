@@ -11,7 +11,7 @@ Only the counts come back: rows never leave the database.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
@@ -36,6 +36,9 @@ NULL_TYPES: dict[str, exp.DataType.Type] = {
     "timestamp": exp.DataType.Type.TIMESTAMPTZ,
     "date": exp.DataType.Type.DATE,
 }
+# Clock skew between the systems that stamp rows and this one; a value later than the evaluation
+# time by more than this is in the future (see docs/audience.md, "Freshness").
+FUTURE_TOLERANCE = timedelta(minutes=5)
 SOURCE_ALIAS = "pe_records"
 FLAGS_ALIAS = "pe_flags"
 MEMBERS_ALIAS = "pe_members"
@@ -77,7 +80,7 @@ class SizingQuery:
     channels: list[str]
     channel_gated: dict[str, bool]  # False when some activation on the channel has an unmapped gate
     coverage: list[str]  # attributes counted (present columns only)
-    freshness: list[str]  # timestamp attributes with an SLA whose newest value is read
+    freshness: list[str]  # timestamp attributes with an SLA: newest value, and how many are future
     outputs: list[str] = field(default_factory=list)
 
 
@@ -149,6 +152,24 @@ def _sample(columns: dict[str, str], limit: int = 30) -> str:
     names = list(columns)
     shown = ", ".join(names[:limit])
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "") if names else "none"
+
+
+def _freshness_outputs(names: list[str], dialect: str, now: datetime) -> list[tuple[str, str]]:
+    """The newest value not in the future, and the count of values in the future, of each column.
+
+    MAX(column) alone would call a column of future business dates (trial_ends_at) fresh; a value
+    later than now (plus the tolerance) records a plan, not an arrival, so it is counted instead.
+    """
+    limit = (now.astimezone(timezone.utc) + FUTURE_TOLERANCE).isoformat(sep=" ")
+    bound = exp.cast(exp.Literal.string(limit), exp.DataType.Type.TIMESTAMPTZ).sql(dialect=dialect)
+    outputs = []
+    for k, name in enumerate(names):
+        column = column_sql(name, dialect)
+        outputs += [
+            (f"newest_{k}", f"MAX(CASE WHEN {column} <= {bound} THEN {column} END)"),
+            (f"future_{k}", count_where(f"{column} > {bound}", dialect)),
+        ]
+    return outputs
 
 
 def build_sizing_query(
@@ -229,7 +250,7 @@ def build_sizing_query(
     freshness = [
         a.name for a in plan.attributes if a.type == "timestamp" and a.freshness_sla and a.name not in missing
     ]
-    outer += [(f"newest_{k}", f"MAX({column_sql(name, dialect)})") for k, name in enumerate(freshness)]
+    outer += _freshness_outputs(freshness, dialect, now)
 
     fence = " OFFSET 0" if materialize_flags else ""
     select_outer = ",\n  ".join(f"{sql} AS {name}" for name, sql in outer)

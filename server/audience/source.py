@@ -6,12 +6,12 @@ password, so the description can go into the plan, logs and error messages.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from ..errors import ConfinementError, InputError
+from .names import qualified_table
 
 SourceKind = Literal["csv", "parquet", "duckdb", "postgres"]
 FILE_KINDS: dict[str, SourceKind] = {
@@ -20,7 +20,6 @@ FILE_KINDS: dict[str, SourceKind] = {
     ".duckdb": "duckdb",
     ".db": "duckdb",
 }
-TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$")
 REDACTED = "***"
 
 
@@ -43,31 +42,37 @@ class DataRequest:
             text = text.replace(self.dsn, self.location)
         return text
 
+    @property
+    def where(self) -> str:
+        return self.location + (f" table {self.table}" if self.table else "")
 
-def check_table_name(table: str) -> str:
-    if not TABLE_NAME.fullmatch(table):
-        raise InputError(
-            f"{table!r} is not a plain table name; use letters, digits and '_', optionally schema.table",
-            field="table",
-        )
-    return table
+
+def confined_path(root: Path, given: str | Path, *, field: str) -> Path:
+    """`given` resolved inside the workspace `root`, or ConfinementError naming `field`.
+
+    A relative path is taken from the workspace root. resolve() follows every symlink on the way,
+    so a link at any level that leads out of the workspace counts as outside.
+    """
+    workspace = root.resolve()
+    try:
+        candidate = Path(given).expanduser()
+        resolved = (candidate if candidate.is_absolute() else workspace / candidate).resolve()
+    except (ValueError, OSError, RuntimeError) as exc:  # NUL bytes, symlink loops, unknown ~user
+        raise ConfinementError(f"{str(given)!r} is not a usable path: {exc}", field=field) from None
+    try:
+        resolved.relative_to(workspace)
+    except ValueError:
+        raise ConfinementError(
+            f"{str(given)!r} is outside the workspace {str(workspace)!r} (symlinks that lead out count "
+            "as outside); only paths inside it are used",
+            field=field,
+        ) from None
+    return resolved
 
 
 def file_request(data: str, workspace_root: Path, table: str | None = None) -> DataRequest:
-    """A CSV, Parquet or DuckDB file inside the workspace; symlinks that lead out count as outside."""
-    root = workspace_root.resolve()
-    candidate = Path(data).expanduser()
-    if not candidate.is_absolute():
-        candidate = root / candidate
-    resolved = candidate.resolve()
-    try:
-        relative = resolved.relative_to(root)
-    except ValueError:
-        raise ConfinementError(
-            f"{data!r} is outside the workspace {str(root)!r} (symlinks that lead out count as outside); "
-            "data is only read from inside it",
-            field="data",
-        ) from None
+    """A CSV, Parquet or DuckDB file inside the workspace."""
+    resolved = confined_path(workspace_root, data, field="data")
     kind = FILE_KINDS.get(resolved.suffix.lower())
     if kind is None:
         raise InputError(
@@ -84,8 +89,9 @@ def file_request(data: str, workspace_root: Path, table: str | None = None) -> D
                 "for a DuckDB database or PostgreSQL",
                 field="table",
             )
-        check_table_name(table)
-    return DataRequest(kind=kind, location=relative.as_posix(), table=table, path=resolved)
+        table = qualified_table(table, "duckdb")
+    location = resolved.relative_to(workspace_root.resolve()).as_posix()
+    return DataRequest(kind=kind, location=location, table=table, path=resolved)
 
 
 def redact_dsn(dsn: str) -> tuple[str, str | None]:
@@ -119,7 +125,11 @@ def dsn_request(dsn: str, table: str | None) -> DataRequest:
     if not table:
         raise InputError(f"name the table to size in {shown} (e.g. --table public.users)", field="table")
     return DataRequest(
-        kind="postgres", location=shown, table=check_table_name(table), dsn=dsn, secret=password
+        kind="postgres",
+        location=shown,
+        table=qualified_table(table, "postgres"),
+        dsn=dsn,
+        secret=password,
     )
 
 

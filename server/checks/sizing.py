@@ -14,6 +14,8 @@ AUDIENCE_FINDING_CODES: dict[str, str] = {
     "audience.column_missing": "An inventoried attribute has no column in the data (sized as all null).",
     "audience.required_sparse": "A required attribute is populated in fewer rows than the coverage target.",
     "audience.stale_data": "The newest value of a timestamp attribute is older than its freshness SLA.",
+    "audience.future_values": "A timestamp attribute with a freshness SLA holds values in the future, so "
+    "it records plans rather than arrivals and its freshness is not measured.",
     "audience.gate_unmapped": "A consent gate signal names no boolean attribute; it is not checkable.",
     "audience.profile_empty": "A profile has no members in the sized data.",
 }
@@ -59,7 +61,20 @@ def sizing_findings(plan: Plan, run: SizingRun) -> list[Finding]:
                 )
             )
     for f in run.freshness:
-        if not f.within_sla and f.name in where:
+        if f.name in where and f.future_values:
+            findings.append(
+                Finding(
+                    code="audience.future_values",
+                    severity="warning",
+                    pointer=f"/attributes/{where[f.name]}/freshness_sla",
+                    message=f"{f.future_values} values of {f.name} in {run.source.location} are later "
+                    f"than {run.evaluated_at.isoformat()} (beyond 5 minutes of clock skew), so {f.name} "
+                    "records planned times, not when data arrived, and its freshness was not measured; "
+                    "check its source's freshness on a column stamped on arrival (such as updated_at)",
+                    stage="attributes",
+                )
+            )
+        elif not f.within_sla and f.name in where:
             age = "has no values" if f.lag_seconds is None else f"is {f.lag_seconds / 3600:.1f}h old"
             findings.append(
                 Finding(

@@ -13,7 +13,7 @@ from ..model.targets import WAREHOUSE_DIALECTS
 from .common import add_json_option, engine_for, evaluation_clock, print_json, print_table
 
 if TYPE_CHECKING:
-    from ..audience import SizingOutcome
+    from ..core.sizing import SizingOutcome
 
 BAR_WIDTH = 30
 
@@ -60,9 +60,10 @@ def register_sample_data(commands: argparse._SubParsersAction) -> None:
         help="write deterministic synthetic profile records for the demo plan's inventory",
         description="Write N synthetic people (an id and a column per attribute of the PLG Onboarding "
         "demo's inventory) with realistic nulls, skew and timestamps relative to --now, as Parquet or "
-        "CSV. The same arguments always give the same data.",
+        "CSV. The same arguments always give the same data. Missing folders are created; rows stream "
+        "to the file in bounded memory, with a progress bar on stderr when it is a terminal.",
         epilog="Example:\n  personalization-engine sample-data --rows 100000 --now 2026-11-24T09:00:00Z "
-        "users.parquet",
+        "data/users.parquet",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("out", metavar="OUT", help="the file to write: .parquet or .csv")
@@ -81,7 +82,8 @@ def _progress_bar(done: float, total: float, message: str) -> None:
 
 
 def cmd_size(args: argparse.Namespace) -> int:
-    from ..audience import size_plan, warehouse_sql
+    from ..audience import warehouse_sql
+    from ..core.sizing import size_plan
 
     engine = engine_for(args)
     now = (evaluation_clock(args.now) or (lambda: None))()
@@ -171,7 +173,9 @@ def cmd_sample_data(args: argparse.Namespace) -> int:
     from ..audience import write_sample_data
 
     reference: datetime = (evaluation_clock(args.now) or _utc_now)()
-    out = write_sample_data(Path(args.out), args.rows, reference=reference, seed=args.seed)
+    # A bar on a terminal only: piped or captured stderr (CI logs) stays free of carriage returns.
+    progress = {"progress": _progress_bar} if sys.stderr.isatty() else {}
+    out = write_sample_data(Path(args.out), args.rows, reference=reference, seed=args.seed, **progress)
     if args.json:
         print_json({"path": str(out), "rows": args.rows, "now": reference.isoformat(), "seed": args.seed})
     else:

@@ -255,9 +255,14 @@ class AttributeCoverage(Strict):
 class AttributeFreshness(Strict):
     name: ShortText
     freshness_sla: ShortText
-    newest: datetime | None = Field(description="The most recent value in the data; null when all are null.")
+    newest: datetime | None = Field(
+        description="The most recent value not in the future; null when there is none."
+    )
     lag_seconds: float | None = Field(description="Evaluation time minus the newest value.")
-    within_sla: bool
+    future_values: int = Field(
+        0, ge=0, description="Values later than the evaluation time (plus 5 minutes); not counted as newest."
+    )
+    within_sla: bool = Field(description="The newest value is within the SLA and no value is in the future.")
 
 
 class SizingRun(Strict):

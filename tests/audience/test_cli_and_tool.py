@@ -68,6 +68,11 @@ def test_plans_size_with_a_dialect_writes_warehouse_sql_and_stores_nothing(
     args = ["plans", "size", demo_plan, "--dialect", "bigquery", "--workspace", str(repo_dir)]
     assert main([*args, "--table", "analytics.users", "--now", "2026-11-24T09:00:00Z"]) == 0
     assert "FROM analytics.users" in capsys.readouterr().out
+    assert main([*args, "--table", "my-project.analytics.users", "--now", "2026-11-24T09:00:00Z"]) == 0
+    assert "FROM my-project.analytics.users" in capsys.readouterr().out
+    snowflake = ["plans", "size", demo_plan, "--dialect", "snowflake", "--workspace", str(repo_dir)]
+    assert main([*snowflake, "--table", "analytics.public.users", "--now", "2026-11-24T09:00:00Z"]) == 0
+    assert "FROM analytics.public.users" in capsys.readouterr().out
     assert main(args) == 2
     assert "table: name the warehouse table" in capsys.readouterr().err
     assert snapshot(engine, demo_plan) == before

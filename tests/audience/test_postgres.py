@@ -11,9 +11,9 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from personalization_engine.audience import DataPullFailed, size_plan
 from personalization_engine.core.engine import Engine
 from personalization_engine.errors import InputError
+from personalization_engine.core.sizing import DataPullFailed, size_plan
 
 from .conftest import NOW, snapshot
 
@@ -103,3 +103,49 @@ def test_an_unreachable_server_is_retried_then_recorded_as_a_data_pull_blocker(
     plan = engine.read_plan(demo_plan)
     assert [(b.kind, b.attempts) for b in plan.blockers] == [("data_pull", 3)]
     assert "s3cret-value" not in str(caught.value) + engine.store.plan_path(demo_plan).read_text()
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"password": "hunter2-wrong-secret"}, "dsn: PostgreSQL refused the sign-in to postgresql://"),
+        ({"dbname": "no_such_database"}, 'database "no_such_database" does not exist'),
+        ({"host": "no-such-host.invalid"}, "dsn: could not connect to postgresql://postgres@no-such-host"),
+    ],
+    ids=["wrong-password", "unknown-database", "unknown-host"],
+)
+def test_a_refused_sign_in_or_a_wrong_dsn_is_an_immediate_error_with_no_blocker_revision(
+    engine: Engine, demo_plan: str, pg_users: str, change: dict[str, str], expected: str
+):
+    before = snapshot(engine, demo_plan)
+    with pytest.raises(InputError) as caught:
+        # A long retry delay would make a retried failure obvious; an immediate error never waits.
+        size_plan(engine, demo_plan, dsn=make_conninfo(pg_users, **change), table="users", actor="a",
+                  now=NOW, retry_delay=600)  # fmt: skip
+    assert expected in str(caught.value)
+    assert "hunter2-wrong-secret" not in str(caught.value)
+    assert snapshot(engine, demo_plan) == before
+    assert engine.read_plan(demo_plan).blockers == ()
+
+
+def test_a_malformed_dsn_is_refused_before_any_connection(engine: Engine, demo_plan: str):
+    before = snapshot(engine, demo_plan)
+    with pytest.raises(InputError, match=r"^dsn: is not a PostgreSQL connection string") as caught:
+        size_plan(
+            engine, demo_plan, dsn="postgresql://u:pw-1x9@h/db?no_such_option=1", table="users", actor="a"
+        )
+    assert "pw-1x9" not in str(caught.value)
+    with pytest.raises(InputError, match=r"^dsn: must be a PostgreSQL connection string"):
+        size_plan(engine, demo_plan, dsn="mysql://u@h/db", table="users", actor="a")
+    assert snapshot(engine, demo_plan) == before
+
+
+def test_a_schema_qualified_or_quoted_postgresql_table_is_sized(
+    engine: Engine, demo_plan: str, pg_users: str
+):
+    with psycopg.connect(pg_users, autocommit=True) as conn:
+        conn.execute('DROP TABLE IF EXISTS "Users Copy"')
+        conn.execute('CREATE TABLE "Users Copy" AS SELECT * FROM users')
+    quoted = size_plan(engine, demo_plan, dsn=pg_users, table='public."Users Copy"', actor="a", now=NOW).run
+    plain = size_plan(engine, demo_plan, dsn=pg_users, table="public.users", actor="a", now=NOW).run
+    assert quoted.profiles == plain.profiles and quoted.source.table == 'public."Users Copy"'

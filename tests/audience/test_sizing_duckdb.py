@@ -7,11 +7,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from personalization_engine.audience import size_plan, warehouse_sql
+from personalization_engine.audience import warehouse_sql
+from personalization_engine.checks.run import run_checks
 from personalization_engine.core.engine import Engine
-from personalization_engine.errors import ConflictError
+from personalization_engine.errors import ConflictError, InputError
 from personalization_engine.model import Plan
 from personalization_engine.rules import load_records, simulate
+from personalization_engine.core.sizing import size_plan
 
 from .conftest import NOW
 
@@ -38,7 +40,7 @@ def test_sizing_a_parquet_file_stores_one_dated_run_and_the_measured_coverage(
     required = [c for c in run.coverage if c.required]
     assert run.data_coverage_pct == round(sum(c.coverage_pct for c in required) / len(required), 2)
     assert {f.name: f.within_sla for f in run.freshness} == {
-        "signup_at": True, "trial_ends_at": True, "last_active_at": True
+        "signup_at": True, "trial_ends_at": False, "last_active_at": True
     }  # fmt: skip
     assert plan.change_log[-1].stage == "sizing"
     assert plan.change_log[-1].summary == "sized 5 profiles on 3000 rows of data/users.parquet"
@@ -49,7 +51,7 @@ def test_consent_gates_narrow_each_channel_to_people_whose_data_shows_consent(
 ):
     run = size_plan(engine, demo_plan, data=str(users_parquet), actor="analyst", now=NOW).run
     email = next(a for a in run.activations if (a.profile_id, a.channel) == ("dormant-free", "email"))
-    assert email.gate_columns == ["email_opt_in IS TRUE", "email_unsubscribed IS FALSE"]
+    assert email.gate_columns == ("email_opt_in IS TRUE", "email_unsubscribed IS FALSE")
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     expected = con.execute(
@@ -124,7 +126,7 @@ def test_a_rule_change_while_the_data_is_counted_is_a_conflict_and_nothing_is_st
 
     with pytest.raises(ConflictError, match="is at revision 3, not expected_revision 2"):
         size_plan(engine, demo_plan, data="data/users.parquet", actor="a", now=NOW, progress=change_a_profile)
-    assert engine.read_plan(demo_plan).sizing_runs == []
+    assert engine.read_plan(demo_plan).sizing_runs == ()
 
 
 def test_an_unrelated_change_while_the_data_is_counted_keeps_the_run_of_the_sized_revision(
@@ -142,13 +144,14 @@ def test_an_unrelated_change_while_the_data_is_counted_keeps_the_run_of_the_size
 
 
 def _reprioritized(plan: Plan) -> Plan:
-    plan.profiles[0] = plan.profiles[0].model_copy(update={"priority": 99})
-    return plan
+    first = plan.profiles[0].model_copy(update={"priority": 99})
+    return plan.model_copy(update={"profiles": (first, *plan.profiles[1:])})
 
 
 def _noted(plan: Plan) -> Plan:
-    plan.intake.notes = "kick-off moved to Monday"
-    return plan
+    return plan.model_copy(
+        update={"intake": plan.intake.model_copy(update={"notes": "kick-off moved to Monday"})}
+    )
 
 
 def test_sizing_prints_nothing_on_stdout_which_carries_mcp_messages_under_stdio(
@@ -156,3 +159,72 @@ def test_sizing_prints_nothing_on_stdout_which_carries_mcp_messages_under_stdio(
 ):
     size_plan(engine, demo_plan, data="data/users.parquet", actor="a", now=NOW)
     assert capfd.readouterr().out == ""
+
+
+def test_future_dates_are_not_fresh_they_are_counted_and_flagged(
+    engine: Engine, demo_plan: str, users_parquet: Path
+):
+    outcome = size_plan(engine, demo_plan, data="data/users.parquet", actor="a", now=NOW)
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    ahead, newest_past = con.execute(
+        "SELECT count_if(trial_ends_at > TIMESTAMPTZ '2026-11-24 09:05:00+00'), "
+        "max(trial_ends_at) FILTER (WHERE trial_ends_at <= TIMESTAMPTZ '2026-11-24 09:05:00+00') "
+        f"FROM read_parquet('{users_parquet}')"
+    ).fetchone()
+    trial_ends = next(f for f in outcome.run.freshness if f.name == "trial_ends_at")
+    assert (trial_ends.future_values, trial_ends.newest, trial_ends.within_sla) == (ahead, newest_past, False)
+    assert ahead > 0
+    assert all(f.future_values == 0 for f in outcome.run.freshness if f.name != "trial_ends_at")
+    [flagged] = [f for f in outcome.findings if f.code == "audience.future_values"]
+    assert flagged.pointer == "/attributes/4/freshness_sla"
+    assert flagged.message.startswith(
+        f"{ahead} values of trial_ends_at in data/users.parquet are later than 2026-11-24T09:00:00+00:00"
+    )
+    # Flagged as future, not also reported as stale.
+    assert not [
+        f for f in outcome.findings if f.code == "audience.stale_data" and "trial_ends_at" in f.message
+    ]
+    # validate_plan reports it too, from the stored run.
+    assert "audience.future_values" in {f.code for f in run_checks(engine.read_plan(demo_plan))}
+
+
+@pytest.mark.parametrize(
+    ("dialect", "table", "from_clause"),
+    [
+        ("snowflake", "analytics.public.users", "FROM analytics.public.users"),
+        ("databricks", "main.analytics.users", "FROM main.analytics.users"),
+        ("bigquery", "my-project.dataset.users", "FROM my-project.dataset.users"),
+        ("bigquery", "`my-project.dataset.users`", "FROM `my-project.dataset.users`"),
+        ("bigquery", "`my-project`.dataset.users", "FROM `my-project`.dataset.users"),
+        ("snowflake", '"Analytics"."Public"."Users"', 'FROM "Analytics"."Public"."Users"'),
+        ("postgres", "public.users", "FROM public.users OFFSET 0"),
+    ],
+)
+def test_warehouse_sql_takes_each_dialects_qualified_table_names(
+    engine: Engine, demo_plan: str, dialect: str, table: str, from_clause: str
+):
+    sql = warehouse_sql(engine.read_plan(demo_plan), dialect, table, now=NOW)
+    assert f"    {from_clause}\n" in sql
+
+
+@pytest.mark.parametrize(
+    ("dialect", "table", "shape"),
+    [
+        ("snowflake", "a.b.c.d", "catalog.schema.table (e.g. analytics.public.users)"),
+        ("postgres", "db.public.users", "schema.table (e.g. public.users)"),
+        ("bigquery", "users; DROP TABLE users", "catalog.schema.table (e.g. my-project.dataset.users)"),
+        ("snowflake", "users u", "catalog.schema.table"),
+        ("snowflake", "read_csv('/etc/passwd')", "catalog.schema.table"),
+        ("snowflake", "users -- note", "catalog.schema.table"),
+        ("databricks", "", "catalog.schema.table"),
+    ],
+)
+def test_warehouse_sql_refuses_what_is_not_a_table_name_in_the_dialect(
+    engine: Engine, demo_plan: str, dialect: str, table: str, shape: str
+):
+    with pytest.raises(InputError) as caught:
+        warehouse_sql(engine.read_plan(demo_plan), dialect, table, now=NOW)
+    assert str(caught.value).startswith(
+        f"table: {table!r} is not a {dialect} table name; use table or {shape}"
+    )
