@@ -79,11 +79,14 @@ def write_profiles(
 ) -> Plan:
     """Store attributes, profiles and scenarios through the one write path."""
 
-    def mutate(plan: Plan) -> Plan:
-        plan.attributes = [Attribute.model_validate(a) for a in ATTRIBUTES]
-        plan.profiles = [Profile.model_validate(p) for p in profiles]
-        plan.scenarios = [Scenario.model_validate(s) for s in scenarios or []]
-        return plan
+    def replace(plan: Plan) -> Plan:
+        return plan.model_copy(
+            update={
+                "attributes": tuple(Attribute.model_validate(a) for a in ATTRIBUTES),
+                "profiles": tuple(Profile.model_validate(p) for p in profiles),
+                "scenarios": tuple(Scenario.model_validate(s) for s in scenarios or []),
+            }
+        )
 
-    engine.apply(plan_id, "profiles", mutate, expected_revision=None, actor="test")
+    engine.apply(plan_id, "profiles", replace, expected_revision=None, actor="test")
     return engine.read_plan(plan_id)

@@ -199,7 +199,9 @@ def test_a_write_that_parses_a_bad_rule_is_refused_and_writes_nothing(engine, pl
 
     def add_profile(plan):
         rule = parse_rule(bad, pointer="/profiles/0/eligibility")
-        plan.profiles.append(Profile(id="p", name="P", eligibility=rule))
+        plan = plan.model_copy(
+            update={"profiles": (*plan.profiles, Profile(id="p", name="P", eligibility=rule))}
+        )
         check_rule_limits(plan)
         return plan
 
