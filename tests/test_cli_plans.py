@@ -75,7 +75,9 @@ def test_plans_new_with_a_bad_channel_names_the_field_and_allowed_values(repo_di
 
 def test_list_show_log_and_diff_report_the_plan_and_its_history(engine, plan_id, repo_dir, capsys):
     def add(plan):
-        return plan.model_copy(update={"attributes": (*plan.attributes, Attribute(name="plan_tier", type="string"))})
+        return plan.model_copy(
+            update={"attributes": (*plan.attributes, Attribute(name="plan_tier", type="string"))}
+        )
 
     def change(plan):
         first = plan.attributes[0].model_copy(update={"type": "integer"})

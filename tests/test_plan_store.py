@@ -43,7 +43,9 @@ def test_a_second_plan_in_the_same_second_gets_a_numbered_suffix(workspace):
 
 def test_apply_bumps_revision_logs_a_semantic_summary_and_commits(engine: Engine, plan_id, repo_dir):
     def add_attribute(plan):
-        return plan.model_copy(update={"attributes": (*plan.attributes, Attribute(name="plan_tier", type="string"))})
+        return plan.model_copy(
+            update={"attributes": (*plan.attributes, Attribute(name="plan_tier", type="string"))}
+        )
 
     result = engine.apply(plan_id, "attributes", add_attribute, expected_revision=1, actor="bob")
     assert result.revision == 2
@@ -75,7 +77,9 @@ def test_a_write_that_breaks_the_model_names_the_field_and_writes_nothing(engine
 
 def test_duplicate_keys_are_refused_naming_the_pointer(engine, plan_id):
     def dup(plan):
-        return plan.model_copy(update={"attributes": (*plan.attributes, Attribute(name="a"), Attribute(name="a"))})
+        return plan.model_copy(
+            update={"attributes": (*plan.attributes, Attribute(name="a"), Attribute(name="a"))}
+        )
 
     with pytest.raises(InputError, match="/attributes/1: key 'a' is used twice"):
         engine.apply(plan_id, "attributes", dup, expected_revision=1, actor="x")
