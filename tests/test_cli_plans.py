@@ -36,7 +36,7 @@ def test_plans_new_creates_and_commits_a_plan_and_prints_id_and_path(repo_dir, c
         "activation rate",
         "--pattern",
         "pipeline",
-        "--now",
+        "--frozen-clock",
         "2026-11-24T09:00:00Z",
     )
     assert code == 0
@@ -75,13 +75,14 @@ def test_plans_new_with_a_bad_channel_names_the_field_and_allowed_values(repo_di
 
 def test_list_show_log_and_diff_report_the_plan_and_its_history(engine, plan_id, repo_dir, capsys):
     def add(plan):
-        plan.attributes.append(Attribute(name="plan_tier", type="string"))
-        return plan
+        return plan.model_copy(
+            update={"attributes": (*plan.attributes, Attribute(name="plan_tier", type="string"))}
+        )
 
     def change(plan):
-        plan.attributes[0] = plan.attributes[0].model_copy(update={"type": "integer"})
-        plan.attributes.append(Attribute(name="signup_at", type="timestamp"))
-        return plan
+        first = plan.attributes[0].model_copy(update={"type": "integer"})
+        attributes = (first, *plan.attributes[1:], Attribute(name="signup_at", type="timestamp"))
+        return plan.model_copy(update={"attributes": attributes})
 
     engine.apply(plan_id, "attributes", add, expected_revision=1, actor="alice")
     engine.apply(plan_id, "attributes", change, expected_revision=2, actor="bob")
@@ -91,7 +92,9 @@ def test_list_show_log_and_diff_report_the_plan_and_its_history(engine, plan_id,
     code, out, _ = run(capsys, "plans", "show", plan_id, "--revision", "2", "--json", *ws)
     assert json.loads(out)["attributes"][0]["type"] == "string"
     code, out, _ = run(capsys, "plans", "log", plan_id, *ws, "--json")
-    log = json.loads(out)
+    history = json.loads(out)
+    assert history["plan_id"] == plan_id
+    log = history["revisions"]
     assert [(e["revision"], e["actor"], e["stage"]) for e in log] == [
         (3, "bob", "attributes"),
         (2, "alice", "attributes"),

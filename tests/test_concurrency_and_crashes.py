@@ -29,8 +29,8 @@ done = 0
 while done < count:
     current = engine.read_plan(plan_id)
     def add(plan, name=f"{tag}_{done}"):
-        plan.attributes.append(Attribute(name=name, type="string"))
-        return plan
+        attributes = (*plan.attributes, Attribute(name=name, type="string"))
+        return plan.model_copy(update={"attributes": attributes})
     try:
         engine.apply(plan_id, "attributes", add, expected_revision=current.revision, actor=tag)
         done += 1

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from personalization_engine.docgen import generated_docs
+
+from .conftest import git
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,20 +45,42 @@ def test_the_worked_example_is_what_the_demo_produces(tmp_path):
         )
 
 
-@pytest.mark.slow
-def test_the_demo_with_a_fixed_clock_prints_the_same_output_and_commits_twice(tmp_path):
-    import io
+def _demo(folder: Path, frozen_clock: str) -> tuple[int, str]:
+    """`personalization-engine demo DIR --frozen-clock T`, as documented; its exit code and output."""
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "personalization_engine.cli.main",
+            "demo",
+            str(folder),
+            "--frozen-clock",
+            frozen_clock,
+        ],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=300,
+    )
+    return proc.returncode, (proc.stdout + proc.stderr).replace(str(folder.resolve()), "<workspace>")
 
-    from personalization_engine.demo import run_demo
+
+@pytest.mark.slow
+def test_the_demo_with_a_frozen_clock_prints_the_same_output_and_commits_twice(tmp_path):
     from personalization_engine.docgen import EXAMPLE_NOW
 
     outputs = []
     for name in ("one", "two"):
-        out = io.StringIO()
-        folder = run_demo(str(tmp_path / name), EXAMPLE_NOW, out=out)
-        outputs.append(out.getvalue().replace(str(folder), "<workspace>"))
+        folder = tmp_path / name
+        code, out = _demo(folder, EXAMPLE_NOW)
+        assert code == 0, out
+        outputs.append(out)
     assert outputs[0] == outputs[1]
     assert "git log --oneline:" in outputs[0] and "final review (validate_plan): 0 errors" in outputs[0]
+    # Every plan revision of a frozen-clock run says so in its commit.
+    log = git(folder, "log", "--format=%s|%(trailers:key=Clock,valueonly,separator=)").splitlines()
+    revisions = [line for line in log if line and not line.startswith("render:")]
+    assert len(revisions) == 15 and all(line.endswith("|frozen") for line in revisions), log
     # The issue's floor for realistic content: 15 attributes, 4 profiles across web, in-app, email.
     plans = list((folder / ".claude" / "plans").glob("plan-*.json"))
     assert len(plans) == 1 and str(plans[0].relative_to(folder)) in outputs[0]
@@ -62,3 +88,15 @@ def test_the_demo_with_a_fixed_clock_prints_the_same_output_and_commits_twice(tm
     assert len(plan["attributes"]) >= 15 and len(plan["profiles"]) >= 4
     assert {"web", "in-app", "email"} <= {activation["channel"] for activation in plan["activations"]}
     assert f"r{plan['revision']}" in outputs[0]
+
+
+@pytest.mark.slow
+def test_the_demo_a_year_later_ends_with_no_error_finding(tmp_path):
+    # The demo's scenarios and sample data are relative to its clock, so it comes out clean on any
+    # day; it exits non-zero when the final review has an error finding.
+    code, out = _demo(tmp_path / "later", "2027-12-01T09:00:00Z")
+    assert code == 0, out
+    final = out[out.index("final review (validate_plan):") :].splitlines()
+    assert final[0].startswith("final review (validate_plan): 0 errors,"), final[0]
+    findings = [line for line in final[1:] if line.startswith("  ") and not line.startswith("  r")]
+    assert not [line for line in findings if line.split()[0] == "error"], findings

@@ -96,11 +96,15 @@ async def test_every_tool_has_a_description_title_annotations_and_a_short_full_n
 
 
 async def test_stage_tools_publish_their_item_models_as_json_schema(server):
+    # Item models live once, in the schema://plan resource; the stage tools name their $defs there.
     async with client(server) as c:
         tools = {t.name: t for t in (await c.list_tools()).tools}
+        published = json.loads((await c.read_resource("schema://plan")).contents[0].text)["$defs"]
     schema = json.dumps(tools["inventory_attributes"].input_schema)
-    for field in ("freshness_sla", "refresh_cadence", "lawful_basis", "pii_class", "source_id"):
-        assert field in schema
+    assert "schema://plan" in schema and "$defs/Attribute" in schema and "$defs/DataSource" in schema
+    for field in ("freshness_sla", "refresh_cadence", "pii_class", "source_id", "consent"):
+        assert field in published["Attribute"]["properties"]
+    assert "lawful_basis" in published["ConsentGrant"]["properties"]
     assert "eligibility" in json.dumps(tools["define_profiles"].input_schema)
 
 
@@ -286,7 +290,7 @@ async def test_removing_an_unknown_key_is_refused_naming_it_and_nothing_is_writt
         (
             "inventory_attributes",
             {"expected_revision": 1, "attributes": [{"name": "Bad Name"}]},
-            "attributes.0.name",
+            "/attributes/0/name",
         ),
         (
             "define_profiles",

@@ -36,15 +36,16 @@ def test_a_second_plan_in_the_same_second_gets_a_numbered_suffix(workspace):
     from datetime import datetime, timezone
 
     fixed = datetime(2026, 11, 24, 9, 0, 0, tzinfo=timezone.utc)
-    engine = Engine(workspace, clock=lambda: fixed)
+    engine = Engine(workspace, clock=lambda: fixed, frozen_clock=True)
     ids = [engine.create_plan(initiative="X", channels=["web"], actor="a").plan_id for _ in range(3)]
     assert ids == ["plan-20261124T090000Z", "plan-20261124T090000Z-2", "plan-20261124T090000Z-3"]
 
 
 def test_apply_bumps_revision_logs_a_semantic_summary_and_commits(engine: Engine, plan_id, repo_dir):
     def add_attribute(plan):
-        plan.attributes.append(Attribute(name="plan_tier", type="string"))
-        return plan
+        return plan.model_copy(
+            update={"attributes": (*plan.attributes, Attribute(name="plan_tier", type="string"))}
+        )
 
     result = engine.apply(plan_id, "attributes", add_attribute, expected_revision=1, actor="bob")
     assert result.revision == 2
@@ -65,8 +66,9 @@ def test_a_write_that_breaks_the_model_names_the_field_and_writes_nothing(engine
     before = (repo_dir / f".claude/plans/{plan_id}.json").read_bytes()
 
     def bad(plan):
-        plan.error_handling.retry_limit = 99
-        return plan
+        # model_copy skips validation: the write pipeline must still refuse the result.
+        error_handling = plan.error_handling.model_copy(update={"retry_limit": 99})
+        return plan.model_copy(update={"error_handling": error_handling})
 
     with pytest.raises(InputError, match="/error_handling/retry_limit"):
         engine.apply(plan_id, "plan", bad, expected_revision=1, actor="x")
@@ -75,8 +77,9 @@ def test_a_write_that_breaks_the_model_names_the_field_and_writes_nothing(engine
 
 def test_duplicate_keys_are_refused_naming_the_pointer(engine, plan_id):
     def dup(plan):
-        plan.attributes += [Attribute(name="a"), Attribute(name="a")]
-        return plan
+        return plan.model_copy(
+            update={"attributes": (*plan.attributes, Attribute(name="a"), Attribute(name="a"))}
+        )
 
     with pytest.raises(InputError, match="/attributes/1: key 'a' is used twice"):
         engine.apply(plan_id, "attributes", dup, expected_revision=1, actor="x")
@@ -116,7 +119,7 @@ def test_diff_names_a_new_sizing_run_as_one_added_item():
     before = {"sizing_runs": [{"id": "size-1", "row_count": 5}]}
     after = {"sizing_runs": [{"id": "size-1", "row_count": 5}, {"id": "size-2", "row_count": 7}]}
     changes = diff_documents(before, after)
-    assert [(c.op, c.section, c.key, c.fields) for c in changes] == [("added", "sizing_runs", "size-2", [])]
+    assert [(c.op, c.section, c.key, c.fields) for c in changes] == [("added", "sizing_runs", "size-2", ())]
 
 
 def test_the_write_state_is_recorded_after_the_text_is_complete_and_before_it_replaces_the_file(
@@ -129,7 +132,7 @@ def test_the_write_state_is_recorded_after_the_text_is_complete_and_before_it_re
     seen = []
     atomic_write(path, b"new", before_replace=lambda: seen.append(path.read_bytes()))
     assert seen == [old] and path.read_bytes() == b"new"
-    # The store's write records the hash it is given (the engine's is computed on another thread).
-    engine.store.write(plan_id, old, digest=lambda: content_hash(old))
+    # The store's write records the hash of the text it writes.
+    engine.store.write(plan_id, old)
     assert engine.store.last_write_hash(plan_id) == content_hash(old)
     assert path.read_bytes() == old

@@ -16,8 +16,7 @@ from .conftest import git, init_repo
 
 def add_attr(name: str):
     def mutate(plan):
-        plan.attributes.append(Attribute(name=name, type="string"))
-        return plan
+        return plan.model_copy(update={"attributes": (*plan.attributes, Attribute(name=name, type="string"))})
 
     return mutate
 
@@ -151,9 +150,10 @@ def test_an_invalid_hand_edit_is_caught_by_the_schema_on_read(engine: Engine, pl
 
 
 def test_a_revision_written_but_not_committed_is_recovered_with_a_trailer(engine, plan_id, repo_dir):
-    plan = engine.read_plan(plan_id)
-    plan.revision = 2
-    plan.attributes.append(Attribute(name="late", type="string"))
+    current = engine.read_plan(plan_id)
+    plan = current.model_copy(
+        update={"revision": 2, "attributes": (*current.attributes, Attribute(name="late", type="string"))}
+    )
     from personalization_engine.store.plans import serialize
 
     engine.store.write(plan_id, serialize(plan))  # as if the process died before committing

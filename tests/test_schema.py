@@ -22,35 +22,33 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_the_checked_in_schema_is_the_generated_one():
     checked_in = (ROOT / "docs" / "plan.schema.json").read_text()
     assert checked_in == plan_json_schema_text(), (
-        "docs/plan.schema.json is stale: regenerate it with "
-        'python -c "from personalization_engine.model.schema import plan_json_schema_text as t; '
-        "open('docs/plan.schema.json','w').write(t())\""
+        "docs/plan.schema.json is stale: regenerate it with python -m personalization_engine.docgen"
     )
 
 
 @pytest.fixture
 def sample_document(engine: Engine, plan_id) -> dict:
     def fill(plan):
-        plan.attributes += [
-            Attribute(name="plan_tier", type="string", allowed_values=["free", "pro"]),
+        attributes = (
+            Attribute(name="plan_tier", type="string", allowed_values=("free", "pro")),
             Attribute(name="signup_at", type="timestamp", freshness_sla="1d", refresh_cadence="hourly"),
-        ]
-        plan.profiles.append(
-            Profile.model_validate(
-                {
-                    "id": "new-free",
-                    "name": "New free users",
-                    "eligibility": {
-                        "all": [
-                            {"op": "eq", "attr": "plan_tier", "value": "free"},
-                            {"not": {"op": "not_within_last", "attr": "signup_at", "value": "14d"}},
-                        ]
-                    },
-                    "suppression": {"any": [{"op": "is_null", "attr": "plan_tier"}]},
-                }
-            )
         )
-        return plan
+        profile = Profile.model_validate(
+            {
+                "id": "new-free",
+                "name": "New free users",
+                "eligibility": {
+                    "all": [
+                        {"op": "eq", "attr": "plan_tier", "value": "free"},
+                        {"not": {"op": "not_within_last", "attr": "signup_at", "value": "14d"}},
+                    ]
+                },
+                "suppression": {"any": [{"op": "is_null", "attr": "plan_tier"}]},
+            }
+        )
+        return plan.model_copy(
+            update={"attributes": (*plan.attributes, *attributes), "profiles": (*plan.profiles, profile)}
+        )
 
     engine.apply(plan_id, "profiles", fill, expected_revision=1, actor="t")
     return json.loads((engine.store.plan_path(plan_id)).read_text())

@@ -1,0 +1,82 @@
+"""Plan format versions: a 1.0 plan (the worked example as format 1.0 wrote it) is upgraded in memory
+on read, validates, and is stored as 1.1 by its next write."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+from personalization_engine.core.engine import Engine
+from personalization_engine.model import Attribute
+from personalization_engine.model.common import SCHEMA_VERSION
+from personalization_engine.model.issues import model_issues, schema_issues
+from personalization_engine.store.plans import GITIGNORE, GITIGNORE_TEXT
+
+from .conftest import git
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "plan-v1.0.json"
+PLAN_ID = "plan-20261124T090000Z"
+
+
+def _install_fixture(repo_dir: Path) -> Path:
+    """The 1.0 file checked into the project, as an older version of the server left it."""
+    path = repo_dir / ".claude" / "plans" / f"{PLAN_ID}.json"
+    path.parent.mkdir(parents=True)
+    (path.parent / GITIGNORE).write_text(GITIGNORE_TEXT)
+    shutil.copyfile(FIXTURE, path)
+    git(repo_dir, "add", ".claude")
+    git(repo_dir, "commit", "-q", "-m", "plan written by format 1.0")
+    return path
+
+
+def test_the_fixture_is_a_1_0_plan_with_scenarios_that_carry_no_time():
+    document = json.loads(FIXTURE.read_text())
+    assert document["schema_version"] == "1.0" and SCHEMA_VERSION == "1.1"
+    assert document["scenarios"] and all("as_of" not in s for s in document["scenarios"])
+
+
+def test_a_1_0_plan_is_upgraded_in_memory_on_read_and_validates(engine: Engine, repo_dir):
+    path = _install_fixture(repo_dir)
+    before = path.read_bytes()
+    updated_at = datetime.fromisoformat(json.loads(before)["updated_at"].replace("Z", "+00:00"))
+
+    plan, _ = engine.store.load(PLAN_ID)
+    assert plan.schema_version == "1.1"
+    assert plan.scenarios and all(s.as_of == updated_at for s in plan.scenarios)
+    assert engine.read_plan(PLAN_ID) == plan
+
+    document = plan.model_dump(mode="json", by_alias=True)
+    assert schema_issues(document) == [] and model_issues(document) == []
+    _, findings = engine.validate_target(PLAN_ID, cwd=repo_dir)
+    assert [f for f in findings if f.severity == "error"] == []
+    # Reading (and validating) never rewrites the file.
+    assert path.read_bytes() == before
+
+
+def test_a_1_0_file_the_server_wrote_itself_is_upgraded_too(engine: Engine, repo_dir):
+    path = _install_fixture(repo_dir)
+    engine.store.ensure_dirs()
+    engine.store.remember_write(PLAN_ID, path.read_bytes(), "committed")  # the trusted read path
+    plan, _ = engine.store.load(PLAN_ID)
+    assert plan.schema_version == "1.1" and all(s.as_of is not None for s in plan.scenarios)
+
+
+def test_the_next_write_through_the_engine_stores_the_plan_as_1_1(engine: Engine, repo_dir):
+    path = _install_fixture(repo_dir)
+    upgraded = engine.read_plan(PLAN_ID)
+
+    def add(plan):
+        return plan.model_copy(
+            update={"attributes": (*plan.attributes, Attribute(name="migrated", type="string"))}
+        )
+
+    result = engine.apply(PLAN_ID, "attributes", add, expected_revision=15, actor="migration-test")
+    assert result.revision == 16 and result.summary == "added attribute migrated"
+    on_disk = json.loads(path.read_text())
+    assert on_disk["schema_version"] == "1.1" and on_disk["revision"] == 16
+    assert [s["as_of"] for s in on_disk["scenarios"]] == ["2026-11-24T09:00:17Z"] * len(upgraded.scenarios)
+    assert schema_issues(on_disk) == []
+    assert "Plan-Revision: 16" in git(repo_dir, "log", "-1", "--format=%B")
+    assert git(repo_dir, "status", "--porcelain") == ""
