@@ -103,7 +103,10 @@ def build_server(engine: Engine, *, token: str | None = None, public_url: str | 
         # A static bearer token: 401 without protected-resource metadata, so clients do not start
         # an OAuth flow that has no authorization server to finish at.
         url = public_url or "http://127.0.0.1:8000"
-        auth_kwargs = {"token_verifier": StaticTokenVerifier(token), "auth": AuthSettings(issuer_url=url)}
+        auth_kwargs = {
+            "token_verifier": StaticTokenVerifier(token),
+            "auth": AuthSettings(issuer_url=url, resource_server_url=None),
+        }
     server = MCPServer(
         name=PLUGIN_NAME,
         title="Personalization Engine",
