@@ -70,7 +70,8 @@ def sizing_findings(plan: Plan, run: SizingRun) -> list[Finding]:
                     severity="warning",
                     pointer=f"/attributes/{where[f.name]}/freshness_sla",
                     message=f"{f.future_values} values of {f.name} in {run.source.location} are later "
-                    f"than {run.evaluated_at.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC (beyond 5 minutes of clock skew), so {f.name} "
+                    f"than {run.evaluated_at.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC (beyond 5 minutes "
+                    f"of clock skew), so {f.name} "
                     "records planned times, not when data arrived, and its freshness was not measured; "
                     "check its source's freshness on a column stamped on arrival (such as updated_at)",
                     stage="attributes",
