@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from .commit_message import render_deliverables_message
 from .errors import ConfinementError, InputError
 from .history import git_repo
 from .store import PlanStore, atomic_write, check_plan_id
@@ -24,7 +25,7 @@ class DeliverablesResult:
 
 def commit_deliverables(
     store: PlanStore,
-    repo: git_repo.git.Repo,
+    repo: git_repo.Repository,
     plan_id: str,
     files: dict[str, bytes],
     *,
@@ -58,20 +59,9 @@ def commit_deliverables(
             return DeliverablesResult(plan_id, revision, None, [str(p) for p in paths], [])
         for name in changed:
             atomic_write(folder / name, files[name])
-        message = (
-            f"render: deliverables of {plan_id} r{revision} ({len(changed)} changed)\n\n"
-            + "\n".join(f"- {name}" for name in sorted(changed))
-            + f"\n\nPlan-Id: {plan_id}\nPlan-Revision: {revision}\nStage: render\nActor: {actor}\n"
-        )
+        message = render_deliverables_message(plan_id, revision, actor, changed)
         try:
-            sha = git_repo.commit_paths(
-                repo,
-                [folder / n for n in sorted(changed)],
-                message,
-                actor,
-                now,
-                new_paths=[folder / n for n in sorted(changed)],
-            )
+            sha = git_repo.commit_paths(repo, [folder / n for n in sorted(changed)], message, now)
         except BaseException:
             for name in changed:
                 if name in previous:

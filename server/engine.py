@@ -20,7 +20,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from . import copy_on_write, plan_json
-from .background import checks_thread, cpus_besides_checks
+from .background import checks_thread
 from .checks.findings import Finding
 from .commit_message import ledger_trailers, render_commit_message
 from .deliverables import DeliverablesResult, commit_deliverables
@@ -81,10 +81,10 @@ class Engine:
         self.store = PlanStore(ws)
         self.clock = clock
         self._findings: dict[str, list[Finding]] = {}
-        self._opened: git_repo.git.Repo | None = None
+        self._opened: git_repo.Repository | None = None
 
     # --- repository --------------------------------------------------------------------------
-    def _repo(self, *, create: bool) -> git_repo.git.Repo | None:
+    def _repo(self, *, create: bool) -> git_repo.Repository | None:
         # Opening the repository (and checking it is the workspace's own) costs about 0.4 ms; a
         # server writes through the same one until its .git folder goes away.
         if self._opened is not None and Path(self._opened.git_dir).is_dir():
@@ -139,7 +139,7 @@ class Engine:
         content = git_repo.file_at(repo, entry.sha, rel)
         return parse_plan(content, f"{rel}@{entry.sha[:12]}", trusted=False)
 
-    def _commits(self, repo: git_repo.git.Repo | None, plan_id: str) -> list[git_repo.CommitInfo]:
+    def _commits(self, repo: git_repo.Repository | None, plan_id: str) -> list[git_repo.CommitInfo]:
         if repo is None:
             return []
         rel = self.store.plan_path(plan_id).relative_to(self.ws.root).as_posix()
@@ -342,7 +342,7 @@ class Engine:
 
     def _commit(
         self,
-        repo: git_repo.git.Repo,
+        repo: git_repo.Repository,
         plan: Plan,
         previous_content: bytes | None,
         stage: str,
@@ -363,7 +363,6 @@ class Engine:
         message = render_commit_message(
             plan.plan_id, plan.revision, stage, actor, changes, extra_trailers, plan.change_log[-1].summary
         )
-        added = [path, *new_paths] if previous_content is None else new_paths
         # The checks of the new revision run while git commits it: the commit is a child process,
         # so this thread waits without holding the interpreter and the checks use the time. They
         # start only once git runs: started earlier, every system call this thread makes on the
@@ -375,16 +374,8 @@ class Engine:
                 checking.append(checks_thread().submit(self.findings, plan, content))
 
         try:
-            sha = git_repo.commit_paths(
-                repo,
-                [path, *new_paths],
-                message,
-                actor,
-                now,
-                new_paths=added,
-                committing=start_checks,
-                cpus=cpus_besides_checks(),
-            )
+            start_checks()
+            sha = git_repo.commit_paths(repo, [path, *new_paths], message, now)
         except BaseException:
             for pending in checking:
                 pending.cancel()
@@ -446,7 +437,7 @@ class Engine:
 
     def _recover_one(
         self,
-        repo: git_repo.git.Repo,
+        repo: git_repo.Repository,
         plan_id: str,
         *,
         raise_on_hand_edit: bool = True,
