@@ -128,12 +128,11 @@ def run_git(
     *args: str,
     top: Path | None,
     input: bytes | None = None,
-    limit: int = MAX_OUTPUT_BYTES,
 ) -> bytes:
     """Run `git <args>` in `cwd` and return its stdout; raise RepositoryError on any failure.
 
-    stdout goes to a temporary file, so output beyond `limit` is refused without ever being held
-    in this process's memory.
+    stdout goes to a temporary file, so output beyond MAX_OUTPUT_BYTES is refused without ever
+    being held in this process's memory.
     """
     command = ["git", *HARDENING, *args]
     subcommand = args[0] if args else "git"
@@ -164,6 +163,7 @@ def run_git(
         if done.returncode != 0:
             raise _failure(subcommand, stderr, done.returncode)
         size = out.seek(0, os.SEEK_END)
+        limit = MAX_OUTPUT_BYTES
         if size > limit:
             raise RepositoryError(
                 f"git {subcommand} printed {size} bytes, more than the {limit} bytes allowed for "

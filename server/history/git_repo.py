@@ -305,7 +305,8 @@ def commit_paths(repo: Repository, paths: Sequence[Path], message: str, when: da
     try:
         _stage(repo, {rel: blob_of.get(rel) for rel in contents}, "0" * len(commit))
     except RepositoryError as exc:
-        detail = index_lock_report(repo, configured_lock_wait()) if "index.lock" in str(exc) else str(exc)
+        locked = isinstance(exc, GitFailed) and "index.lock" in exc.stderr
+        detail = index_lock_report(repo, configured_lock_wait()) if locked else str(exc)
         try:
             _move_head(repo, parent, commit, "personalization-engine: undo, the index update failed")
         except RepositoryError as undo:
