@@ -241,6 +241,8 @@ def _read_ours(path: Path) -> bytes | None:
     """The file's bytes, or None when it no longer exists (the commit then removes it)."""
     if path.is_symlink():
         raise ConfinementError(f"{str(path)!r} is a symlink; only regular files are committed")
+    if path.is_dir():
+        raise ConfinementError(f"{str(path)!r} is a folder; only regular files are committed")
     try:
         return path.read_bytes()
     except FileNotFoundError:
