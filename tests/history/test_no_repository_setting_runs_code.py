@@ -36,21 +36,21 @@ HOOKS = (
 )
 
 
-def sign_head(root: Path) -> None:
+def sign_head(root: Path, *config: str) -> None:
     """Replace HEAD by the same commit carrying a (fake) signature, which `log` would verify."""
-    body = git(root, "cat-file", "commit", "HEAD")
+    body = git(root, *config, "cat-file", "commit", "HEAD")
     header, _, message = body.partition("\n\n")
     signature = "gpgsig -----BEGIN PGP SIGNATURE-----\n \n iQEzBAABCAAd\n -----END PGP SIGNATURE-----"
     signed = f"{header}\n{signature}\n\n{message}\n"
     sha = subprocess.run(
-        ["git", "hash-object", "-t", "commit", "-w", "--stdin"],
+        ["git", *config, "hash-object", "-t", "commit", "-w", "--stdin"],
         cwd=root,
         input=signed,
         capture_output=True,
         text=True,
         check=True,
     ).stdout.strip()
-    git(root, "update-ref", "HEAD", sha)
+    git(root, *config, "update-ref", "HEAD", sha)
 
 
 def config_file(path: Path, section: str, key: str, value: str) -> Path:
@@ -243,6 +243,7 @@ def test_the_cli_runs_no_repository_program_end_to_end(tmp_path: Path, home: Pat
     )
     assert created.returncode == 0, created.stderr
     plan_id = json.loads(created.stdout)["plan_id"]
+    sign_head(root, "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false")
     for command in (["log", plan_id], ["show", plan_id], ["list"]):
         done = subprocess.run(
             [*cli, "plans", *command, "--workspace", str(root)],
@@ -257,3 +258,5 @@ def test_the_cli_runs_no_repository_program_end_to_end(tmp_path: Path, home: Pat
         git(root, "log", "--format=%an <%ae>") == "personalization-engine <personalization-engine@localhost>"
     )
     open_repo(root)  # still a repository we accept
+    plain_git(root, "log")
+    assert canary_ran(canary), "plain `git log` verifies the signed commit with the canary"
