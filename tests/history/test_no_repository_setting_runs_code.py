@@ -70,18 +70,21 @@ def _hooks(root: Path, _home: Path, canary: Path) -> None:
         (root / ".git" / "hooks" / name).symlink_to(canary)
 
 
-def _hooks_path(root: Path, _home: Path, canary: Path) -> None:
-    folder = root.parent / "my-hooks"
-    folder.mkdir()
-    for name in HOOKS:
-        (folder / name).symlink_to(canary)
-    git(root, "config", "core.hooksPath", str(folder))
+def _hooks_path(*scope: str) -> Callable[[Path, Path, Path], None]:
+    def setup(root: Path, _home: Path, canary: Path) -> None:
+        folder = root.parent / "my-hooks"
+        folder.mkdir()
+        for name in HOOKS:
+            (folder / name).symlink_to(canary)
+        git(root, "config", *scope, "core.hooksPath", str(folder))
+
+    return setup
 
 
-def _attribute(line: str, key: str) -> Callable[[Path, Path, Path], None]:
+def _attribute(line: str, key: str, *scope: str) -> Callable[[Path, Path, Path], None]:
     def setup(root: Path, _home: Path, canary: Path) -> None:
         (root / ".gitattributes").write_text(line + "\n")
-        git(root, "config", key, str(canary))
+        git(root, "config", *scope, key, str(canary))
 
     return setup
 
@@ -92,10 +95,10 @@ def _process_filter(root: Path, _home: Path, canary: Path) -> None:
     git(root, "config", "filter.canary.required", "true")
 
 
-def _config(key: str, value: str = "{canary}", extra: dict[str, str] | None = None):
+def _config(key: str, value: str = "{canary}", extra: dict[str, str] | None = None, *scope: str):
     def setup(root: Path, _home: Path, canary: Path) -> None:
         for name, setting in {key: value, **(extra or {})}.items():
-            git(root, "config", name, setting.format(canary=canary))
+            git(root, "config", *scope, name, setting.format(canary=canary))
 
     return setup
 
@@ -129,19 +132,11 @@ SETTINGS = [
     Setting("core.fsmonitor through includeIf", _include("if"), ("status",)),
     Setting("core.fsmonitor in the global config", _global_fsmonitor, ("status",)),
     Setting("hooks in .git/hooks", _hooks, ("commit", "--allow-empty", "-m", "x")),
-    Setting("core.hooksPath", _hooks_path, ("commit", "--allow-empty", "-m", "x")),
-    Setting(
-        "a clean filter on *.json",
-        _attribute("*.json filter=canary", "filter.canary.clean"),
-        ("add", "proof.json"),
-    ),
+    Setting("core.hooksPath", _hooks_path(), ("commit", "--allow-empty", "-m", "x")),
+    Setting("a clean filter on *.json", _JSON_CLEAN, ("add", "proof.json")),
     Setting("a clean filter on *.md", _MD_CLEAN, ("add", "proof.md")),
     Setting("a process filter on *.json and *.md", _process_filter, ("add", "proof.json")),
-    Setting(
-        "textconv on *.json",
-        _attribute("*.json diff=canary", "diff.canary.textconv"),
-        ("log", "-p", "-1", "--", "*.json"),
-    ),
+    Setting("textconv on *.json", _JSON_TEXTCONV, ("log", "-p", "-1", "--", "*.json")),
     Setting("diff.external", _config("diff.external"), ("diff", "HEAD~0", "--", "notes.txt")),
     Setting("core.pager and pager.log", _config("core.pager", extra={"pager.log": "{canary}"}), None),
     Setting("core.editor", _config("core.editor"), ("commit", "--allow-empty")),
@@ -164,6 +159,44 @@ SETTINGS = [
         "core.askPass and credential.helper",
         _config("core.askPass", extra={"credential.helper": "!{canary}"}),
         None,
+    ),
+]
+
+
+GLOBAL = "--global"
+SETTINGS += [
+    Setting(
+        "a clean filter driver in the global config",
+        _attribute("*.json filter=canary", "filter.canary.clean", GLOBAL),
+        ("add", "proof.json"),
+    ),
+    Setting(
+        "textconv in the global config",
+        _attribute("*.json diff=canary", "diff.canary.textconv", GLOBAL),
+        ("log", "-p", "-1", "--", "*.json"),
+    ),
+    Setting(
+        "core.hooksPath in the global config", _hooks_path(GLOBAL), ("commit", "--allow-empty", "-m", "x")
+    ),
+    Setting(
+        "diff.external in the global config",
+        _config("diff.external", "{canary}", None, GLOBAL),
+        ("diff", "HEAD~0", "--", "notes.txt"),
+    ),
+    Setting(
+        "core.editor in the global config",
+        _config("core.editor", "{canary}", None, GLOBAL),
+        ("commit", "--allow-empty"),
+    ),
+    Setting(
+        "gpg.program with commit.gpgSign in the global config",
+        _config("gpg.program", "{canary}", {"commit.gpgSign": "true", "user.signingKey": "ABCD"}, GLOBAL),
+        ("commit", "--allow-empty", "-m", "x"),
+    ),
+    Setting(
+        "core.sshCommand in the global config",
+        _config("core.sshCommand", "{canary}", None, GLOBAL),
+        ("ls-remote", "ssh://example.invalid/x"),
     ),
 ]
 
@@ -229,7 +262,7 @@ def test_the_cli_runs_no_repository_program_end_to_end(tmp_path: Path, home: Pat
     root.mkdir()
     git(root, "init", "-q", "-b", "main")
     for setting in SETTINGS:
-        if setting.setup not in (_signed_history, _hooks_path):
+        if setting.setup is not _signed_history and "core.hooksPath" not in setting.name:
             setting.setup(root, home, canary)
     (root / ".gitattributes").write_text("*.json filter=canary diff=canary\n*.md filter=canary\n")
     git(root, "config", "log.showSignature", "true")
