@@ -75,6 +75,7 @@ FALLBACK_EMAIL = "personalization-engine@localhost"
 # fast-import needs a branch name to build a commit on; `reset` drops it before any ref is written.
 _SCRATCH_BRANCH = "refs/personalization-engine/commit"
 _TRAILER_RE = re.compile(r"^([A-Za-z][A-Za-z0-9-]*): (.*)$")
+_CRASH_REPORT = re.compile(r"dumping crash report to (\S+)")
 
 
 @dataclass(frozen=True)
@@ -287,20 +288,37 @@ def _stage(repo: Repository, entries: dict[str, str | None], zero: str) -> None:
         _git(repo, "update-index", "-z", "--index-info", input=lines)
 
 
+def _fast_import(repo: Repository, stream: bytes) -> list[str]:
+    """Run fast-import; return the SHAs it prints for our marks, in mark order."""
+    try:
+        return _git(repo, "fast-import", "--quiet", "--done", input=stream).decode().split()
+    except GitFailed as exc:
+        # fast-import leaves a crash report in the git folder; its gist is in our error already.
+        report = _CRASH_REPORT.search(exc.stderr)
+        if report:
+            path = repo.root / report.group(1)
+            if path.parent.resolve() == repo.git_dir and path.name.startswith("fast_import_crash_"):
+                path.unlink(missing_ok=True)
+            stderr = exc.stderr.replace(report.group(0), "").replace("fast-import: ", "")
+            raise GitFailed("fast-import", stderr, exc.returncode) from None
+        raise
+
+
 def commit_paths(repo: Repository, paths: Sequence[Path], message: str, when: datetime) -> str:
     """Commit exactly `paths`, as their bytes are on disk now, dated `when`; return the commit SHA.
 
     A path that no longer exists is removed in the commit. The user's index keeps everything else
     it holds. On any failure nothing is committed and HEAD and the index are as they were.
     """
+    if not paths:
+        raise ValueError("commit_paths needs at least one path")
     if "\0" in message:
         raise ValueError("a commit message cannot contain a NUL byte")
     contents = {_relative(repo, path): _read_ours(path) for path in paths}
     idents = _identities(repo)
     parent = _parent(repo)
     stream = _import_stream(contents, message.encode("utf-8"), idents, when, parent)
-    marks = _git(repo, "fast-import", "--quiet", "--done", input=stream).decode().split()
-    *blobs, commit = marks
+    *blobs, commit = _fast_import(repo, stream)
     subject = message.split("\n", 1)[0]
     _move_head(repo, commit, parent, f"commit (personalization-engine): {subject}")
     blob_of = dict(zip([rel for rel, data in contents.items() if data is not None], blobs, strict=True))

@@ -220,3 +220,14 @@ def test_output_beyond_the_read_bound_is_refused_without_being_read(project: Pat
     monkeypatch.setattr(git_command, "MAX_OUTPUT_BYTES", 1000)
     with pytest.raises(RepositoryError, match=r"git cat-file printed 50\d\d bytes, more than the 1000"):
         git_repo.file_at(repo, sha, ".claude/plans/plan-1.json")
+
+
+def test_a_failed_commit_leaves_nothing_behind_in_the_git_folder(project: Path, repo, monkeypatch):
+    head = git(project, "rev-parse", "HEAD")
+    before = sorted(p.name for p in (project / ".git").iterdir())
+    monkeypatch.setattr(git_repo, "_parent", lambda _repo: "1" * 40)  # a commit that does not exist
+    with pytest.raises(RepositoryError, match="git fast-import failed"):
+        git_repo.commit_paths(repo, [write_plan(project)], MESSAGE, WHEN)
+    assert sorted(p.name for p in (project / ".git").iterdir()) == before
+    assert git(project, "rev-parse", "HEAD") == head
+    assert not git(project, "for-each-ref", "refs/personalization-engine")
