@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -70,3 +72,37 @@ def canary(tmp_path: Path) -> Path:
 
 def canary_ran(canary: Path) -> bool:
     return (canary.parent / "ran").exists()
+
+
+@pytest.fixture
+def git_calls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., list]:
+    """Log every git command started from here on (through a `git` first on PATH).
+
+    The returned function gives each call's arguments after the `-c` settings, or with
+    with_settings=True, (settings, arguments) pairs.
+    """
+    shim = tmp_path / "shim"
+    shim.mkdir()
+    log = tmp_path / "git-calls"
+    real_git = next(
+        Path(folder) / "git"
+        for folder in os.environ["PATH"].split(os.pathsep)
+        if (Path(folder) / "git").is_file() and os.access(Path(folder) / "git", os.X_OK)
+    )
+    (shim / "git").write_text(
+        f'#!/bin/sh\nprintf "%s\\0" "$@" >> {log}\necho >> {log}\nexec {real_git} "$@"\n'
+    )
+    (shim / "git").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{shim}{os.pathsep}{os.environ['PATH']}")
+
+    def calls(*, with_settings: bool = False) -> list:
+        result = []
+        for line in log.read_text().splitlines():
+            args = line.split("\0")[:-1]
+            split = 0
+            while split < len(args) and args[split] == "-c":
+                split += 2
+            result.append((args[:split], args[split:]) if with_settings else args[split:])
+        return result
+
+    return calls

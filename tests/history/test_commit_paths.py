@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -192,26 +191,29 @@ def test_an_index_lock_taken_during_the_write_undoes_the_commit(project: Path, r
     assert git(project, "diff", "--cached", "--name-only") == ""
 
 
-def test_a_plan_write_costs_five_git_commands_and_none_is_porcelain(
-    project: Path, repo, tmp_path: Path, monkeypatch
-):
-    shim = tmp_path / "shim"
-    shim.mkdir()
-    log = tmp_path / "git-calls"
-    real_git = next(
-        Path(folder) / "git"
-        for folder in os.environ["PATH"].split(os.pathsep)
-        if (Path(folder) / "git").is_file() and os.access(Path(folder) / "git", os.X_OK)
-    )
-    (shim / "git").write_text(f'#!/bin/sh\necho "$*" >> {log}\nexec {real_git} "$@"\n')
-    (shim / "git").chmod(0o755)
-    monkeypatch.setenv("PATH", f"{shim}{os.pathsep}{os.environ['PATH']}")
+def test_a_plan_write_costs_five_git_commands_and_none_is_porcelain(project: Path, repo, git_calls):
     git_repo.commit_paths(repo, [write_plan(project)], MESSAGE, WHEN)
-    commands = [
-        line.split(" -c ")[-1].split(" ", 1)[1].split(" ")[0] for line in log.read_text().splitlines()
+    assert [args[0] for args in git_calls()] == [
+        "config",
+        "rev-parse",
+        "fast-import",
+        "update-ref",
+        "update-index",
     ]
-    assert commands == ["config", "rev-parse", "fast-import", "update-ref", "update-index"]
     assert not git(project, "for-each-ref", "refs/personalization-engine")  # no scratch ref left
+
+
+def test_every_git_command_carries_the_settings_that_stop_programs_reads_included(project: Path, git_calls):
+    repo = open_repo(project)
+    sha = git_repo.commit_paths(repo, [write_plan(project)], MESSAGE, WHEN)
+    git_repo.log_for(repo, [".claude/plans/plan-1.json"])
+    git_repo.file_at(repo, sha, ".claude/plans/plan-1.json")
+    git_repo.head_content(repo, project / ".claude" / "plans" / "plan-1.json")
+    git_repo.git_user_name(repo)
+    calls = git_calls(with_settings=True)
+    assert len(calls) == 10
+    for settings, args in calls:
+        assert settings == list(git_command.HARDENING), args
 
 
 def test_output_beyond_the_read_bound_is_refused_without_being_read(project: Path, repo, monkeypatch):

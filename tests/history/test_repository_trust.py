@@ -14,7 +14,7 @@ import pytest
 
 from personalization_engine.engine import Engine
 from personalization_engine.errors import RepositoryError, WorkspaceError
-from personalization_engine.history import git_repo
+from personalization_engine.history import git_command, git_repo
 from personalization_engine.workspace import Workspace
 
 from ..conftest import git
@@ -153,7 +153,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from personalization_engine.errors import RepositoryError
-from personalization_engine.history import git_repo
+from personalization_engine.history import git_command, git_repo
 from personalization_engine.workspace import Workspace
 root = Path(sys.argv[1])
 repo = git_repo.open_repository(Workspace(root=root, source="option"), create=False)
@@ -220,3 +220,17 @@ def test_a_workspace_inside_a_bare_repository_is_refused(tmp_path: Path):
     git(tmp_path, "init", "-q", "--bare", str(bare))
     with pytest.raises(WorkspaceError, match=r"inside a bare repository or a \.git folder"):
         git_repo.open_repository(Workspace(root=bare.resolve(), source="option"), create=True)
+
+
+def test_an_included_config_that_never_ends_is_stopped_at_the_timeout(project: Path, monkeypatch):
+    repo = open_repo(project)
+    head = git(project, "rev-parse", "HEAD")
+    fifo = project.parent / "never-written"
+    os.mkfifo(fifo)  # git blocks opening it: no writer ever comes
+    with (project / ".git" / "config").open("a") as config:
+        config.write(f"[include]\n\tpath = {fifo}\n")
+    monkeypatch.setattr(git_command, "GIT_TIMEOUT_S", 1)
+    with pytest.raises(RepositoryError, match=r"git config did not finish within 1s .*include\.path"):
+        git_repo.commit_paths(repo, [write_plan(project)], MESSAGE, WHEN)
+    # (No git command can read this repository now, ours or the test's: read the ref file.)
+    assert (project / ".git" / "refs" / "heads" / "main").read_text().strip() == head
