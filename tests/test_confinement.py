@@ -46,7 +46,8 @@ def test_a_symlinked_plans_folder_is_refused_and_nothing_is_written(tmp_path: Pa
 
 
 def test_git_refs_and_paths_starting_with_a_dash_are_refused(repo_dir):
-    repo = git_repo.git.Repo(repo_dir)
+    repo = git_repo.open_repository(Workspace(root=repo_dir.resolve(), source="option"), create=False)
+    assert repo is not None
     with pytest.raises(ConfinementError, match="must not be empty, start with '-'"):
         git_repo.file_at(repo, "--output=/tmp/x", "a.json")
     with pytest.raises(ConfinementError, match="start with '-'"):

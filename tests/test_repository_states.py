@@ -95,14 +95,15 @@ def test_failing_and_slow_hooks_gpgsign_and_missing_identity_do_not_break_a_writ
 def test_an_identity_configured_between_writes_is_used_by_the_next_commit(
     engine: Engine, plan_id, repo_dir: Path
 ):
-    # The engine remembers the identity it read; a config change must still reach the next commit.
+    # Nothing remembers the identity: a config change reaches the next commit. The actor is only
+    # the Actor trailer; author and committer are the configured identity.
     engine.apply(plan_id, "attributes", add_attr("a"), expected_revision=1, actor="x")
     assert git(repo_dir, "log", "-1", "--format=%ae") == "test@example.com"
     git(repo_dir, "config", "user.email", "someone-else@example.com")
     git(repo_dir, "config", "user.name", "Someone Else")
     engine.apply(plan_id, "attributes", add_attr("b"), expected_revision=2, actor="x")
-    assert git(repo_dir, "log", "-1", "--format=%an <%ae> / %cn <%ce>") == (
-        "x <someone-else@example.com> / Someone Else <someone-else@example.com>"
+    assert git(repo_dir, "log", "-1", "--format=%an <%ae> / %cn <%ce> / %(trailers:key=Actor)") == (
+        "Someone Else <someone-else@example.com> / Someone Else <someone-else@example.com> / Actor: x"
     )
 
 
@@ -187,19 +188,3 @@ def test_a_workspace_with_a_user_gitignore_for_claude_still_commits_plans(tmp_pa
     engine = Engine(Workspace(root=project.resolve(), source="option"))
     plan_id = engine.create_plan(initiative="X", channels=["web"], actor="a").plan_id
     assert f".claude/plans/{plan_id}.json" in git(project, "ls-files")
-
-
-def test_a_commit_starts_no_persistent_git_helper_process(repo_dir: Path):
-    from datetime import datetime, timezone
-
-    from personalization_engine.history import git_repo
-
-    repo = git_repo.git.Repo(repo_dir)
-    (repo_dir / "f.txt").write_text("x\n")
-    sha = git_repo.commit_paths(
-        repo, [repo_dir / "f.txt"], "m", "a", datetime.now(timezone.utc), new_paths=[repo_dir / "f.txt"]
-    )
-    assert sha == git(repo_dir, "rev-parse", "HEAD")
-    # gitpython keeps `git cat-file --batch-check` alive once an object is looked up; a server would
-    # collect one such process per write until the Repo object is garbage-collected.
-    assert repo.git.cat_file_header is None and repo.git.cat_file_all is None

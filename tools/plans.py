@@ -64,6 +64,7 @@ def create_plan(
 def list_plans(ctx: Context) -> dict[str, Any]:
     """{plans: [{plan_id, revision, initiative, channels, updated_at, attributes, profiles,
     activations}]}, oldest first. Call it before creating a plan, and to find a plan_id.
+    Example: {}
     """
     return run(lambda: results.plan_list(engine(ctx)).model_dump(mode="json"))
 

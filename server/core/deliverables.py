@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from ..commit_message import render_deliverables_message
 from ..errors import ConfinementError, InputError
 from ..history import git_repo
 from ..store.plans import PlanStore, atomic_write, check_plan_id
@@ -24,13 +25,14 @@ class DeliverablesResult:
 
 def commit_deliverables(
     store: PlanStore,
-    repo: git_repo.git.Repo,
+    repo: git_repo.Repository,
     plan_id: str,
     files: dict[str, bytes],
     *,
     revision: int,
     actor: str,
     now: datetime,
+    frozen_clock: bool = False,
 ) -> DeliverablesResult:
     """Write the files and commit them alone; the plan's revision does not change.
 
@@ -58,20 +60,9 @@ def commit_deliverables(
             return DeliverablesResult(plan_id, revision, None, [str(p) for p in paths], [])
         for name in changed:
             atomic_write(folder / name, files[name])
-        message = (
-            f"render: deliverables of {plan_id} r{revision} ({len(changed)} changed)\n\n"
-            + "\n".join(f"- {name}" for name in sorted(changed))
-            + f"\n\nPlan-Id: {plan_id}\nPlan-Revision: {revision}\nStage: render\nActor: {actor}\n"
-        )
+        message = render_deliverables_message(plan_id, revision, actor, changed, frozen_clock=frozen_clock)
         try:
-            sha = git_repo.commit_paths(
-                repo,
-                [folder / n for n in sorted(changed)],
-                message,
-                actor,
-                now,
-                new_paths=[folder / n for n in sorted(changed)],
-            )
+            sha = git_repo.commit_paths(repo, [folder / n for n in sorted(changed)], message, now)
         except BaseException:
             for name in changed:
                 if name in previous:

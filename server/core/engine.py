@@ -68,7 +68,7 @@ class Engine:
         self._findings: dict[str, list[Finding]] = {}
         self._findings_lock = threading.Lock()
 
-    def _repo(self, *, create: bool) -> git_repo.git.Repo | None:
+    def _repo(self, *, create: bool) -> git_repo.Repository | None:
         return git_repo.open_repository(self.ws, create=create)
 
     def write_time(self) -> datetime:
@@ -128,7 +128,7 @@ class Engine:
         content = git_repo.file_at(repo, entry.sha, rel)
         return parse_plan(content, f"{rel}@{entry.sha[:12]}", trusted=False)
 
-    def _commits(self, repo: git_repo.git.Repo | None, plan_id: str) -> list[git_repo.CommitInfo]:
+    def _commits(self, repo: git_repo.Repository | None, plan_id: str) -> list[git_repo.CommitInfo]:
         if repo is None:
             return []
         rel = self.store.plan_path(plan_id).relative_to(self.ws.root).as_posix()
@@ -236,7 +236,14 @@ class Engine:
         """Write rendered files under .claude/plans/<plan_id>/ and commit them on their own."""
         w = self._writer()
         return commit_deliverables(
-            self.store, w.repo, plan_id, files, revision=revision, actor=actor, now=w.now
+            self.store,
+            w.repo,
+            plan_id,
+            files,
+            revision=revision,
+            actor=actor,
+            now=w.now,
+            frozen_clock=self.frozen_clock,
         )
 
     # --- crash recovery -----------------------------------------------------------------------

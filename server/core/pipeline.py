@@ -54,7 +54,7 @@ class Writer:
     """What a write needs besides the change: where plans live, the repository, the time, checks."""
 
     store: PlanStore
-    repo: git_repo.git.Repo
+    repo: git_repo.Repository
     now: datetime
     findings: Callable[[Plan, bytes], list[Finding]]
     trailers: dict[str, str] = field(default_factory=dict)
@@ -132,9 +132,8 @@ def commit_revision(
     message = render_commit_message(
         plan.plan_id, plan.revision, stage, actor, changes, trailers, plan.change_log[-1].summary
     )
-    added = (path, *new_paths) if previous_content is None else new_paths
     try:
-        sha = git_repo.commit_paths(w.repo, [path, *new_paths], message, actor, w.now, new_paths=list(added))
+        sha = git_repo.commit_paths(w.repo, [path, *new_paths], message, w.now)
     except BaseException:
         # The caller is told this write failed, so it must never land later: forget that the file
         # is ours first (an unlink needs no free space), so recovery can never commit it.

@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 def recover_plan(
     store: PlanStore,
-    repo: git_repo.git.Repo,
+    repo: git_repo.Repository,
     plan_id: str,
     clock: Callable[[], datetime],
     *,
@@ -69,7 +69,7 @@ def recover_plan(
 
 def _commit_recovered(
     store: PlanStore,
-    repo: git_repo.git.Repo,
+    repo: git_repo.Repository,
     plan_id: str,
     disk_plan: Plan,
     on_disk: bytes,
@@ -88,14 +88,7 @@ def _commit_recovered(
     )
     git_repo.check_ready_to_commit(repo)
     extra = [p for p in [store.plans_dir / ".gitignore"] if p.exists()]
-    git_repo.commit_paths(
-        repo,
-        [path, *extra],
-        message,
-        "personalization-engine",
-        entry.at if entry else clock(),
-        new_paths=[path, *extra],
-    )
+    git_repo.commit_paths(repo, [path, *extra], message, entry.at if entry else clock())
     store.remember_write(plan_id, on_disk, status="committed")
     note = f"recovered {plan_id} revision {disk_plan.revision}: it was written but not committed"
     log.warning(note)

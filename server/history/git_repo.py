@@ -1,48 +1,81 @@
 """Git for the plan store: plain functions over one repository, confined to the workspace.
 
-Choices for the user's repository state (docs/user-guide.md, "Git behaviour"):
-- Only the written paths are committed (`git commit --only -- paths`); the user's other staged
-  changes stay staged and uncommitted.
-- Hooks are not run for plan commits (core.hooksPath points nowhere and --no-verify): plan commits
-  are machine-written audit records, a hook that rewrites the JSON would commit content other than
-  the validated revision, and a slow or interactive hook must not block a tool call.
-- Plan commits are never signed (--no-gpg-sign): signing needs a key and often a passphrase prompt
-  that would hang a server with no terminal. The Actor trailer records who asked for the change.
-- With no user.name or user.email configured, the commit uses 'personalization-engine'
-  <personalization-engine@localhost> so a write never fails for want of an identity.
-- Plan commits skip git's automatic maintenance (`gc --auto`): it would start another process in
-  the middle of a tool call. The user's own git commands still run it, and it packs our objects too.
-- index.lock held by another git process: wait a bounded time, then report "repository busy".
-  The lock is never deleted: it belongs to a process we know nothing about.
+Why plumbing. Porcelain commands (`git add`, `git commit`, `git status`) run programs that the
+repository configures: hooks, core.fsmonitor, the clean/smudge/process filters named in
+.gitattributes, signing programs. A `-c` override cannot switch off a filter driver whose name we
+do not know, and git 2.39 has no --attr-source. So a plan commit is built from commands that run
+none of them, and whose input is our bytes as they are (no filters, no end-of-line conversion):
+  1. `git config --get-regexp` reads the identity (user.*, author.*, committer.*);
+  2. `git rev-parse --verify HEAD^{commit}` gives the parent;
+  3. `git fast-import` writes the blobs and the commit object from our bytes, on top of the
+     parent's tree, without touching any ref (git starts `unpack-objects` from here for a small
+     import, so the objects end up loose, as a commit's would);
+  4. `git update-ref HEAD <new> <parent>` moves the branch only if it still points at the parent,
+     so a concurrent commit or checkout makes the write fail cleanly instead of being overwritten;
+  5. `git update-index --index-info` sets the user's index entries for our paths to the committed
+     blobs. Nothing else in the index changes: the user's other staged changes stay staged and are
+     never committed. The entries carry no stat data (setting it would mean reading the file
+     through its filters), so git's next `status` or `diff` compares our file's content once, finds
+     it equal and refreshes the entry: our paths look clean.
+That is five git processes per write, against one for `git commit`. Every command also gets the
+settings and environment of git_command.py, reads included.
+
+Other choices (docs/user-guide.md, "Git behaviour"):
+- Commits are never signed: signing needs a key and often a passphrase prompt. The `Actor:` trailer
+  records who asked for a change; the actor never becomes the author or committer, who is the
+  identity git is configured with, or 'personalization-engine <personalization-engine@localhost>'
+  for any part that is missing, so a missing identity never breaks a write.
+- The commit time is the caller's (`when`): the real time, or the demo's frozen clock, whose
+  commits say so in a `Clock: frozen` trailer (commit_message.py).
+- git's ownership check applies: every command looks for the repository in the workspace's top
+  folder (never GIT_DIR, which skips the check), so a repository owned by another user is refused
+  unless git's safe.directory setting lists it.
+- index.lock held by another git process: wait a bounded time, then report it. The lock is never
+  deleted while a git process may hold it (repo_state.py).
+- What git prints is bounded (git_command.MAX_OUTPUT_BYTES) and every command has a timeout.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import git
-from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError
-
 from ..errors import ConfinementError, RepositoryError, WorkspaceError
 from ..store.workspace import ALLOW_ENCLOSING_ENV, HOW_TO_SET, Workspace
-from .process import run_captured
+from .git_command import GitFailed, run_git
+from .repo_state import (
+    Repository,
+    check_ready_to_commit,
+    clear_stale_index_lock,
+    configured_lock_wait,
+    index_lock_report,
+    wait_for_index_lock,
+)
+
+__all__ = [
+    "CommitInfo",
+    "Repository",
+    "RepositoryError",
+    "check_ready_to_commit",
+    "clear_stale_index_lock",
+    "commit_paths",
+    "file_at",
+    "git_user_name",
+    "head_content",
+    "log_for",
+    "open_repository",
+    "parse_trailers",
+]
 
 FALLBACK_NAME = "personalization-engine"
 FALLBACK_EMAIL = "personalization-engine@localhost"
-GIT_TIMEOUT_S = 60
-LOCK_WAIT_ENV = "PERSONALIZATION_ENGINE_GIT_LOCK_WAIT"
+# fast-import needs a branch name to build a commit on; `reset` drops it before any ref is written.
+_SCRATCH_BRANCH = "refs/personalization-engine/commit"
 _TRAILER_RE = re.compile(r"^([A-Za-z][A-Za-z0-9-]*): (.*)$")
-# Points hooks at a folder that cannot exist, so no user hook runs for a plan commit.
-_NO_HOOKS = "/dev/null/personalization-engine-no-hooks"
-# A commit ends by starting `git maintenance run --auto`, one more process per write.
-_NO_AUTO_MAINTENANCE = ["-c", "maintenance.auto=false", "-c", "gc.auto=0"]
+_CRASH_REPORT = re.compile(r"dumping crash report to (\S+)")
 
 
 @dataclass(frozen=True)
@@ -55,94 +88,45 @@ class CommitInfo:
 
 
 def _safe_arg(value: str, what: str) -> str:
-    if not value or value.startswith("-") or "\0" in value:
+    if not value or value.startswith("-") or any(ord(ch) < 0x20 for ch in value):
         raise ConfinementError(
-            f"{what} {value!r} is not allowed: it must not be empty, start with '-' or contain a NUL byte"
+            f"{what} {value!r} is not allowed: it must not be empty, start with '-' or contain a "
+            "control character"
         )
     return value
 
 
-def _git_env(repo: git.Repo) -> dict[str, str]:
-    # A server started from inside a git hook inherits GIT_DIR/GIT_INDEX_FILE pointing elsewhere;
-    # pin every command to this repository so no git command runs outside it.
-    git_dir = str(Path(repo.git_dir).resolve())
-    return {
-        "GIT_DIR": git_dir,
-        "GIT_WORK_TREE": str(Path(repo.working_tree_dir or ".").resolve()),
-        "GIT_INDEX_FILE": str(Path(git_dir) / "index"),
-        "GIT_TERMINAL_PROMPT": "0",
-        "GIT_EDITOR": "true",
-        "GIT_PAGER": "cat",
-        "LC_ALL": "C",
-    }
+def _git(repo: Repository, *args: str, input: bytes | None = None) -> bytes:
+    return run_git(repo.root, *args, top=repo.root, input=input)
 
 
-def git_output(
-    repo: git.Repo,
-    *args: str,
-    extra_env: dict[str, str] | None = None,
-    started: Callable[[], None] | None = None,
-    cpus: set[int] | None = None,
-) -> bytes:
-    """Run one git command in the repository with stdin closed; return its stdout as bytes.
-
-    Not gitpython's execute: its timeout starts a watchdog thread per command, and on a write's
-    critical path every process and thread shows (see process.py for the deadline we use instead).
-    """
-    command = ["git", *args]
-    try:
-        done = run_captured(
-            command,
-            cwd=repo.working_tree_dir,
-            env={**os.environ, **_git_env(repo), **(extra_env or {})},
-            timeout_s=GIT_TIMEOUT_S,
-            started=started,
-            cpus=cpus,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise GitCommandError(command, "timeout", f"timed out after {GIT_TIMEOUT_S}s") from exc
-    if done.returncode != 0:
-        stdout = done.stdout.decode("utf-8", "replace")
-        raise GitCommandError(command, done.returncode, done.stderr.decode("utf-8", "replace"), stdout)
-    return done.stdout
-
-
-def run_git(
-    repo: git.Repo,
-    *args: str,
-    strip: bool = True,
-    extra_env: dict[str, str] | None = None,
-    started: Callable[[], None] | None = None,
-    cpus: set[int] | None = None,
-) -> str:
-    """git_output as text, without its final newline unless strip=False."""
-    stdout = git_output(repo, *args, extra_env=extra_env, started=started, cpus=cpus)
-    stdout = stdout.decode("utf-8", "replace")
-    return stdout.removesuffix("\n") if strip else stdout
-
-
-def open_repository(ws: Workspace, *, create: bool) -> git.Repo | None:
+def open_repository(ws: Workspace, *, create: bool) -> Repository | None:
     """The workspace's own repository, initialising one when the user named the workspace.
 
     Refuses a workspace that sits inside another repository without being its top level, unless
-    the user allowed it, so nothing is committed to a repository they did not choose.
+    the user allowed it, so nothing is committed to a repository they did not choose; and a
+    repository that git itself refuses (owned by another user and not in safe.directory).
     """
     try:
-        repo = git.Repo(ws.root, search_parent_directories=True)
-    except (InvalidGitRepositoryError, NoSuchPathError):
-        repo = None
-    if repo is not None and repo.working_tree_dir is None:
-        raise WorkspaceError(f"workspace {str(ws.root)!r} is inside a bare repository; {HOW_TO_SET}")
-    if repo is not None:
-        top = Path(repo.working_tree_dir or "").resolve()
-        if top != ws.root and not ws.allow_enclosing_repo:
+        found = run_git(ws.root, "rev-parse", "--absolute-git-dir", "--show-toplevel", top=None)
+    except GitFailed as exc:
+        if "must be run in a work tree" in exc.stderr:
+            raise WorkspaceError(
+                f"workspace {str(ws.root)!r} is inside a bare repository or a .git folder; {HOW_TO_SET}"
+            ) from None
+        if "not a git repository" not in exc.stderr:
+            raise
+        found = b""
+    if found:
+        git_dir, top = (Path(line) for line in found.decode("utf-8", "surrogateescape").splitlines()[:2])
+        if top.resolve() != ws.root and not ws.allow_enclosing_repo:
             raise WorkspaceError(
                 f"workspace {str(ws.root)!r} is inside the git repository {str(top)!r} but is not "
                 "its top level; plans would be committed to that repository. Use the repository's "
                 f"top level as the workspace, or allow it with --allow-enclosing-repo or "
                 f"{ALLOW_ENCLOSING_ENV}=1"
             )
-        return repo
+        return Repository(root=top.resolve(), git_dir=git_dir.resolve())
     if not create:
         return None
     if not ws.named_by_user:
@@ -150,165 +134,212 @@ def open_repository(ws: Workspace, *, create: bool) -> git.Repo | None:
             f"the current folder {str(ws.root)!r} is not a git repository and was not named as the "
             f"workspace, so it will not be initialised; {HOW_TO_SET}"
         )
-    return git.Repo.init(ws.root)
+    run_git(ws.root, "init", "--quiet", top=None)
+    return Repository(root=ws.root, git_dir=(ws.root / ".git").resolve())
 
 
-def _operation_in_progress(repo: git.Repo) -> str | None:
-    git_dir = Path(repo.git_dir)
-    for marker, name in (
-        ("MERGE_HEAD", "a merge"),
-        ("CHERRY_PICK_HEAD", "a cherry-pick"),
-        ("REVERT_HEAD", "a revert"),
-        ("rebase-merge", "a rebase"),
-        ("rebase-apply", "a rebase or am"),
-    ):
-        if (git_dir / marker).exists():
-            return name
-    return None
-
-
-def check_ready_to_commit(repo: git.Repo, lock_wait_s: float | None = None) -> None:
-    """Raise RepositoryError unless a commit can be made now; waits a bounded time for index.lock."""
-    operation = _operation_in_progress(repo)
-    if operation:
-        raise RepositoryError(
-            f"repository {repo.working_tree_dir!r} has {operation} in progress; finish or abort it "
-            "before writing plans (nothing was written)"
-        )
-    wait = lock_wait_s if lock_wait_s is not None else float(os.environ.get(LOCK_WAIT_ENV, "10"))
-    lock = Path(repo.git_dir) / "index.lock"
-    deadline = time.monotonic() + wait
-    while lock.exists():
-        if time.monotonic() >= deadline:
-            raise RepositoryError(
-                f"repository busy: {str(lock)!r} is held by another git process; waited {wait:g}s "
-                "and left it alone. Retry when that process finishes (nothing was written)"
-            )
-        time.sleep(0.05)
-
-
-# git_dir -> (the config files' stamps, (user.name, user.email)). Parsing the config costs about
-# 0.3 ms per write; a stat of each file tells whether it can have changed. (A change made only in
-# a file that a config includes is seen once one of the files read here changes.)
-_Stamps = tuple[tuple[str, tuple[int, int, int] | None], ...]
-_identities: dict[str, tuple[_Stamps, tuple[str | None, str | None]]] = {}
-
-
-def _stamp(path: str) -> tuple[int, int, int] | None:
+def _config_identity(repo: Repository) -> dict[str, str]:
+    """user.*, author.* and committer.* name and email from git's config (its includes too)."""
     try:
-        status = Path(path).stat()
-    except OSError:
-        return None
-    # git config rewrites the file through a lock file and a rename, so the inode changes too.
-    return (status.st_ino, status.st_mtime_ns, status.st_size)
+        out = _git(repo, "config", "-z", "--get-regexp", r"^(user|author|committer)\.(name|email)$")
+    except GitFailed as exc:
+        if exc.returncode == 1 and not exc.stderr.strip():
+            return {}  # none set
+        raise
+    values = {}
+    for item in out.decode("utf-8", "replace").split("\0"):
+        key, _, value = item.partition("\n")
+        if key:
+            values[key.lower()] = value  # the last one wins, as in git
+    return values
 
 
-def _identity(repo: git.Repo) -> tuple[str | None, str | None]:
-    # The files gitpython's config_reader reads, in its order (system, user, global, repository).
-    files = [repo._get_config_path(level) for level in repo.config_level]
-    stamps = tuple((path, _stamp(path)) for path in files)
-    known = _identities.get(repo.git_dir)
-    if known is not None and known[0] == stamps:
-        return known[1]
-    reader = repo.config_reader()
-    name = reader.get_value("user", "name", default="") or None
-    email = reader.get_value("user", "email", default="") or None
-    identity = (str(name) if name else None, str(email) if email else None)
-    _identities[repo.git_dir] = (stamps, identity)
-    return identity
+def _ident_part(value: str | None, fallback: str) -> str:
+    # fast-import (like git) cannot store these characters in an identity.
+    cleaned = " ".join("".join(" " if ch in "<>" else ch for ch in value or "").split())
+    return cleaned or fallback
 
 
-def git_user_name(repo: git.Repo | None) -> str | None:
+def _identities(repo: Repository) -> tuple[str, str]:
+    """('Name <email>' of the author, of the committer), with the fallback for any missing part."""
+    config = _config_identity(repo)
+
+    def ident(role: str) -> str:
+        name = _ident_part(config.get(f"{role}.name") or config.get("user.name"), FALLBACK_NAME)
+        email = _ident_part(config.get(f"{role}.email") or config.get("user.email"), FALLBACK_EMAIL)
+        return f"{name} <{email}>"
+
+    return ident("author"), ident("committer")
+
+
+def git_user_name(repo: Repository | None) -> str | None:
+    """user.name as git's config gives it, or None."""
     if repo is None:
         return None
-    return _identity(repo)[0]
+    return _config_identity(repo).get("user.name") or None
 
 
-def commit_paths(
-    repo: git.Repo,
-    paths: Sequence[Path],
-    message: str,
-    author_name: str,
+def _relative(repo: Repository, path: Path) -> str:
+    # The folder is resolved, not the file: a symlinked file would otherwise commit its target's path.
+    full = path.parent.resolve() / path.name
+    try:
+        rel = full.relative_to(repo.root).as_posix()
+    except ValueError:
+        raise ConfinementError(f"path {str(path)!r} is outside the repository {str(repo.root)!r}") from None
+    if rel == ".git" or rel.startswith(".git/"):
+        raise ConfinementError(f"path {str(path)!r} is inside the git folder")
+    return _safe_arg(rel, "path")
+
+
+def _quoted(rel: str) -> bytes:
+    return ('"' + rel.replace("\\", "\\\\").replace('"', '\\"') + '"').encode("utf-8")
+
+
+def _git_time(when: datetime) -> bytes:
+    offset = when.utcoffset()
+    if offset is None:
+        raise ValueError("the commit time must carry a time zone")
+    minutes = int(offset.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    return f"{int(when.timestamp())} {sign}{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}".encode()
+
+
+def _import_stream(
+    contents: dict[str, bytes | None],
+    message: bytes,
+    idents: tuple[str, str],
     when: datetime,
-    *,
-    new_paths: Sequence[Path] | None = None,
-    committing: Callable[[], None] | None = None,
-    cpus: set[int] | None = None,
-) -> str:
-    """Commit exactly `paths` (already written) and return the new commit's SHA.
-
-    Only `new_paths` (files git may not track yet) are added first, so an update of a tracked plan
-    costs one git process. The commit carries the plan's own change time, so the audit trail and
-    the change log agree and a demo run with a fixed clock produces the same history.
-    `committing` is called once the commit process has started, and `cpus` keeps the git
-    processes to those CPUs (see process.run_captured).
-    """
-    root = Path(repo.working_tree_dir or "").resolve()
-    rel = [_safe_arg(p.resolve().relative_to(root).as_posix(), "path") for p in paths]
-    added = [_safe_arg(p.resolve().relative_to(root).as_posix(), "path") for p in (new_paths or [])]
-    name, email = _identity(repo)
-    config = ["-c", f"core.hooksPath={_NO_HOOKS}", "-c", "commit.gpgsign=false", *_NO_AUTO_MAINTENANCE]
-    if not name:
-        config += ["-c", f"user.name={FALLBACK_NAME}"]
-    if not email:
-        config += ["-c", f"user.email={FALLBACK_EMAIL}"]
-    author = f"{author_name} <{email or FALLBACK_EMAIL}>"
-    dates = {"GIT_AUTHOR_DATE": when.isoformat(), "GIT_COMMITTER_DATE": when.isoformat()}
-    commit = [
-        *config,
-        "commit",
-        "--only",
-        "--no-verify",
-        "--no-gpg-sign",
-        "--quiet",
-        "--cleanup=verbatim",
-        f"--author={author}",
-        "-m",
+    parent: str | None,
+) -> bytes:
+    """A fast-import stream: the blobs, one commit on top of `parent`, then the marks we need."""
+    parts = [b"feature done\n"]
+    written = [rel for rel, data in contents.items() if data is not None]
+    for mark, rel in enumerate(written, start=1):
+        data = contents[rel] or b""
+        parts += [b"blob\nmark :%d\ndata %d\n" % (mark, len(data)), data, b"\n"]
+    commit_mark = len(written) + 1
+    stamp = _git_time(when)
+    parts += [
+        b"commit %s\nmark :%d\n" % (_SCRATCH_BRANCH.encode(), commit_mark),
+        b"author %s %s\n" % (idents[0].encode("utf-8"), stamp),
+        b"committer %s %s\n" % (idents[1].encode("utf-8"), stamp),
+        b"data %d\n" % len(message),
         message,
-        "--",
+        b"\n",
     ]
-    try:
-        if added:
-            # -f: many projects ignore .claude/; the plan must still be committed.
-            run_git(repo, *config, "add", "-f", "--", *added, cpus=cpus)
-        try:
-            run_git(repo, *commit, *rel, extra_env=dates, started=committing, cpus=cpus)
-        except GitCommandError as exc:
-            if "did not match any file" not in (exc.stderr or ""):
-                raise
-            # Someone untracked the plan (git rm --cached): add it back and commit.
-            run_git(repo, *config, "add", "-f", "--", *rel, cpus=cpus)
-            run_git(repo, *commit, *rel, extra_env=dates, started=committing, cpus=cpus)
-    except GitCommandError as exc:
-        detail = (exc.stderr or str(exc)).strip()
-        if "index.lock" in detail:
-            raise RepositoryError(
-                "repository busy: another git process holds index.lock; retry when it finishes"
-            ) from exc
-        raise RepositoryError(f"git commit failed: {detail[-500:]}") from exc
-    # Read the new HEAD from the ref files in-process rather than spawning `git rev-parse`.
-    # (repo.head.commit would start a persistent `git cat-file --batch-check` that lives until the
-    # Repo object is collected: one stray process per write in a long-running server.)
-    return git.refs.SymbolicReference.dereference_recursive(repo, "HEAD")
+    if parent:
+        parts.append(b"from %s\n" % parent.encode())
+    for mark, rel in enumerate(written, start=1):
+        parts.append(b"M 100644 :%d %s\n" % (mark, _quoted(rel)))
+    parts += [b"D %s\n" % _quoted(rel) for rel, data in contents.items() if data is None]
+    parts.append(b"\n")
+    parts += [b"get-mark :%d\n" % mark for mark in range(1, commit_mark + 1)]
+    parts.append(b"reset %s\n\ndone\n" % _SCRATCH_BRANCH.encode())
+    return b"".join(parts)
 
 
-def head_content(repo: git.Repo, path: Path) -> bytes | None:
-    """The committed content of `path` at HEAD, or None when it is not committed (or no HEAD)."""
-    root = Path(repo.working_tree_dir or "").resolve()
-    rel = _safe_arg(path.resolve().relative_to(root).as_posix(), "path")
+def _read_ours(path: Path) -> bytes | None:
+    """The file's bytes, or None when it no longer exists (the commit then removes it)."""
+    if path.is_symlink():
+        raise ConfinementError(f"{str(path)!r} is a symlink; only regular files are committed")
+    if path.is_dir():
+        raise ConfinementError(f"{str(path)!r} is a folder; only regular files are committed")
     try:
-        return file_at(repo, "HEAD", rel)
-    except GitCommandError:
+        return path.read_bytes()
+    except FileNotFoundError:
         return None
 
 
-def file_at(repo: git.Repo, rev: str, rel_path: str) -> bytes:
-    _safe_arg(rev, "revision")
-    _safe_arg(rel_path, "path")
-    return git_output(repo, "cat-file", "blob", f"{rev}:{rel_path}")
+def _parent(repo: Repository) -> str | None:
+    try:
+        return _git(repo, "rev-parse", "--quiet", "--verify", "HEAD^{commit}").decode().strip()
+    except GitFailed as exc:
+        if exc.returncode == 1 and not exc.stderr.strip():
+            return None  # no commit yet
+        raise
+
+
+def _move_head(repo: Repository, new: str | None, old: str | None, reason: str) -> None:
+    """Point HEAD's branch (or a detached HEAD) at `new` only if it is still at `old`."""
+    try:
+        if new is None:
+            _git(repo, "update-ref", "-m", reason, "-d", "HEAD", old or "")
+        else:
+            _git(repo, "update-ref", "-m", reason, "HEAD", new, old or "")
+    except GitFailed as exc:
+        raise RepositoryError(
+            "HEAD moved while the plan was being committed (a commit, checkout or reset ran at "
+            f"the same time): {exc}. Nothing was committed; retry"
+        ) from None
+
+
+def _stage(repo: Repository, entries: dict[str, str | None], zero: str) -> None:
+    """Set the index entries of our paths (None: remove the entry), and nothing else."""
+    lines = b"".join(
+        (f"100644 {sha}\t{rel}" if sha else f"0 {zero}\t{rel}").encode("utf-8") + b"\0"
+        for rel, sha in entries.items()
+    )
+    try:
+        _git(repo, "update-index", "-z", "--index-info", input=lines)
+    except GitFailed as exc:
+        # Another git command took index.lock after our check: wait for it once more, then retry.
+        if "index.lock" not in exc.stderr or not wait_for_index_lock(repo, configured_lock_wait()):
+            raise
+        _git(repo, "update-index", "-z", "--index-info", input=lines)
+
+
+def _fast_import(repo: Repository, stream: bytes) -> list[str]:
+    """Run fast-import; return the SHAs it prints for our marks, in mark order."""
+    try:
+        return _git(repo, "fast-import", "--quiet", "--done", input=stream).decode().split()
+    except GitFailed as exc:
+        # fast-import leaves a crash report in the git folder; its gist is in our error already.
+        report = _CRASH_REPORT.search(exc.stderr)
+        if report:
+            path = repo.root / report.group(1)
+            if path.parent.resolve() == repo.git_dir and path.name.startswith("fast_import_crash_"):
+                path.unlink(missing_ok=True)
+            stderr = exc.stderr.replace(report.group(0), "").replace("fast-import: ", "")
+            raise GitFailed("fast-import", stderr, exc.returncode) from None
+        raise
+
+
+def commit_paths(repo: Repository, paths: Sequence[Path], message: str, when: datetime) -> str:
+    """Commit exactly `paths`, as their bytes are on disk now, dated `when`; return the commit SHA.
+
+    A path that no longer exists is removed in the commit. The user's index keeps everything else
+    it holds. On any failure nothing is committed and HEAD and the index are as they were.
+    """
+    if not paths:
+        raise ValueError("commit_paths needs at least one path")
+    if "\0" in message:
+        raise ValueError("a commit message cannot contain a NUL byte")
+    contents = {_relative(repo, path): _read_ours(path) for path in paths}
+    idents = _identities(repo)
+    parent = _parent(repo)
+    stream = _import_stream(contents, message.encode("utf-8"), idents, when, parent)
+    *blobs, commit = _fast_import(repo, stream)
+    subject = message.split("\n", 1)[0]
+    _move_head(repo, commit, parent, f"commit (personalization-engine): {subject}")
+    blob_of = dict(zip([rel for rel, data in contents.items() if data is not None], blobs, strict=True))
+    try:
+        _stage(repo, {rel: blob_of.get(rel) for rel in contents}, "0" * len(commit))
+    except RepositoryError as exc:
+        locked = isinstance(exc, GitFailed) and "index.lock" in exc.stderr
+        detail = index_lock_report(repo, configured_lock_wait()) if locked else str(exc)
+        try:
+            _move_head(repo, parent, commit, "personalization-engine: undo, the index update failed")
+        except RepositoryError as undo:
+            raise RepositoryError(
+                f"commit {commit} was made but the index could not be updated ({detail}), and "
+                f"HEAD could not be moved back ({undo})"
+            ) from None
+        raise RepositoryError(f"{detail}; the commit was undone") from None
+    return commit
 
 
 def parse_trailers(message: str) -> dict[str, str]:
+    """The `Key: value` lines of the message's last paragraph."""
     paragraphs = [p for p in message.strip().split("\n\n") if p.strip()]
     if not paragraphs:
         return {}
@@ -320,17 +351,54 @@ def parse_trailers(message: str) -> dict[str, str]:
     return trailers
 
 
-def log_for(repo: git.Repo, rel_paths: Iterable[str]) -> list[CommitInfo]:
+def _blob(repo: Repository, spec: str) -> bytes | None:
+    """The blob named `rev:path`, or None when that path does not exist there."""
+    out = _git(repo, "cat-file", "--batch", input=spec.encode("utf-8") + b"\n")
+    header, _, rest = out.partition(b"\n")
+    fields = header.split()
+    if len(fields) == 3 and fields[1] == b"blob":
+        return rest[: int(fields[2])]
+    if header.endswith(b" missing"):
+        return None
+    kind = fields[1].decode("utf-8", "replace") if len(fields) == 3 else header.decode("utf-8", "replace")
+    raise RepositoryError(f"{spec!r} is not a file in git ({kind})")
+
+
+def head_content(repo: Repository, path: Path) -> bytes | None:
+    """The committed content of `path` at HEAD, or None when it is not committed (or no HEAD)."""
+    return _blob(repo, f"HEAD:{_relative(repo, path)}")
+
+
+def file_at(repo: Repository, rev: str, rel_path: str) -> bytes:
+    """The content of `rel_path` (relative to the repository's top) at revision `rev`."""
+    content = _blob(repo, f"{_safe_arg(rev, 'revision')}:{_safe_arg(rel_path, 'path')}")
+    if content is None:
+        raise RepositoryError(f"{rel_path!r} does not exist at revision {rev!r}")
+    return content
+
+
+def log_for(repo: Repository, rel_paths: Iterable[str]) -> list[CommitInfo]:
     """Commits touching the paths, newest first, with their trailers."""
     paths = [_safe_arg(p, "path") for p in rel_paths]
     try:
-        out = run_git(repo, "log", "--format=%H%x1f%aI%x1f%an%x1f%B%x1e", "--", *paths, strip=False)
-    except GitCommandError:
-        return []  # no commits yet
+        out = _git(
+            repo,
+            "log",
+            "--no-show-signature",
+            "--no-ext-diff",
+            "--no-textconv",
+            "-z",
+            "--format=%H%x1f%aI%x1f%an%x1f%B",
+            "--",
+            *paths,
+        )
+    except GitFailed as exc:
+        if "does not have any commits yet" in exc.stderr:
+            return []
+        raise
     commits = []
-    for record in out.split("\x1e"):
-        record = record.strip("\n")
-        if not record:
+    for record in out.decode("utf-8", "replace").split("\0"):
+        if not record.strip():
             continue
         sha, when, author, body = record.split("\x1f", 3)
         commits.append(

@@ -10,8 +10,8 @@ import duckdb
 import pytest
 
 from personalization_engine.core.engine import Engine
-from personalization_engine.errors import ConfinementError, InputError
 from personalization_engine.core.sizing import DataPullFailed, size_plan
+from personalization_engine.errors import ConfinementError, InputError
 
 from .conftest import NOW, snapshot
 

@@ -9,8 +9,8 @@ import pytest
 
 from personalization_engine.audience import confined_path
 from personalization_engine.core.engine import Engine
-from personalization_engine.errors import ConfinementError, InputError
 from personalization_engine.core.sizing import size_plan
+from personalization_engine.errors import ConfinementError, InputError
 
 from .conftest import NOW, snapshot
 

@@ -12,8 +12,8 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from personalization_engine.core.engine import Engine
-from personalization_engine.errors import InputError
 from personalization_engine.core.sizing import DataPullFailed, size_plan
+from personalization_engine.errors import InputError
 
 from .conftest import NOW, snapshot
 

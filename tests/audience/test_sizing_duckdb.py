@@ -10,10 +10,10 @@ import pytest
 from personalization_engine.audience import warehouse_sql
 from personalization_engine.checks.run import run_checks
 from personalization_engine.core.engine import Engine
+from personalization_engine.core.sizing import size_plan
 from personalization_engine.errors import ConflictError, InputError
 from personalization_engine.model import Plan
 from personalization_engine.rules import load_records, simulate
-from personalization_engine.core.sizing import size_plan
 
 from .conftest import NOW
 
