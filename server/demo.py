@@ -26,6 +26,8 @@ except ImportError:  # Python 3.10: anyio depends on the backport
 from mcp import Client, StdioServerParameters
 
 from . import demo_content as content
+from .audience.sample_data import write_sample_data
+from .demo_cli import CliClient
 from .errors import EngineError, InputError
 
 DEMO_ACTOR = "demo:claude-code"
@@ -177,7 +179,6 @@ SAMPLE_FILE = "data/profiles.parquet"
 
 async def sizing_steps(s: Session) -> None:
     """Size every profile and channel on deterministic synthetic data shaped like the inventory."""
-    from .audience.sample_data import write_sample_data
 
     (s.folder / SAMPLE_FILE).parent.mkdir(parents=True, exist_ok=True)
     write_sample_data(s.folder / SAMPLE_FILE, SAMPLE_ROWS, reference=s.reference_time)
@@ -219,8 +220,6 @@ async def run(folder: Path, now: str | None, out: TextIO, via: str = "mcp") -> N
         else datetime.now(timezone.utc).replace(microsecond=0)
     )
     if via == "cli":
-        from .demo_cli import CliClient
-
         client_context: Any = CliClient(folder, now)
     else:
         client_context = Client(server_parameters(folder, now))

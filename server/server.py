@@ -24,6 +24,7 @@ from . import __version__
 from .core.engine import Engine
 from .errors import EngineError
 from .model.schema import plan_json_schema_text
+from .store.plans import serialize
 from .tools import ALL as ALL_TOOLS
 
 SERVER_KEY = "engine"
@@ -120,7 +121,6 @@ def build_server(engine: Engine, *, token: str | None = None, public_url: str | 
     @server.resource("plan://{plan_id}", name="plan", title="Plan JSON", mime_type="application/json")
     def plan_resource(plan_id: str) -> str:
         """The current revision of a plan as JSON."""
-        from .store.plans import serialize
 
         try:
             return serialize(engine.read_plan(plan_id)).decode("utf-8")

@@ -12,6 +12,7 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from ..core.results import answer
+from ..core.sizing import size_plan
 from ._common import ActorArg, PlanIdArg, ToolSpec, engine, tool_errors, who_asks
 
 # Appends a sizing run (additive), and reads a database the user names: open world.
@@ -44,7 +45,6 @@ async def size_audiences(
         anyio.from_thread.run(ctx.report_progress, done, total, message)
 
     def work():
-        from ..core.sizing import size_plan  # the rules layer and DuckDB load on first use
 
         return size_plan(
             engine(ctx),

@@ -10,6 +10,8 @@ from __future__ import annotations
 from sqlglot import exp, parse_one
 from sqlglot.errors import SqlglotError
 
+from ..errors import InputError
+
 MAX_PARTS = {"duckdb": 2, "postgres": 2, "snowflake": 3, "bigquery": 3, "databricks": 3}
 EXAMPLES = {
     "duckdb": "main.users",
@@ -56,7 +58,6 @@ def parse_table(name: str, dialect: str) -> exp.Table:
 
 def qualified_table(name: str, dialect: str) -> str:
     """The name as `dialect` SQL, ready to follow FROM; InputError on the field `table` otherwise."""
-    from ..errors import InputError
 
     try:
         return parse_table(name, dialect).sql(dialect=dialect)

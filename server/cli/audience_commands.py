@@ -8,6 +8,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..audience import warehouse_sql, write_sample_data
+from ..core.engine import utc_now
+from ..core.results import outcome
+from ..core.sizing import size_plan
 from ..errors import InputError
 from ..model.targets import WAREHOUSE_DIALECTS
 from .common import add_json_option, engine_for, evaluation_clock, print_json, print_table
@@ -82,8 +86,6 @@ def _progress_bar(done: float, total: float, message: str) -> None:
 
 
 def cmd_size(args: argparse.Namespace) -> int:
-    from ..audience import warehouse_sql
-    from ..core.sizing import size_plan
 
     engine = engine_for(args)
     now = (evaluation_clock(args.now) or (lambda: None))()
@@ -118,8 +120,6 @@ def cmd_size(args: argparse.Namespace) -> int:
         progress=_progress_bar,
     )
     if args.json:
-        from ..core.results import outcome
-
         print_json(
             {
                 "write": outcome(result.write).model_dump(mode="json"),
@@ -170,7 +170,6 @@ def _print_sizing(result: SizingOutcome) -> None:
 
 
 def cmd_sample_data(args: argparse.Namespace) -> int:
-    from ..audience import write_sample_data
 
     reference: datetime = (evaluation_clock(args.now) or _utc_now)()
     # A bar on a terminal only: piped or captured stderr (CI logs) stays free of carriage returns.
@@ -184,6 +183,5 @@ def cmd_sample_data(args: argparse.Namespace) -> int:
 
 
 def _utc_now() -> datetime:
-    from ..core.engine import utc_now
 
     return utc_now()

@@ -8,13 +8,11 @@ import os
 import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ..core.engine import Engine
 from ..errors import InputError
 from ..store.workspace import resolve_workspace
-
-if TYPE_CHECKING:
-    from ..core.engine import Engine
 
 NOW_ENV = "PERSONALIZATION_ENGINE_NOW"
 
@@ -72,7 +70,6 @@ def frozen_clock(text: str) -> Callable[[], datetime]:
 
 def engine_for(args: argparse.Namespace) -> Engine:
     """The engine for these arguments, after recovering any interrupted write."""
-    from ..core.engine import Engine
 
     ws = resolve_workspace(
         getattr(args, "workspace", None), allow_enclosing_repo=getattr(args, "allow_enclosing_repo", False)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from ..demo import run_demo
+from .common import frozen_clock
+
 
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
@@ -34,8 +37,6 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from ..demo import run_demo
-    from .common import frozen_clock
 
     if args.frozen_clock:
         frozen_clock(args.frozen_clock)  # validated before anything is created

@@ -14,6 +14,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..core.ledger import record_approval, record_blocker, resolve_blocker
+from ..core.results import outcome
+from ..core.sections import apply_sections, parse_sections
+from ..core.stage_ops import STAGE_OPERATIONS, parse_edit
 from ..errors import InputError
 from .common import engine_for, print_json
 
@@ -126,7 +130,6 @@ def read_arguments(source: str) -> dict[str, Any]:
 
 
 def cmd_stage(args: argparse.Namespace) -> int:
-    from ..core.stage_ops import STAGE_OPERATIONS, parse_edit
 
     model, operation = STAGE_OPERATIONS[args.stage]
     data = read_arguments(args.file)
@@ -137,7 +140,6 @@ def cmd_stage(args: argparse.Namespace) -> int:
 
 
 def cmd_write(args: argparse.Namespace) -> int:
-    from ..core.sections import apply_sections, parse_sections
 
     data = read_arguments(args.file)
     sections = parse_sections(data.get("sections", data))
@@ -145,7 +147,6 @@ def cmd_write(args: argparse.Namespace) -> int:
 
 
 def cmd_blocker(args: argparse.Namespace) -> int:
-    from ..core.ledger import record_blocker
 
     return _apply_timed(
         args,
@@ -156,7 +157,6 @@ def cmd_blocker(args: argparse.Namespace) -> int:
 
 
 def cmd_resolve(args: argparse.Namespace) -> int:
-    from ..core.ledger import resolve_blocker
 
     return _apply_timed(
         args,
@@ -167,7 +167,6 @@ def cmd_resolve(args: argparse.Namespace) -> int:
 
 
 def cmd_record_approval(args: argparse.Namespace) -> int:
-    from ..core.ledger import record_approval
 
     return _apply_timed(
         args,
@@ -204,7 +203,6 @@ def _apply_timed(args: argparse.Namespace, operation) -> int:
 
 
 def _report(args: argparse.Namespace, result) -> int:
-    from ..core.results import outcome
 
     shown = outcome(result)
     if args.json:

@@ -6,6 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..core.results import counts, plan_history
+from ..model.diff import describe
+from . import audience_commands, edit_commands, render_commands, rules_commands
 from .common import (
     add_json_option,
     add_workspace_options,
@@ -109,7 +112,6 @@ def _register_reads(sub: argparse._SubParsersAction) -> None:
 
 def _extra_plan_commands():
     """Plan commands owned by later layers (rules, render, audience) register themselves here."""
-    from . import audience_commands, edit_commands, render_commands, rules_commands
 
     return [
         edit_commands.register,
@@ -187,8 +189,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
     where, findings = engine_for(args).validate_target(args.target, cwd=Path.cwd())
     errors = [f for f in findings if f.severity == "error"]
     if args.json:
-        from ..core.results import counts
-
         print_json(
             {
                 "valid": not errors,
@@ -210,8 +210,6 @@ def cmd_log(args: argparse.Namespace) -> int:
     engine = engine_for(args)
     entries = engine.history(args.plan_id)
     if args.json:
-        from ..core.results import plan_history
-
         print_json(plan_history(engine, args.plan_id).model_dump(mode="json"))
         return 0
     print_table(
@@ -222,7 +220,6 @@ def cmd_log(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from ..model.diff import describe
 
     changes = engine_for(args).diff(args.plan_id, args.from_revision, args.to_revision)
     if args.json:

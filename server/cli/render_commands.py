@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..core.render_op import render_and_commit
 from .common import engine_for, print_json
 
 
@@ -23,7 +24,6 @@ def register(sub: argparse._SubParsersAction, make_parser) -> None:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from ..core.render_op import render_and_commit
 
     engine = engine_for(args)
     result = render_and_commit(engine, args.plan_id, args.revision, args.actor or engine.default_actor())

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
+from ..rules import compile_jsonlogic, compile_sql, load_records, simulate
 from .common import engine_for, evaluation_clock, print_json, print_table
 
 if TYPE_CHECKING:
@@ -74,7 +75,6 @@ def _inline_records(text: str) -> list[dict[str, Any]]:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from ..rules import load_records, simulate
 
     engine = engine_for(args)
     plan = engine.read_plan(args.plan_id)
@@ -131,7 +131,6 @@ def _print_simulation(result: SimulationResult) -> None:
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
-    from ..rules import compile_jsonlogic, compile_sql
 
     engine = engine_for(args)
     plan = engine.read_plan(args.plan_id)

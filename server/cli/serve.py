@@ -8,6 +8,7 @@ import os
 import sys
 
 from ..errors import InputError
+from ..server import build_server, http_security, is_loopback
 from .common import add_workspace_options, engine_for
 
 TOKEN_ENV = "PERSONALIZATION_ENGINE_TOKEN"
@@ -34,7 +35,6 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     engine = engine_for(args)  # recovers an interrupted write before any plan is touched
-    from ..server import build_server, http_security, is_loopback
 
     token = args.token or os.environ.get(TOKEN_ENV) or None
     if args.transport == "stdio":

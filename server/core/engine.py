@@ -9,6 +9,7 @@ entries carry the real time unless the engine runs on a frozen clock (the demo's
 
 from __future__ import annotations
 
+import getpass
 import itertools
 import json
 import logging
@@ -29,6 +30,7 @@ from ..model.diff import diff_plans
 from ..model.findings import Finding
 from ..model.issues import model_issues, pydantic_issues, schema_issues
 from ..model.migrate import upgrade
+from ..model.plan import DependencyEdge, DependencyGraph, DependencyNode
 from ..store.confine import confined_path
 from ..store.plans import PLAN_ID_RE, PlanStore, content_hash, parse_document, parse_plan, read_bounded
 from ..store.workspace import Workspace
@@ -82,7 +84,6 @@ class Engine:
         return pipeline.Writer(self.store, repo, self.write_time(), self.findings, trailers)
 
     def default_actor(self) -> str:
-        import getpass
 
         name = None
         try:
@@ -329,7 +330,6 @@ def input_error(exc: ValidationError, data: object) -> InputError:
 
 def _with_default_dependencies(plan: Plan) -> Plan:
     """The dependency graph the chosen pattern implies, with the teams that gate each stage."""
-    from ..model.plan import DependencyEdge, DependencyGraph, DependencyNode
 
     stages = ["intake", "attributes", "profiles", "activation", "governance"]
     teams = {"data-engineering": "Data engineering", "privacy": "Privacy", "legal": "Legal"}

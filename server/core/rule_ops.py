@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from ..errors import InputError
 from ..model.targets import Target
+from ..rules import compile_jsonlogic, compile_sql, load_records, simulate
 from ..rules.simulate import SimulationResult
 from .engine import Engine
 
@@ -32,7 +33,6 @@ def simulate_profiles(
     explain: bool | None,
     now: datetime | None = None,
 ) -> SimulationResult:
-    from ..rules import load_records, simulate
 
     if (records is None) == (records_file is None):
         raise InputError("give exactly one of records or records_file", field="records")
@@ -44,7 +44,6 @@ def simulate_profiles(
 def compile_rules(
     engine: Engine, plan_id: str, target: Target, *, table: str = "profiles", id_column: str = "id"
 ) -> CompiledRules:
-    from ..rules import compile_jsonlogic, compile_sql
 
     plan = engine.read_plan(plan_id)
     if target == "jsonlogic":
