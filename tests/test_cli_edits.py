@@ -295,3 +295,20 @@ def test_the_frozen_clock_says_so_in_every_commit(repo_dir, capsys):
     assert git(repo_dir, "log", "-1", "--format=%cI").startswith("2026-11-24T09:00:00")
     assert "Clock: frozen" in git(repo_dir, "log", "-1", "--format=%B")
     assert datetime.now(timezone.utc).year >= 2026
+
+
+def test_plans_recover_removes_an_index_lock_left_by_a_crash_and_writes_work_again(
+    repo_dir, capsys, monkeypatch
+):
+    monkeypatch.setenv("PERSONALIZATION_ENGINE_GIT_LOCK_WAIT", "0")
+    plan_id = new_plan(capsys, repo_dir)
+    lock = repo_dir / ".git" / "index.lock"
+    lock.write_bytes(b"")  # what a git killed mid-commit leaves behind; no git process runs now
+    ws = ["--workspace", str(repo_dir)]
+    code, _, err = cli(capsys, "plans", "blocker", plan_id, "--kind", "consent", "--subject", "x", *ws)
+    assert code != 0 and "plans recover" in err
+    code, out, err = cli(capsys, "plans", "recover", *ws)
+    assert code == 0, err
+    assert "removed a stale .git/index.lock" in out and not lock.exists()
+    code, _, err = cli(capsys, "plans", "blocker", plan_id, "--kind", "consent", "--subject", "x", *ws)
+    assert code == 0, err

@@ -43,6 +43,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     sub = plans.add_subparsers(dest="plans_command", metavar="COMMAND", required=True)
     _register_new(sub)
     _register_reads(sub)
+    _register_recover(sub)
     for extra in _extra_plan_commands():
         extra(sub, _sub)
 
@@ -64,6 +65,17 @@ def _register_new(sub: argparse._SubParsersAction) -> None:
     new.add_argument("--actor", help="who makes the change (default cli:<git user.name or $USER>)")
     new.add_argument("--now", help=argparse.SUPPRESS)
     new.set_defaults(handler=cmd_new)
+
+
+def _register_recover(sub: argparse._SubParsersAction) -> None:
+    recover = _sub(
+        sub,
+        "recover",
+        "after a crash: commit plan writes that were written but not committed, and remove an "
+        "index.lock that no running git process can hold",
+        "personalization-engine plans recover",
+    )
+    recover.set_defaults(handler=cmd_recover)
 
 
 def _register_reads(sub: argparse._SubParsersAction) -> None:
@@ -138,6 +150,19 @@ def cmd_new(args: argparse.Namespace) -> int:
     else:
         print(f"{result.plan_id}  revision {result.revision}  commit {result.commit[:12]}")
         print(result.path)
+    return 0
+
+
+def cmd_recover(args: argparse.Namespace) -> int:
+    engine = engine_for(args)  # recovers interrupted writes, printing a note for each
+    cleared = engine.clear_stale_index_lock()
+    notes = engine.recover()
+    if args.json:
+        print_json({"index_lock_removed": cleared, "notes": notes})
+        return 0
+    print("removed a stale .git/index.lock" if cleared else "no stale index.lock")
+    for note in notes:
+        print(note)
     return 0
 
 

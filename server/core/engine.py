@@ -267,6 +267,11 @@ class Engine:
                     notes.append(note)
         return notes
 
+    def clear_stale_index_lock(self) -> bool:
+        """Remove an index.lock no git process can hold (a crash left it); False when there is none."""
+        repo = self._repo(create=False)
+        return repo is not None and git_repo.clear_stale_index_lock(repo)
+
     # --- validation ------------------------------------------------------------------------------
     def validate_target(self, target: str, *, cwd: Path) -> tuple[str, list[Finding]]:
         """Every problem in a plan of this workspace (by id) or a plan file inside it; reads only."""
