@@ -68,8 +68,11 @@ def frozen_clock(text: str) -> Callable[[], datetime]:
     return lambda: start + timedelta(seconds=next(ticks))
 
 
-def engine_for(args: argparse.Namespace) -> Engine:
-    """The engine for these arguments, after recovering any interrupted write."""
+def engine_for(args: argparse.Namespace, *, read_only: bool = False) -> Engine:
+    """The engine for these arguments, after recovering any interrupted write.
+
+    A read-only command recovers nothing: reading, validating, compiling and simulating write
+    nothing at all, not even the lock file (the next write recovers)."""
 
     ws = resolve_workspace(
         getattr(args, "workspace", None), allow_enclosing_repo=getattr(args, "allow_enclosing_repo", False)
@@ -80,8 +83,9 @@ def engine_for(args: argparse.Namespace) -> Engine:
     else:
         clock = evaluation_clock(getattr(args, "now", None))
         engine = Engine(ws) if clock is None else Engine(ws, clock=clock)
-    for note in engine.recover():
-        print(f"note: {note}", file=sys.stderr)
+    if not read_only:
+        for note in engine.recover():
+            print(f"note: {note}", file=sys.stderr)
     return engine
 
 

@@ -167,7 +167,7 @@ def cmd_recover(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    plans = engine_for(args).list_plans()
+    plans = engine_for(args, read_only=True).list_plans()
     rows = [
         {
             "plan_id": p.plan_id,
@@ -194,7 +194,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    plan = engine_for(args).read_plan(args.plan_id, args.revision)
+    plan = engine_for(args, read_only=True).read_plan(args.plan_id, args.revision)
     data = plan.model_dump(mode="json", by_alias=True)
     if args.json:
         print_json(data)
@@ -211,7 +211,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    where, findings = engine_for(args).validate_target(args.target, cwd=Path.cwd())
+    where, findings = engine_for(args, read_only=True).validate_target(args.target, cwd=Path.cwd())
     errors = [f for f in findings if f.severity == "error"]
     if args.json:
         print_json(
@@ -232,7 +232,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_log(args: argparse.Namespace) -> int:
-    engine = engine_for(args)
+    engine = engine_for(args, read_only=True)
     entries = engine.history(args.plan_id)
     if args.json:
         print_json(plan_history(engine, args.plan_id).model_dump(mode="json"))
@@ -246,7 +246,7 @@ def cmd_log(args: argparse.Namespace) -> int:
 
 def cmd_diff(args: argparse.Namespace) -> int:
 
-    changes = engine_for(args).diff(args.plan_id, args.from_revision, args.to_revision)
+    changes = engine_for(args, read_only=True).diff(args.plan_id, args.from_revision, args.to_revision)
     if args.json:
         print_json([c.model_dump(mode="json") for c in changes])
         return 0

@@ -75,8 +75,7 @@ def _inline_records(text: str) -> list[dict[str, Any]]:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-
-    engine = engine_for(args)
+    engine = engine_for(args, read_only=True)
     plan = engine.read_plan(args.plan_id)
     if args.records is not None:
         path = Path(args.records)
@@ -131,8 +130,7 @@ def _print_simulation(result: SimulationResult) -> None:
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
-
-    engine = engine_for(args)
+    engine = engine_for(args, read_only=True)
     plan = engine.read_plan(args.plan_id)
     if args.target == "jsonlogic":
         logic = compile_jsonlogic(plan)

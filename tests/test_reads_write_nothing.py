@@ -1,0 +1,104 @@
+"""Read-only means read-only: reading, validating, compiling and simulating write nothing anywhere in
+the workspace (files and .git alike), and never `git init`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import anyio
+import pytest
+from mcp import Client
+
+from personalization_engine.cli.main import main
+from personalization_engine.core.engine import Engine
+from personalization_engine.server import build_server
+
+from .render.helpers import fill_plan
+
+
+def snapshot(root: Path) -> dict[str, tuple[int, str]]:
+    """Every file and folder under root with its mode and content hash."""
+    found: dict[str, tuple[int, str]] = {}
+    for path in sorted(root.rglob("*")):
+        stat = path.lstat()
+        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "dir"
+        found[path.relative_to(root).as_posix()] = (stat.st_mode, digest)
+    return found
+
+
+@pytest.fixture
+def filled(engine: Engine, plan_id: str) -> str:
+    fill_plan(engine, plan_id)
+    return plan_id
+
+
+def read_commands(plan_id: str) -> list[list[str]]:
+    record = json.dumps({"plan_tier": "trial"})
+    return [
+        ["plans", "list"],
+        ["plans", "show", plan_id],
+        ["plans", "show", plan_id, "--revision", "1"],
+        ["plans", "validate", plan_id],
+        ["plans", "log", plan_id],
+        ["plans", "diff", plan_id, "--from", "1", "--to", "2"],
+        ["plans", "compile", plan_id, "--target", "postgres"],
+        ["plans", "compile", plan_id, "--target", "jsonlogic"],
+        ["plans", "simulate", plan_id, "--record", record],
+    ]
+
+
+def test_every_read_only_command_leaves_the_workspace_and_git_byte_for_byte_unchanged(
+    filled: str, repo_dir: Path, capsys
+):
+    for argv in read_commands(filled):
+        before = snapshot(repo_dir)
+        code = main([*argv, "--workspace", str(repo_dir)])
+        capsys.readouterr()
+        assert code in (0, 1), argv  # validate exits 1 when the plan has errors
+        assert snapshot(repo_dir) == before, f"{' '.join(argv)} wrote to the workspace"
+
+
+def test_validate_leaves_no_lock_file_behind_when_the_plans_folder_has_none(
+    filled: str, repo_dir: Path, capsys
+):
+    lock = repo_dir / ".claude" / "plans" / ".write.lock"
+    lock.unlink(missing_ok=True)
+    assert main(["plans", "validate", filled, "--workspace", str(repo_dir)]) in (0, 1)
+    capsys.readouterr()
+    assert not lock.exists()
+
+
+def test_a_read_in_a_folder_that_is_not_a_repository_never_runs_git_init(tmp_path: Path, capsys):
+    folder = tmp_path / "plain"
+    folder.mkdir()
+    assert main(["plans", "list", "--workspace", str(folder)]) == 0
+    capsys.readouterr()
+    assert not (folder / ".git").exists()
+    assert list(folder.iterdir()) == []
+
+
+def test_every_read_only_tool_leaves_the_workspace_and_git_unchanged(
+    engine: Engine, filled: str, repo_dir: Path
+):
+    calls = [
+        ("list_plans", {}),
+        ("read_plan", {"plan_id": filled}),
+        ("read_plan", {"plan_id": filled, "revision": 1}),
+        ("validate_plan", {"plan_id": filled}),
+        ("plan_history", {"plan_id": filled}),
+        ("plan_diff", {"plan_id": filled, "from_revision": 1, "to_revision": 2}),
+        ("compile_rules", {"plan_id": filled, "target": "snowflake"}),
+        ("simulate_profiles", {"plan_id": filled, "records": [{"plan_tier": "trial"}]}),
+    ]
+
+    async def run() -> None:
+        async with Client(build_server(engine)) as client:
+            for name, arguments in calls:
+                before = snapshot(repo_dir)
+                result = await client.call_tool(name, arguments)
+                assert not result.is_error, (name, result.content)
+                assert snapshot(repo_dir) == before, f"{name} wrote to the workspace"
+
+    anyio.run(run)
