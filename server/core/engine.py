@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..checks.run import refresh_computed, run_checks
+from ..commit_message import one_line
 from ..errors import ConfinementError, InputError, NotFoundError, PlanFileError
 from ..history import git_repo
 from ..model import ChangeItem, ChangeLogEntry, Plan
@@ -164,6 +165,7 @@ class Engine:
     # --- writing -------------------------------------------------------------------------------
     def create_plan(self, *, actor: str, **header: Any) -> WriteResult:
         """A new plan at revision 1 from its header fields (initiative, channels, metrics...)."""
+        actor = one_line(actor)
         w = self._writer()
         with self.store.locked():
             git_repo.check_ready_to_commit(w.repo)

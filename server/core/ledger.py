@@ -12,9 +12,10 @@ from typing import get_args
 
 from ..checks.escalation import next_id, open_escalation, raise_escalation, resolve_escalation, top_rung
 from ..checks.ledger_findings import approval_roles
+from ..commit_message import one_line
 from ..errors import InputError
 from ..model import Approval, Blocker, Plan
-from ..model.common import MAX_LONG_TEXT, MAX_SHORT_TEXT
+from ..model.common import MAX_LONG_TEXT, MAX_SHORT_TEXT, control_characters
 
 BLOCKER_KINDS: tuple[str, ...] = get_args(Blocker.model_fields["kind"].annotation)
 RETRIED_KINDS = ("data_pull", "consent")
@@ -27,9 +28,13 @@ def _choice(value: object, allowed: tuple[str, ...], field: str) -> str:
     return value  # type: ignore[return-value]
 
 
-def _text(value: object, field: str, *, limit: int, required: bool = True) -> str:
+def _text(value: object, field: str, *, limit: int, required: bool = True, multi_line: bool = False) -> str:
     if not isinstance(value, str):
         raise InputError(f"expected text, got {type(value).__name__}", field=field)
+    found = control_characters(value, multi_line=multi_line)
+    if found:
+        allowed = "only newline and tab are allowed" if multi_line else "one line of plain text only"
+        raise InputError(f"contains control characters ({', '.join(found)}); {allowed}", field=field)
     text = value.strip()
     if required and not text:
         raise InputError("must not be empty", field=field)
@@ -56,9 +61,9 @@ def _add_blocker(
         id=next_id("blk", [b.id for b in plan.blockers]),
         kind=kind,  # type: ignore[arg-type]
         subject=_text(subject, "subject", limit=MAX_SHORT_TEXT),
-        detail=_text(detail, "detail", limit=MAX_LONG_TEXT, required=False),
+        detail=_text(detail, "detail", limit=MAX_LONG_TEXT, required=False, multi_line=True),
         recorded_at=now,
-        recorded_by=_text(actor, "actor", limit=MAX_SHORT_TEXT),
+        recorded_by=_text(one_line(actor), "actor", limit=MAX_SHORT_TEXT),
         attempts=attempts,
     )
     return plan.model_copy(update={"blockers": (*plan.blockers, blocker)}), blocker
@@ -130,8 +135,8 @@ def resolve_blocker(plan: Plan, *, blocker_id: str, remediation: str, actor: str
             f"blocker {blocker_id!r} is already resolved; open blockers: {_open_ids(plan)}",
             field="blocker_id",
         )
-    remediation = _text(remediation, "remediation", limit=MAX_LONG_TEXT)
-    actor = _text(actor, "actor", limit=MAX_SHORT_TEXT)
+    remediation = _text(remediation, "remediation", limit=MAX_LONG_TEXT, multi_line=True)
+    actor = _text(one_line(actor), "actor", limit=MAX_SHORT_TEXT)
     # Blockers with the same kind and subject are one problem recurring: resolving it resolves
     # every open record of it, and every escalation they triggered.
     identity = (blocker.kind, blocker.subject)
@@ -151,7 +156,7 @@ def record_approval(plan: Plan, *, approver: str, role: str, decision: str, note
     roles = tuple(approval_roles(plan))
     _choice(role, roles, "role")
     _choice(decision, DECISIONS, "decision")
-    note = _text(note, "note", limit=MAX_LONG_TEXT, required=False)
+    note = _text(note, "note", limit=MAX_LONG_TEXT, required=False, multi_line=True)
     approval = Approval(
         id=next_id("apr", [a.id for a in plan.approvals]),
         approver=approver,

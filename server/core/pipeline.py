@@ -22,7 +22,7 @@ from typing import Annotated, Any
 from pydantic import TypeAdapter, ValidationError
 
 from ..checks.run import refresh_computed, refused_on_write
-from ..commit_message import ledger_trailers, render_commit_message
+from ..commit_message import ledger_trailers, one_line, render_commit_message
 from ..errors import ConflictError, InputError
 from ..history import git_repo
 from ..model import ChangeItem, ChangeLogEntry, Plan
@@ -73,6 +73,7 @@ def write(
 ) -> WriteResult:
     """Apply `operation` to the current revision of `plan_id` and commit the result as the next one."""
     check_plan_id(plan_id)
+    actor = one_line(actor)  # an actor names who asked; no text may add a line to the log or a commit
     with w.store.locked():
         git_repo.check_ready_to_commit(w.repo)
         on_disk = w.store.read_bytes(plan_id)

@@ -7,9 +7,10 @@ field) instead of being written into the plan or a git commit.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from typing_extensions import TypeAliasType
 
 SCHEMA_VERSION = "1.1"
@@ -42,8 +43,40 @@ AttributeName = TypeAliasType(
         Field(description="snake_case column name."),
     ],
 )
-ShortText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_SHORT_TEXT)]
-LongText = Annotated[str, StringConstraints(max_length=MAX_LONG_TEXT)]
+
+
+def control_characters(text: str, *, multi_line: bool) -> list[str]:
+    """The control characters (and lone surrogates) in `text`, as escapes; multi-line text may keep
+    newline and tab. They would reach commit messages, reports and terminals."""
+    allowed = {"\n", "\t"} if multi_line else set()
+    return [
+        repr(ch)
+        for ch in dict.fromkeys(text)
+        if ch not in allowed and (unicodedata.category(ch) in ("Cc", "Cs") or ch in "\u2028\u2029")
+    ]
+
+
+def _single_line(text: str) -> str:
+    found = control_characters(text, multi_line=False)
+    if found:
+        raise ValueError(f"contains control characters ({', '.join(found)}); one line of plain text only")
+    return text
+
+
+def _multi_line(text: str) -> str:
+    found = control_characters(text, multi_line=True)
+    if found:
+        raise ValueError(
+            f"contains control characters ({', '.join(found)}); only newline and tab are allowed"
+        )
+    return text
+
+
+# Validators, not patterns: they keep the JSON Schemas (and so the tool list) short.
+ShortText = Annotated[
+    str, StringConstraints(min_length=1, max_length=MAX_SHORT_TEXT), AfterValidator(_single_line)
+]
+LongText = Annotated[str, StringConstraints(max_length=MAX_LONG_TEXT), AfterValidator(_multi_line)]
 
 DURATION_PATTERN = r"^[1-9][0-9]{0,5}(m|h|d|w)$"
 Duration = Annotated[
