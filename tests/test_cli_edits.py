@@ -312,3 +312,48 @@ def test_plans_recover_removes_an_index_lock_left_by_a_crash_and_writes_work_aga
     assert "removed a stale .git/index.lock" in out and not lock.exists()
     code, _, err = cli(capsys, "plans", "blocker", plan_id, "--kind", "consent", "--subject", "x", *ws)
     assert code == 0, err
+
+
+def test_a_command_piped_to_head_ends_quietly_without_a_traceback(repo_dir, tmp_path, capsys):
+    import subprocess
+    import sys
+
+    plan_id = new_plan(capsys, repo_dir)
+    # Far more output than a pipe holds (64 KiB), so the writer meets the closed pipe.
+    many = [{"name": f"attribute_{i}", "type": "string", "description": "x" * 200} for i in range(1000)]
+    args_file = write_file(tmp_path / "a.json", {"attributes": many})
+    assert (
+        main(
+            [
+                "plans",
+                "attributes",
+                plan_id,
+                "--file",
+                args_file,
+                "--expected-revision",
+                "1",
+                "--workspace",
+                str(repo_dir),
+            ]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    command = [
+        sys.executable,
+        "-m",
+        "personalization_engine.cli.main",
+        "plans",
+        "show",
+        plan_id,
+        "--json",
+        "--workspace",
+        str(repo_dir),
+    ]
+    shown = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert shown.stdout is not None
+    shown.stdout.read(10)
+    shown.stdout.close()  # as `head -c 10` does
+    _, err = shown.communicate(timeout=60)
+    assert b"Traceback" not in err and b"BrokenPipeError" not in err
+    assert shown.returncode == 141
