@@ -213,7 +213,7 @@ async def render_steps(s: Session) -> None:
 EXTRA_STEPS: list[Step] = [rules_steps, sizing_steps, escalation_steps, render_steps]
 
 
-async def run(folder: Path, now: str | None, out: TextIO, via: str = "mcp") -> None:
+async def run(folder: Path, now: str | None, out: TextIO, via: str = "mcp") -> dict[str, Any]:
     reference = (
         datetime.fromisoformat(now.replace("Z", "+00:00"))
         if now
@@ -247,15 +247,31 @@ async def run(folder: Path, now: str | None, out: TextIO, via: str = "mcp") -> N
     if final["counts"]["error"]:
         # The example must come out clean on any day; an error finding means it did not.
         raise DemoError(f"the final review has {final['counts']['error']} error finding(s); see above")
+    return {
+        "workspace": str(folder),
+        "plan_id": s.plan_id,
+        "plan_path": str(plan_path),
+        "revision": s.revision,
+        "revisions": len(history["revisions"]),
+        "final_review": final["counts"],
+        "via": via,
+    }
 
 
-def run_demo(target: str | None, now: str | None, out: TextIO = sys.stdout, *, via: str = "mcp") -> Path:
+def run_demo(target: str | None, now: str | None, out: TextIO | None = None, *, via: str = "mcp") -> Path:
+    return run_demo_summary(target, now, out, via=via)[0]
+
+
+def run_demo_summary(
+    target: str | None, now: str | None, out: TextIO | None = None, *, via: str = "mcp"
+) -> tuple[Path, dict[str, Any]]:
+    """Run the example; the folder and a summary (plan id and path, revisions, final review)."""
     folder = prepare_folder(target)
     try:
-        anyio.run(run, folder, now, out, via)
+        summary = anyio.run(run, folder, now, out or sys.stdout, via)
     except BaseExceptionGroup as group:  # the MCP client's task group wraps a failed step
         raise _first_engine_error(group) or group from None
-    return folder
+    return folder, summary
 
 
 def _first_engine_error(error: BaseException) -> EngineError | None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
-from ..demo import run_demo
-from .common import frozen_clock
+from ..demo import run_demo, run_demo_summary
+from .common import frozen_clock, print_json
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -33,6 +34,9 @@ def register(commands: argparse._SubParsersAction) -> None:
         default="mcp",
         help="drive the example through an MCP client or the CLI",
     )
+    parser.add_argument(
+        "--json", action="store_true", help="print a JSON summary on stdout (the narrative goes to stderr)"
+    )
     parser.set_defaults(handler=cmd_demo)
 
 
@@ -40,5 +44,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     if args.frozen_clock:
         frozen_clock(args.frozen_clock)  # validated before anything is created
-    run_demo(args.dir, args.frozen_clock, via=args.via)
+    if args.json:
+        _, summary = run_demo_summary(args.dir, args.frozen_clock, sys.stderr, via=args.via)
+        print_json(summary)
+    else:
+        run_demo(args.dir, args.frozen_clock, via=args.via)
     return 0
