@@ -44,7 +44,7 @@ DURATION_PATTERN = r"^[1-9][0-9]{0,5}(m|h|d|w)$"
 # compute `now - window` for any evaluation time from 0001 to 9999 without overflow.
 MAX_DURATION_DAYS = 36_525  # 100 years of 365.25 days
 MAX_DURATION_SECONDS = MAX_DURATION_DAYS * 86_400
-MAX_DURATION_TEXT = "100 years (52596000m, 876600h, 36525d or 5217w)"
+MAX_DURATION_TEXT = "100 years (876600h, 36525d or 5217w)"
 
 
 def _within_max_duration(value: str) -> str:

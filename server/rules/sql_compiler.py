@@ -22,7 +22,7 @@ from ..errors import InputError
 from ..model import Plan
 from ..model.common import duration_seconds
 from .evaluate import MAX_HALVINGS
-from .instants import DAY_US, MICROS, as_utc, epoch_us
+from .instants import DAY_US, MICROS, as_utc, epoch_us, show_instant
 from .program import Leaf, Node, PreparedProfile, attribute_kinds, prepare_profile
 from .program import leaves as _leaves
 from .sql_names import check_id_column, column, generated, identifier, table_expression, unique_output_names
@@ -57,6 +57,13 @@ def _function(name: str, *args: exp.Expression) -> exp.Expression:
 def _big(value: int) -> exp.Expression:
     literal = exp.Literal.number(abs(value))
     return exp.Neg(this=literal) if value < 0 else literal
+
+
+def _instant_literal(micros: int) -> exp.Expression:
+    """An instant as epoch microseconds, with its ISO form alongside for the reader."""
+    literal = _big(micros)
+    literal.add_comments([show_instant(micros)])
+    return literal
 
 
 class _SqlBuilder:
@@ -95,12 +102,12 @@ class _SqlBuilder:
 
     def now_us_expr(self) -> exp.Expression:
         if self.now_us is not None:
-            return _big(self.now_us)
-        return exp.paren(self._instant_us(exp.CurrentTimestamp()), copy=False)
+            return _instant_literal(self.now_us)
+        return self._instant_us(exp.CurrentTimestamp())
 
     def window_start(self, window_us: int) -> exp.Expression:
         if self.now_us is not None:
-            return _big(self.now_us - window_us)
+            return _instant_literal(self.now_us - window_us)
         return exp.paren(exp.Sub(this=self.now_us_expr(), expression=_big(window_us)), copy=False)
 
     def double(self, value: float) -> exp.Expression:
@@ -150,7 +157,7 @@ class _SqlBuilder:
             start = self.window_start(duration_seconds(source.value) * MICROS)
             return (exp.GTE if op == "within_last" else exp.LT)(this=self.epoch_us(attr), expression=start)
         if op in ("before", "after"):
-            instant = _big(leaf.operand)
+            instant = _instant_literal(leaf.operand)
             return (exp.LT if op == "before" else exp.GT)(this=self.epoch_us(attr), expression=instant)
         raise AssertionError(f"unhandled operator {op}")
 
