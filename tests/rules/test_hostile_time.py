@@ -206,10 +206,8 @@ def test_a_date_attribute_takes_only_a_date(value):
 @pytest.mark.parametrize("zone", ["Asia/Tokyo", "America/St_Johns", "Pacific/Chatham"])
 def test_date_and_timestamp_rules_give_the_same_answer_in_any_session_time_zone(pg_connection, zone):
     kinds = {"d": "date", "t": "timestamp"}
-    plan = one_profile(
-        {"any": [{"op": "within_last", "attr": "d", "value": "1d"}, {"op": "after", "attr": "t", "value": "2026-11-24"}]},
-        kinds,
-    )  # fmt: skip
+    window = {"op": "within_last", "attr": "d", "value": "1d"}
+    plan = one_profile({"any": [window, {"op": "after", "attr": "t", "value": "2026-11-24"}]}, kinds)
     records = [{"d": day} for day in ("2026-11-22", "2026-11-23", "2026-11-24", "2026-11-25")]
     records += [{"t": "2026-11-23T23:00:00-02:00"}, {"t": "2026-11-24T08:00:00+09:00"}]
     assert agree(pg_connection, plan, kinds, records, NOW, zone=zone) == [None, None, "p0", "p0", "p0", None]
