@@ -278,10 +278,10 @@ def profile_sql_expressions(
         result[profile.id] = ProfileSql(
             profile_id=profile.id,
             priority=profile.priority,
-            eligible=parts["eligible"].sql(dialect=dialect),
-            suppressed=parts["suppressed"].sql(dialect=dialect),
-            net=parts["net"].sql(dialect=dialect),
-            score=None if score is None else score.sql(dialect=dialect),
+            eligible=parts["eligible"].sql(dialect=dialect, copy=False),
+            suppressed=parts["suppressed"].sql(dialect=dialect, copy=False),
+            net=parts["net"].sql(dialect=dialect, copy=False),
+            score=None if score is None else score.sql(dialect=dialect, copy=False),
         )
     return result
 
@@ -363,4 +363,4 @@ def compile_sql(
         )
         .where(condition, copy=False)
     )
-    return query.sql(dialect=dialect, pretty=True) + "\n"
+    return query.sql(dialect=dialect, pretty=True, copy=False) + "\n"

@@ -61,18 +61,16 @@ def load_table(
     columns = ", ".join(f"{quoted(name)} {types[kind]}" for name, kind in kinds.items())
     connection.execute(f"CREATE TABLE {quoted(table)} (id BIGINT{', ' if columns else ''}{columns})")
     casts = "".join(f", CAST({mark} AS {types[kind]})" for kind in kinds.values())
-    rows = []
+    params: list[Any] = []
     for index, record in enumerate(records):
         values = [
             coerce_value(record.get(name), kind, index=index, attr=name) for name, kind in kinds.items()
         ]
-        rows.append([index, *(_db_value(v, kinds[n]) for v, n in zip(values, kinds, strict=True))])
-    statement = f"INSERT INTO {quoted(table)} VALUES ({mark}{casts})"
-    if dialect == "duckdb":
-        connection.executemany(statement, rows)
-    else:
-        with connection.cursor() as cursor:
-            cursor.executemany(statement, rows)
+        params += [index, *(_db_value(v, kinds[n]) for v, n in zip(values, kinds, strict=True))]
+    # one statement for all rows: executemany costs a round trip (or a re-plan) per row
+    rows = ", ".join(f"({mark}{casts})" for _ in records)
+    if rows:
+        connection.execute(f"INSERT INTO {quoted(table)} VALUES {rows}", params)
 
 
 def sql_verdicts(
