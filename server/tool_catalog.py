@@ -6981,6 +6981,48 @@ TOOLS_JSON = r"""
   },
   "outputSchema": {
    "$defs": {
+    "ColumnWarning": {
+     "description": "A record column that does not match the attribute inventory, usually a misspelt header.",
+     "properties": {
+      "code": {
+       "enum": [
+        "records.unknown_column",
+        "records.missing_attribute"
+       ],
+       "title": "Code",
+       "type": "string"
+      },
+      "column": {
+       "description": "The record column, or the attribute missing from every record.",
+       "title": "Column",
+       "type": "string"
+      },
+      "suggestion": {
+       "anyOf": [
+        {
+         "type": "string"
+        },
+        {
+         "type": "null"
+        }
+       ],
+       "default": null,
+       "description": "The closest name on the other side, if any.",
+       "title": "Suggestion"
+      },
+      "message": {
+       "title": "Message",
+       "type": "string"
+      }
+     },
+     "required": [
+      "code",
+      "column",
+      "message"
+     ],
+     "title": "ColumnWarning",
+     "type": "object"
+    },
     "ConditionOutcome": {
      "properties": {
       "pointer": {
@@ -7302,6 +7344,14 @@ TOOLS_JSON = r"""
       "$ref": "#/$defs/RecordVerdict"
      },
      "title": "Records",
+     "type": "array"
+    },
+    "warnings": {
+     "description": "Record columns that match no inventoried attribute, and attributes the profiles read that no record has, each with a did-you-mean suggestion.",
+     "items": {
+      "$ref": "#/$defs/ColumnWarning"
+     },
+     "title": "Warnings",
      "type": "array"
     }
    },
