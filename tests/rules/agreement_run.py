@@ -61,7 +61,13 @@ class AgreementRun:
     def run(self, cases_wanted: int) -> Counter[str]:
         number = 0
         while self.counter["cases"] < cases_wanted:
-            self.one(number, self.generator.case())
+            case = self.generator.case()
+            try:
+                self.one(number, case)
+            except Mismatch:
+                raise
+            except Exception as exc:  # an engine error is a disagreement too: report it with the seed
+                self.fail(f"case {number}", case, f"{type(exc).__name__}: {exc}")
             number += 1
             if len(self.node_jobs) >= NODE_BATCH:
                 self.flush_node()

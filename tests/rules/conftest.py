@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,16 +30,21 @@ def unavailable(reason: str) -> None:
 
 @pytest.fixture(scope="session")
 def pg_connection() -> Iterator[object]:
-    """An autocommit psycopg connection to the test server (tables are created per test and dropped)."""
+    """An autocommit psycopg connection whose tables live in a schema of their own, dropped at the end,
+    so that test runs sharing the server never see each other's tables."""
     dsn = os.environ.get(PG_DSN_ENV)
     if not dsn:
         unavailable(f"${PG_DSN_ENV} is not set (CI starts a PostgreSQL server and sets it)")
     import psycopg
 
+    schema = f"pe_rules_{uuid.uuid4().hex[:12]}"
     connection = psycopg.connect(dsn, autocommit=True)
     try:
+        connection.execute(f"CREATE SCHEMA {schema}")
+        connection.execute(f"SET search_path TO {schema}")
         yield connection
     finally:
+        connection.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         connection.close()
 
 
