@@ -236,3 +236,14 @@ def test_parse_rule_accepts_a_rule_on_an_inherited_name_for_the_sql_targets():
     rule = parse_rule({"op": "is_null", "attr": "constructor"}, pointer="/p")
     plan = make_plan([{"id": "p0", "name": "P", "eligibility": rule.model_dump(by_alias=True)}])
     assert '"constructor" IS NULL' in compile_sql(plan, "postgres")  # only JSON Logic refuses the name
+
+
+@pytest.mark.parametrize("dialect", SQL_DIALECTS)
+def test_string_constants_with_quotes_and_backslashes_parse_back_unchanged_in_every_dialect(dialect):
+    values = ["back\\slash", "it's", "a\\'b", "50%_off", "ü"]
+    plan = make_plan(
+        [{"id": "p0", "name": "P", "eligibility": {"op": "in", "attr": "country", "value": values}}]
+    )
+    parsed = sqlglot.parse_one(compile_sql(plan, dialect, now=NOW), read=dialect)
+    [membership] = list(parsed.find_all(sqlglot.exp.In))
+    assert [literal.this for literal in membership.expressions] == values
