@@ -21,7 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from ..errors import InputError
-from .instants import MICROS, epoch_us, is_date_only, parse_instant
+from .instants import MICROS, epoch_us, from_epoch_us, is_date_only, parse_instant
 
 MAX_RECORD_FILE_BYTES = 200 * 1024 * 1024
 # Only these spellings (any case): "yes", "t" or "y" would be guesses that SQL dialects make differently.
@@ -90,7 +90,7 @@ def check_records(data: Any, where: str = "records") -> None:
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 _ALLOWED = {
     "timestamp": "an ISO 8601 date-time (at most 6 fractional digits; no zone means UTC), a date, or "
-    "epoch seconds",
+    "epoch seconds (at most 6 decimals), in the years 1 to 9999",
     "date": "a date YYYY-MM-DD",
     "integer": f"a whole number from {INT64_MIN} to {INT64_MAX}",
     "number": "a finite number (compared as a double)",
@@ -133,16 +133,8 @@ def _shown(value: Any) -> str:
 def _timestamp_us(value: Any) -> int:
     if isinstance(value, bool):
         raise TypeError
-    if isinstance(value, int):
-        return value * MICROS  # epoch seconds
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError
-        # the float's decimal form, so 1.5 is 1,500,000 us; finer digits are refused, not rounded
-        micros = Decimal(repr(value)) * MICROS
-        if micros != micros.to_integral_value():
-            raise ValueError
-        return int(micros)
+    if isinstance(value, (int, float)):
+        return _epoch_seconds_us(value)
     if isinstance(value, (datetime, date)):
         return epoch_us(value)
     if isinstance(value, str):
@@ -151,6 +143,17 @@ def _timestamp_us(value: Any) -> int:
             raise ValueError
         return epoch_us(parsed)
     raise TypeError
+
+
+def _epoch_seconds_us(value: int | float) -> int:
+    """Epoch seconds as microseconds: the float's decimal form, so 1.5 is 1,500,000 us; finer digits
+    are refused, not rounded, and so is an instant outside the years 1 to 9999."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError
+    micros = Decimal(repr(value)) * MICROS if isinstance(value, float) else Decimal(value) * MICROS
+    if micros != micros.to_integral_value() or from_epoch_us(int(micros)) is None:
+        raise ValueError
+    return int(micros)
 
 
 def _date_us(value: Any) -> int:

@@ -261,3 +261,21 @@ def test_date_rules_use_date_functions_in_warehouse_dialects(dialect):
         sqlglot.parse_one(sql, read=dialect)
         assert day_us in sql
         assert "TIMESTAMP" not in sql.replace("CURRENT_TIMESTAMP", "")  # no DATE-versus-TIMESTAMP test
+
+
+@pytest.mark.parametrize(
+    ("value", "micros"), [(1.5, 1_500_000), (-1, -1_000_000), (1_700_000_000, 1_700_000_000_000_000)]
+)
+def test_epoch_seconds_become_exact_microseconds(value, micros):
+    from personalization_engine.rules.records import coerce_value
+
+    assert coerce_value(value, "timestamp", index=0, attr="t") == micros
+
+
+@pytest.mark.parametrize("value", [10**30, 1e-7, float("inf")])
+def test_epoch_seconds_outside_the_years_1_to_9999_or_below_a_microsecond_are_refused(value):
+    plan = one_profile({"op": "is_null", "attr": "t"}, {"t": "timestamp"})
+    with pytest.raises(
+        InputError, match=r"^records/0/t: .* is not a valid timestamp; .* in the years 1 to 9999"
+    ):
+        simulate(plan, [{"t": value}], NOW)
