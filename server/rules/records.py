@@ -21,7 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from ..errors import InputError
-from .instants import MICROS, epoch_us, from_epoch_us, is_date_only, parse_instant
+from .instants import MICROS, epoch_us, fast_iso_us, from_epoch_us, is_date_only, parse_instant
 
 MAX_RECORD_FILE_BYTES = 200 * 1024 * 1024
 # Only these spellings (any case): "yes", "t" or "y" would be guesses that SQL dialects make differently.
@@ -244,7 +244,7 @@ def _fast_column(raw: list[Any], kind: str | None) -> list[Any] | None:
     if kind is None:
         return raw
     if kind in ("timestamp", "date") and all(v is None or type(v) is str for v in raw):
-        convert = _timestamp_us if kind == "timestamp" else _date_us
+        convert = fast_iso_us if kind == "timestamp" else _date_us
         try:
             return [None if v is None else convert(v) for v in raw]
         except ValueError:
