@@ -79,9 +79,23 @@ ShortText = Annotated[
 LongText = Annotated[str, StringConstraints(max_length=MAX_LONG_TEXT), AfterValidator(_multi_line)]
 
 DURATION_PATTERN = r"^[1-9][0-9]{0,5}(m|h|d|w)$"
+# Windows and decays are bounded so that every target (Python, five SQL dialects, JSON Logic) can
+# compute `now - window` for any evaluation time from 0001 to 9999 without overflow.
+MAX_DURATION_DAYS = 36_525  # 100 years of 365.25 days
+MAX_DURATION_SECONDS = MAX_DURATION_DAYS * 86_400
+MAX_DURATION_TEXT = "100 years (876600h, 36525d or 5217w)"
+
+
+def _within_max_duration(value: str) -> str:
+    if duration_seconds(value) > MAX_DURATION_SECONDS:
+        raise ValueError(f"{value!r} is longer than the maximum duration, {MAX_DURATION_TEXT}")
+    return value
+
+
 Duration = Annotated[
     str,
     StringConstraints(pattern=DURATION_PATTERN),
+    AfterValidator(_within_max_duration),
     Field(description="A whole number and m, h, d or w, e.g. '14d'."),
 ]
 CADENCE_PATTERN = r"^(real_time|hourly|daily|weekly|monthly|[1-9][0-9]{0,5}(m|h|d|w))$"

@@ -14,13 +14,14 @@ import itertools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 from .evaluate import leaf_truth
+from .instants import DAY_US, show_instant
 from .program import Leaf, Node
 
 MAX_TERMS = 64
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 Literal = tuple[Leaf, bool]
 Term = tuple[Literal, ...]
 _FRESH_STRING = "other_value"
@@ -99,9 +100,11 @@ class Solver:
             return [*values, True, False]
         numbers = sorted({c for c in constants if isinstance(c, (int, float)) and not isinstance(c, bool)})
         strings = sorted({c for c in constants if isinstance(c, str)})
-        if kind in ("integer",):
+        if kind in ("integer", "timestamp"):  # timestamps are whole microseconds
             values += _integer_candidates(numbers)
-        elif kind in ("number", "timestamp", "date"):
+        elif kind == "date":
+            values += _date_candidates(numbers)
+        elif kind == "number":
             values += _real_candidates(numbers)
         elif kind == "string":
             values += _string_candidates(strings, substrings)
@@ -136,16 +139,31 @@ def _integer_candidates(numbers: list[float]) -> list[int]:
         if math.isfinite(c):
             low, high = math.floor(c), math.ceil(c)
             points.update((low - 1, low, high, high + 1))
+    # a value a record can hold: 64-bit integers (microseconds of years 1-9999 lie well inside)
+    return sorted(p for p in points if INT64_MIN <= p <= INT64_MAX)
+
+
+def _date_candidates(numbers: list[float]) -> list[int]:
+    """Midnights only: a date attribute holds nothing else, so `after noon and before the next
+    midnight` is rightly found impossible."""
+    points: set[int] = {0}
+    for c in numbers:
+        if math.isfinite(c):
+            low = math.floor(c / DAY_US) * DAY_US if isinstance(c, float) else (c // DAY_US) * DAY_US
+            points.update((low - DAY_US, low, low + DAY_US, low + 2 * DAY_US))
     return sorted(points)
 
 
 def _real_candidates(numbers: list[float]) -> list[float]:
+    """Each constant, the doubles just beside it (c + 1 is c itself past 2**53), the midpoints."""
     if not numbers:
         return [0.0]
     points = set(numbers)
+    for c in numbers:
+        points.update((math.nextafter(c, -math.inf), math.nextafter(c, math.inf)))
     points.update((numbers[0] - 1, numbers[-1] + 1))
     points.update((a + b) / 2 for a, b in itertools.pairwise(numbers))
-    return sorted(points)
+    return sorted(p for p in points if math.isfinite(p))
 
 
 def _string_candidates(strings: list[str], substrings: list[str]) -> list[str]:
@@ -161,8 +179,8 @@ def show_record(record: dict[str, Any], kinds: dict[str, str | None]) -> dict[st
     shown = {}
     for attr in sorted(record):
         value = record[attr]
-        if value is not None and kinds.get(attr) in ("timestamp", "date") and isinstance(value, (int, float)):
-            moment = datetime.fromtimestamp(value, tz=timezone.utc)
-            value = moment.date().isoformat() if kinds.get(attr) == "date" else moment.isoformat()
+        kind = kinds.get(attr)
+        if kind in ("timestamp", "date") and isinstance(value, int) and not isinstance(value, bool):
+            value = show_instant(value, as_date=kind == "date")
         shown[attr] = value
     return shown

@@ -5,33 +5,59 @@ in negation normal form: `true_when(node)` holds exactly when the node is TRUE a
 exactly when it is FALSE, with an explicit `!== null` guard on every comparison. A record where a
 node is UNKNOWN satisfies neither, which is SQL's semantics.
 
-Evaluation data: the record's attributes by name, timestamps and dates as Unix epoch seconds, and the
-evaluation time as epoch seconds under NOW_VAR. Exponential decay uses the custom operation
-HALF_LIFE_OP (see `half_life_decay`); pass custom_operations=False to refuse it instead.
+Evaluation data: the record's attributes by name, timestamps and dates as whole Unix epoch
+microseconds, and the evaluation time in microseconds under NOW_VAR. Consumers hold numbers as
+doubles, which are exact for whole numbers up to 2**53, so times are accepted from 1685 to 2254 and
+integers within +-2**53; a rule, record or evaluation time outside that is refused, naming it.
+Exponential decay uses the custom operation HALF_LIFE_OP (see `half_life_decay`); pass
+custom_operations=False to refuse it instead.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 from ..errors import InputError
 from ..model import Plan
 from ..model.common import duration_seconds
-from .program import Leaf, Node, PreparedProfile, epoch, prepare_profile
+from .instants import JSONLOGIC_EXACT, MICROS, as_utc, epoch_us, in_jsonlogic_range, show_instant
+from .program import Leaf, Node, PreparedProfile, as_double, attribute_kinds, leaves, prepare_profile
 from .records import coerce_value
+from .typecheck import refuse_type_errors
 
 NOW_VAR = "$now"
 HALF_LIFE_OP = "half_life_decay"
+TIME_RANGE_TEXT = "1685-01-01 to 2254-12-31 (whole microseconds are exact in a double up to 2**53)"
 JsonLogic = Any
+# Names a JavaScript object inherits: json-logic-js's `var` reads them from Object.prototype when the
+# record lacks them, so a missing `constructor` would not be null.
+PROTOTYPE_NAMES = frozenset(
+    {
+        "constructor",
+        "__proto__",
+        "__defineGetter__",
+        "__defineSetter__",
+        "__lookupGetter__",
+        "__lookupSetter__",
+        "hasOwnProperty",
+        "isPrototypeOf",
+        "propertyIsEnumerable",
+        "toLocaleString",
+        "toString",
+        "valueOf",
+    }
+)
 
 
-def half_life_decay(timestamp: Any, now: Any, half_life_seconds: Any) -> float:
-    """The custom operation: 0 for a missing timestamp, 1 at or after `now`, else 0.5 ** (age / half-life)."""
+def half_life_decay(timestamp: Any, now: Any, half_life_us: Any) -> float:
+    """The custom operation, as a JavaScript engine computes it with doubles: 0 for a missing
+    timestamp, 1 at or after `now`, else 0.5 ** ((now - timestamp) / half_life)."""
     if timestamp is None or isinstance(timestamp, bool) or not isinstance(timestamp, (int, float)):
         return 0.0
-    age = now - timestamp
-    return 1.0 if age <= 0 else 0.5 ** (age / half_life_seconds)
+    age = float(now) - float(timestamp)
+    return 1.0 if age <= 0 else 0.5 ** (age / float(half_life_us))
 
 
 def _var(attr: str) -> JsonLogic:
@@ -46,11 +72,11 @@ def _guarded(attr: str, test: JsonLogic) -> JsonLogic:
     return {"and": [_present(attr), test]}
 
 
-def _window_start(seconds: int) -> JsonLogic:
-    return {"-": [_var(NOW_VAR), seconds]}
+def _window_start(window_us: int) -> JsonLogic:
+    return {"-": [_var(NOW_VAR), window_us]}
 
 
-def _leaf(leaf: Leaf, positive: bool) -> JsonLogic:
+def _leaf(leaf: Leaf, positive: bool, number: bool) -> JsonLogic:
     op, attr, source = leaf.op, leaf.attr, leaf.source
     v = _var(attr)
     if op == "is_null":
@@ -58,27 +84,27 @@ def _leaf(leaf: Leaf, positive: bool) -> JsonLogic:
     if op == "is_not_null":
         return _present(attr) if positive else {"===": [v, None]}
     if op in ("eq", "ne"):
-        equal = {"===": [v, source.value]}
-        differs = {"!==": [v, source.value]}
+        equal = {"===": [v, leaf.operand]}
+        differs = {"!==": [v, leaf.operand]}
         holds = equal if op == "eq" else differs
         return _guarded(attr, holds if positive else (differs if op == "eq" else equal))
     if op in ("lt", "lte", "gt", "gte"):
         symbol = {"lt": "<", "lte": "<=", "gt": ">", "gte": ">="}[op]
         opposite = {"<": ">=", "<=": ">", ">": "<=", ">=": "<"}[symbol]
-        return _guarded(attr, {symbol if positive else opposite: [v, source.value]})
+        return _guarded(attr, {symbol if positive else opposite: [v, leaf.operand]})
     if op in ("in", "not_in"):
-        member = {"in": [v, list(source.value)]}
+        member = {"in": [v, [as_double(x) for x in source.value] if number else list(source.value)]}
         holds = member if (op == "in") == positive else {"!": member}
         return _guarded(attr, holds)
     if op == "contains":
         found = {"in": [source.value, v]}
         return _guarded(attr, found if positive else {"!": found})
     if op == "between":
-        low, high = source.value
+        low, high = leaf.operand
         inside = {"<=": [low, v, high]}
         return _guarded(attr, inside if positive else {"!": inside})
     if op in ("within_last", "not_within_last"):
-        start = _window_start(duration_seconds(source.value))
+        start = _window_start(duration_seconds(source.value) * MICROS)
         inside = op == "within_last"
         return _guarded(attr, {">=" if inside == positive else "<": [v, start]})
     if op in ("before", "after"):
@@ -89,21 +115,22 @@ def _leaf(leaf: Leaf, positive: bool) -> JsonLogic:
     raise AssertionError(f"unhandled operator {op}")
 
 
-def true_when(node: Node) -> JsonLogic:
-    return _nnf(node, positive=True)
+def true_when(node: Node, numbers: frozenset[str] = frozenset()) -> JsonLogic:
+    return _nnf(node, True, numbers)
 
 
-def false_when(node: Node) -> JsonLogic:
-    return _nnf(node, positive=False)
+def false_when(node: Node, numbers: frozenset[str] = frozenset()) -> JsonLogic:
+    return _nnf(node, False, numbers)
 
 
-def _nnf(node: Node, *, positive: bool) -> JsonLogic:
+def _nnf(node: Node, positive: bool, numbers: frozenset[str]) -> JsonLogic:
+    """`numbers` are the attributes of type number, whose constants are written as doubles."""
     kind, payload = node
     if kind == "leaf":
-        return _leaf(payload, positive)
+        return _leaf(payload, positive, payload.attr in numbers)
     if kind == "not":
-        return _nnf(payload, positive=not positive)
-    parts = [_nnf(child, positive=positive) for child in payload]
+        return _nnf(payload, not positive, numbers)
+    parts = [_nnf(child, positive, numbers) for child in payload]
     if len(parts) == 1:
         return parts[0]
     # De Morgan holds in Kleene logic: ALL is FALSE when ANY child is FALSE.
@@ -111,15 +138,15 @@ def _nnf(node: Node, *, positive: bool) -> JsonLogic:
     return {"and" if conjunction else "or": parts}
 
 
-def _score(profile: PreparedProfile, custom_operations: bool) -> JsonLogic | None:
+def _score(profile: PreparedProfile, custom_operations: bool, numbers: frozenset[str]) -> JsonLogic | None:
     if profile.threshold is None:
         return None
-    total = {"+": [{"if": [true_when(when), weight, 0]} for when, weight in profile.weights]}
+    total = {"+": [{"if": [true_when(when, numbers), weight, 0]} for when, weight in profile.weights]}
     decay = profile.decay
     if decay is None:
         return total
     if decay.kind == "lookback":
-        inside = _guarded(decay.attr, {">=": [_var(decay.attr), _window_start(decay.window_seconds)]})
+        inside = _guarded(decay.attr, {">=": [_var(decay.attr), _window_start(decay.window_us)]})
         return {"*": [total, {"if": [inside, 1, 0]}]}
     if not custom_operations:
         raise InputError(
@@ -127,20 +154,69 @@ def _score(profile: PreparedProfile, custom_operations: bool) -> JsonLogic | Non
             f"express; compile with the custom operation {HALF_LIFE_OP!r} or use a lookback decay",
             field=f"/profiles/{profile.index}/scoring/decay",
         )
-    factor = {HALF_LIFE_OP: [_var(decay.attr), _var(NOW_VAR), decay.window_seconds]}
+    factor = {HALF_LIFE_OP: [_var(decay.attr), _var(NOW_VAR), decay.window_us]}
     return {"*": [total, factor]}
 
 
-def compile_jsonlogic(plan: Plan, *, custom_operations: bool = True) -> dict[str, Any]:
-    """Per profile: eligibility, suppression, score and membership as JSON Logic, plus the winner."""
-    # Time predicates read NOW_VAR at evaluation time; the epoch here only fixes instants (before/after).
+def _refuse_inexact(profile: PreparedProfile, kinds: dict[str, str | None]) -> None:
+    """Refuse what a double-based consumer cannot evaluate exactly: inherited names, instants outside
+    the exact time range and integers past 2**53. The error names the condition."""
+    base = f"/profiles/{profile.index}"
+    trees = [t for t in (profile.eligibility, profile.suppression) if t is not None]
+    trees += [when for when, _ in profile.weights]
+    for leaf in (leaf for tree in trees for leaf in leaves(tree)):
+        if leaf.attr in PROTOTYPE_NAMES:
+            raise InputError(
+                f"attribute {leaf.attr!r} is a property every JavaScript object inherits, so JSON Logic "
+                "engines such as json-logic-js read it from Object.prototype when a record lacks it; "
+                "rename the attribute to compile to JSON Logic",
+                field=f"{leaf.pointer}/attr",
+            )
+        if leaf.op in ("before", "after") and not in_jsonlogic_range(leaf.operand):
+            raise InputError(
+                f"{leaf.op} {show_instant(leaf.operand)} is outside the instants JSON Logic evaluates "
+                f"exactly, {TIME_RANGE_TEXT}; use an instant inside that range for this target",
+                field=f"{leaf.pointer}/value",
+            )
+        if kinds.get(leaf.attr) == "integer":
+            values = leaf.operand if isinstance(leaf.operand, (frozenset, tuple)) else (leaf.operand,)
+            for value in values:
+                if isinstance(value, int) and abs(value) > JSONLOGIC_EXACT:
+                    raise InputError(
+                        f"{value} is beyond 2**53, where JSON Logic engines (doubles) no longer tell "
+                        "integers apart; use a smaller constant for this target",
+                        field=f"{leaf.pointer}/value",
+                    )
+    if profile.decay is not None and profile.decay.attr in PROTOTYPE_NAMES:
+        raise InputError(
+            f"attribute {profile.decay.attr!r} is a property every JavaScript object inherits; rename it "
+            "to compile to JSON Logic",
+            field=f"{base}/scoring/decay/attr",
+        )
+
+
+def compile_jsonlogic(
+    plan: Plan, *, custom_operations: bool = True, now: datetime | None = None
+) -> dict[str, Any]:
+    """Per profile: eligibility, suppression, score and membership as JSON Logic, plus the winner.
+
+    `now`, when given, is checked against the exact time range and returned as `now_value`, the
+    number to pass under NOW_VAR; without it the caller supplies the evaluation time as data.
+    """
+    refuse_type_errors(plan, "compiled")
+    kinds = attribute_kinds(plan)
+    numbers = frozenset(name for name, kind in kinds.items() if kind == "number")
+    now_value = None if now is None else _now_value(now, "now")
+    # Time predicates read NOW_VAR at evaluation time; the instant here only fixes before/after.
     profiles = sorted(
-        (prepare_profile(p, i, 0.0) for i, p in enumerate(plan.profiles)), key=lambda p: (p.priority, p.index)
+        (prepare_profile(p, i, 0, kinds) for i, p in enumerate(plan.profiles)),
+        key=lambda p: (p.priority, p.index),
     )
     compiled: dict[str, Any] = {}
     for profile in profiles:
-        score = _score(profile, custom_operations)
-        rule = true_when(profile.eligibility) if profile.eligibility is not None else True
+        _refuse_inexact(profile, kinds)
+        score = _score(profile, custom_operations, numbers)
+        rule = true_when(profile.eligibility, numbers) if profile.eligibility is not None else True
         scored = {">=": [score, profile.threshold]} if score is not None else False
         eligible = {
             "rule": rule,
@@ -148,7 +224,7 @@ def compile_jsonlogic(plan: Plan, *, custom_operations: bool = True) -> dict[str
             "rule_and_score": {"and": [rule, scored]},
             "rule_or_score": {"or": [rule, scored]},
         }[profile.eligible_by]
-        not_suppressed = false_when(profile.suppression) if profile.suppression is not None else True
+        not_suppressed = false_when(profile.suppression, numbers) if profile.suppression is not None else True
         compiled[profile.id] = {
             "priority": profile.priority,
             "eligible_by": profile.eligible_by,
@@ -164,10 +240,12 @@ def compile_jsonlogic(plan: Plan, *, custom_operations: bool = True) -> dict[str
     return {
         "format": "jsonlogic",
         "now_var": NOW_VAR,
-        "timestamps": "Unix epoch seconds",
+        "now_value": now_value,
+        "timestamps": "Unix epoch microseconds (whole numbers)",
+        "time_range": TIME_RANGE_TEXT,
         "custom_operations": {
-            HALF_LIFE_OP: "[timestamp, now, half_life_seconds] -> 0 when timestamp is null, 1 when "
-            "now - timestamp <= 0, else 0.5 ** ((now - timestamp) / half_life_seconds)"
+            HALF_LIFE_OP: "[timestamp, now, half_life_us] -> 0 when timestamp is null, 1 when "
+            "now - timestamp <= 0, else 0.5 ** ((now - timestamp) / half_life_us)"
         }
         if custom_operations
         else {},
@@ -176,9 +254,39 @@ def compile_jsonlogic(plan: Plan, *, custom_operations: bool = True) -> dict[str
     }
 
 
+def _now_value(now: datetime, field: str) -> int:
+    micros = epoch_us(as_utc(now))
+    if not in_jsonlogic_range(micros):
+        raise InputError(
+            f"evaluation time {show_instant(micros)} is outside the instants JSON Logic evaluates exactly, "
+            f"{TIME_RANGE_TEXT}",
+            field=field,
+        )
+    return micros
+
+
 def jsonlogic_data(plan: Plan, record: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """A record as JSON Logic evaluation data: typed values, epoch-second timestamps and NOW_VAR."""
-    types = {a.name: a.type for a in plan.attributes}
-    data = {key: coerce_value(value, types.get(key), index=0, attr=key) for key, value in record.items()}
-    data[NOW_VAR] = epoch(now)
+    """A record as JSON Logic evaluation data: typed values, epoch-microsecond times and NOW_VAR.
+
+    A time outside the exact range, or an integer past 2**53, is refused naming the attribute.
+    """
+    kinds = attribute_kinds(plan)
+    data = {key: coerce_value(value, kinds.get(key), index=0, attr=key) for key, value in record.items()}
+    for key in _inexact(data, kinds):
+        raise InputError(
+            f"{key} = {record[key]!r} cannot be evaluated exactly by JSON Logic engines: times must lie in "
+            f"{TIME_RANGE_TEXT}, integers within +-2**53",
+            field=f"records/0/{key}",
+        )
+    data[NOW_VAR] = _now_value(now, "now")
     return data
+
+
+def _inexact(data: dict[str, Any], kinds: dict[str, str | None]) -> Iterator[str]:
+    for key, value in data.items():
+        if value is None or isinstance(value, bool):
+            continue
+        kind = kinds.get(key)
+        time_outside = kind in ("timestamp", "date") and not in_jsonlogic_range(value)
+        if time_outside or (kind == "integer" and abs(value) > JSONLOGIC_EXACT):
+            yield key

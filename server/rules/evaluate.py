@@ -94,10 +94,10 @@ class Masks:
 class ColumnEvaluator:
     """Evaluates prepared rule trees over columns of coerced values, caching each condition's masks."""
 
-    def __init__(self, columns: dict[str, list[Any]], n: int, now_epoch: float) -> None:
+    def __init__(self, columns: dict[str, list[Any]], n: int, now_us: int) -> None:
         self.columns = columns
         self.n = n
-        self.now_epoch = now_epoch
+        self.now_us = now_us
         self.everyone = (1 << n) - 1
         self._nulls: dict[str, int] = {}
         self._leaves: dict[tuple[str, str, Any], Masks] = {}
@@ -196,10 +196,10 @@ class ColumnEvaluator:
         return [table[p] * f for p, f in zip(patterns, self.factors(decay), strict=True)]
 
     def factors(self, decay: Any) -> list[float]:
-        key = (decay.attr, decay.kind, decay.window_seconds)
+        key = (decay.attr, decay.kind, decay.window_us)
         if key not in self._factors:
             column = self.columns.get(decay.attr) or [None] * self.n
-            self._factors[key] = decay_factors(column, decay, self.now_epoch)
+            self._factors[key] = decay_factors(column, decay, self.now_us)
         return self._factors[key]
 
 
@@ -230,31 +230,33 @@ def _vector(op: str, column: list[Any], x: Any) -> list[bool]:
     raise AssertionError(f"unhandled operator {op}")
 
 
-def decay_factor(value: Any, kind: str, window_seconds: int, now_epoch: float) -> float:
-    """half_life: 0.5 ** (age / window), 1 for a timestamp in the future; lookback: 1 inside the window."""
-    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+# 0.5 ** 1075 is below the smallest double, so every target's POWER gives 0 from here on; SQL must
+# not call POWER there, because PostgreSQL raises "value out of range: underflow" instead.
+MAX_HALVINGS = 1075.0
+
+
+def half_life_factor(age_us: int, window_us: int) -> float:
+    """0.5 ** (age / window) with both converted to doubles first, as SQL and JavaScript compute it."""
+    if age_us <= 0:
+        return 1.0
+    halvings = float(age_us) / float(window_us)
+    return 0.0 if halvings >= MAX_HALVINGS else 0.5**halvings
+
+
+def decay_factor(value: Any, kind: str, window_us: int, now_us: int) -> float:
+    """half_life: 0.5 ** (age / window), 1 for a timestamp at or after now; lookback: 1 inside the window."""
+    if value is None or isinstance(value, bool) or not isinstance(value, int):
         return 0.0
     if kind == "lookback":
-        return 1.0 if value >= now_epoch - window_seconds else 0.0
-    age = now_epoch - value
-    return 1.0 if age <= 0 else 0.5 ** (age / window_seconds)
+        return 1.0 if value >= now_us - window_us else 0.0
+    return half_life_factor(now_us - value, window_us)
 
 
-def decay_factors(column: list[Any], decay: Any, now_epoch: float) -> list[float]:
-    window = decay.window_seconds
-    if not all(v is None or type(v) is float for v in column):
-        return [decay_factor(v, decay.kind, window, now_epoch) for v in column]
-    if decay.kind == "lookback":
-        start = now_epoch - window
-        return [0.0 if v is None else (1.0 if v >= start else 0.0) for v in column]
-    # the same arithmetic as decay_factor(), inlined for speed
-    return [
-        0.0 if v is None else (1.0 if now_epoch - v <= 0 else 0.5 ** ((now_epoch - v) / window))
-        for v in column
-    ]
+def decay_factors(column: list[Any], decay: Any, now_us: int) -> list[float]:
+    return [decay_factor(v, decay.kind, decay.window_us, now_us) for v in column]
 
 
-def record_score(profile: PreparedProfile, record: dict[str, Any], now_epoch: float) -> float | None:
+def record_score(profile: PreparedProfile, record: dict[str, Any], now_us: int) -> float | None:
     if profile.threshold is None:
         return None
     total = 0.0
@@ -263,5 +265,5 @@ def record_score(profile: PreparedProfile, record: dict[str, Any], now_epoch: fl
             total = total + weight
     if profile.decay is not None:
         decay = profile.decay
-        total = total * decay_factor(record.get(decay.attr), decay.kind, decay.window_seconds, now_epoch)
+        total = total * decay_factor(record.get(decay.attr), decay.kind, decay.window_us, now_us)
     return total

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from itertools import combinations
 
@@ -14,7 +16,7 @@ from .program import PreparedProfile, as_utc, prepare_plan
 from .records import coerce_value
 from .render import describe
 from .scenarios import run_scenarios
-from .typecheck import TypeChecker, finding
+from .typecheck import BLOCKING_CODES, TypeChecker, finding
 
 # Term pairs the overlap analysis may test inside the checks' time budget; overlap_findings() without
 # a budget does the whole analysis.
@@ -35,6 +37,8 @@ RULE_FINDING_CODES: dict[str, str] = {
     "rules.overlap_check_truncated": "The overlap analysis stopped at its budget; some equal-priority "
     "pairs were not compared.",
     "rules.scenario_failed": "A stored scenario no longer lands in its expected profile.",
+    "rules.analysis_failed": "A rule analysis could not complete on this plan; the plan is kept and "
+    "the message names what was not checked.",
 }
 
 
@@ -197,9 +201,32 @@ def rule_findings(plan: Plan, now: datetime) -> list[Finding]:
     present = Solver(domains, allow_nulls=False)
     troubled = checker.troubled_trees
     for profile in program.profiles:
-        found += _static(profile, troubled, solver, present)
-    found += _overlaps(plan, program.profiles, checker.troubled_trees, solver, CHECKS_OVERLAP_BUDGET)
-    for result in run_scenarios(plan, now):
-        if not result.passed:
-            found.append(finding("rules.scenario_failed", "error", result.pointer, result.message))
+        with _degrades(found, f"/profiles/{profile.index}", f"the static analysis of {profile.id!r}"):
+            found += _static(profile, troubled, solver, present)
+    with _degrades(found, "/profiles", "the overlap analysis"):
+        found += _overlaps(plan, program.profiles, checker.troubled_trees, solver, CHECKS_OVERLAP_BUDGET)
+    if any(f.code in BLOCKING_CODES for f in found):
+        return found  # a mistyped rule has no single meaning: its type finding already fails validation
+    with _degrades(found, "/scenarios", "the scenario run"):
+        for result in run_scenarios(plan, now):
+            if not result.passed:
+                found.append(finding("rules.scenario_failed", "error", result.pointer, result.message))
     return found
+
+
+@contextmanager
+def _degrades(found: list[Finding], pointer: str, what: str) -> Iterator[None]:
+    """A check that fails becomes a finding: findings run on every write, and an exception there
+    would refuse every later write to the plan, though nothing in the plan is invalid."""
+    try:
+        yield
+    except Exception as exc:  # any failure of an analysis must degrade to a finding, never crash a write
+        found.append(
+            finding(
+                "rules.analysis_failed",
+                "warning",
+                pointer,
+                f"{what} could not complete ({type(exc).__name__}: {str(exc)[:200]}); nothing else was "
+                "affected; please report it with the plan",
+            )
+        )

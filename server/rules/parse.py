@@ -16,7 +16,13 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from ..errors import InputError
-from ..model.common import DURATION_PATTERN, MAX_LONG_TEXT
+from ..model.common import (
+    DURATION_PATTERN,
+    MAX_DURATION_SECONDS,
+    MAX_DURATION_TEXT,
+    MAX_LONG_TEXT,
+    duration_seconds,
+)
 from ..model.issues import pydantic_issues
 from ..model.rules import (
     CONDITION_OPS,
@@ -28,7 +34,7 @@ from ..model.rules import (
     WINDOW_OPS,
     RuleNode,
 )
-from .program import parse_instant
+from .instants import parse_instant
 from .tree import raise_if_over_limits, raw_shape
 
 ATTRIBUTE_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -180,9 +186,14 @@ def _check_value(op: str, value: Any, where: str) -> None:
             "(e.g. '15m', '14d', '2w')",
             field=where,
         )
+    if op in WINDOW_OPS and duration_seconds(value) > MAX_DURATION_SECONDS:
+        raise InputError(
+            f"{_show(value)} is longer than the longest window, {MAX_DURATION_TEXT}", field=where
+        )
     if op in INSTANT_OPS and not (isinstance(value, str) and parse_instant(value) is not None):
         raise InputError(
             f"{op!r} takes an ISO 8601 date or date-time such as '2026-11-01' or "
-            f"'2026-11-01T09:00:00Z'; got {_show(value)}",
+            f"'2026-11-01T09:00:00.250Z' (years 0001 to 9999, at most 6 fractional digits); "
+            f"got {_show(value)}",
             field=where,
         )

@@ -1,36 +1,31 @@
 """A plan's profiles prepared for evaluation at one instant: the shared input of every evaluator.
 
-Time predicates become comparisons with epoch seconds here, once, so that the Python evaluator, the
-static analysis and the compiled targets all test the same boundaries.
+Time predicates become comparisons with whole epoch microseconds here, once (see instants.py), so
+that the Python evaluator, the static analysis and the compiled targets all test the same boundaries.
+Constants compared with a `number` attribute become doubles, the arithmetic every target uses.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import datetime
 from typing import Any
 
 from ..model import Plan
 from ..model.common import duration_seconds
 from ..model.rules import AllOf, AnyOf, NotOf, RuleNode, WindowCondition
 from ..model.stages import Profile
+from .instants import MICROS, as_utc, epoch_us, parse_instant
 from .tree import nodes
 
-
-def as_utc(moment: datetime | date) -> datetime:
-    """Dates are midnight UTC; naive date-times are taken as UTC."""
-    if not isinstance(moment, datetime):
-        moment = datetime.combine(moment, time(), tzinfo=timezone.utc)
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
-
-
-def epoch(moment: datetime | date) -> float:
-    return as_utc(moment).timestamp()
+__all__ = ["as_utc", "epoch_us", "parse_instant"]
 
 
 @dataclass(eq=False, slots=True)
 class Leaf:
-    """One condition, with its operand ready for comparison (a set for in/not_in, epoch seconds for time).
+    """One condition, with its operand ready for comparison (a set for in/not_in, epoch microseconds
+    for time, doubles for a number attribute).
 
     Two leaves are equal when they test the same thing, wherever they sit in the plan: the evaluator
     and the analysis share work between them. (Not a frozen dataclass: those are slow to build.)
@@ -58,27 +53,44 @@ class Leaf:
 Node = tuple[str, Any]
 
 
-def prepare(node: RuleNode, pointer: str, now_epoch: float) -> Node:
+Kinds = Mapping[str, "str | None"]
+
+
+def prepare(node: RuleNode, pointer: str, now_us: int, kinds: Kinds) -> Node:
     if isinstance(node, AllOf):
-        return ("all", [prepare(child, f"{pointer}/all/{i}", now_epoch) for i, child in enumerate(node.all)])
+        return ("all", [prepare(c, f"{pointer}/all/{i}", now_us, kinds) for i, c in enumerate(node.all)])
     if isinstance(node, AnyOf):
-        return ("any", [prepare(child, f"{pointer}/any/{i}", now_epoch) for i, child in enumerate(node.any)])
+        return ("any", [prepare(c, f"{pointer}/any/{i}", now_us, kinds) for i, c in enumerate(node.any)])
     if isinstance(node, NotOf):
-        return ("not", prepare(node.not_, f"{pointer}/not", now_epoch))
-    return ("leaf", Leaf(node.op, node.attr, _operand(node, now_epoch), pointer, node))
+        return ("not", prepare(node.not_, f"{pointer}/not", now_us, kinds))
+    return ("leaf", Leaf(node.op, node.attr, _operand(node, now_us, kinds), pointer, node))
 
 
-def _operand(node: Any, now_epoch: float) -> Any:
+def as_double(value: Any) -> Any:
+    """A constant as the double a `number` attribute is compared with (an int past the double range
+    stays as it is: the type check reports it, and Python still compares it exactly)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            return float(value)
+        except OverflowError:
+            return value
+    return value
+
+
+def _operand(node: Any, now_us: int, kinds: Kinds) -> Any:
     op = node.op
+    number = kinds.get(node.attr) == "number"
     if op in ("in", "not_in"):
-        return frozenset(node.value) if all(_hashable(v) for v in node.value) else tuple(node.value)
+        values = [as_double(v) for v in node.value] if number else node.value
+        return frozenset(values) if all(_hashable(v) for v in values) else tuple(values)
     if op in ("within_last", "not_within_last"):
-        return now_epoch - duration_seconds(node.value)
+        return now_us - duration_seconds(node.value) * MICROS
     if op in ("before", "after"):
-        return epoch(node.value)
+        return epoch_us(node.value)
     if op == "between":
-        return tuple(node.value)
-    return getattr(node, "value", None)
+        return tuple(as_double(v) for v in node.value) if number else tuple(node.value)
+    value = getattr(node, "value", None)
+    return as_double(value) if number else value
 
 
 def _hashable(value: Any) -> bool:
@@ -89,7 +101,7 @@ def _hashable(value: Any) -> bool:
 class Decay:
     kind: str
     attr: str
-    window_seconds: int
+    window_us: int
 
 
 @dataclass(frozen=True)
@@ -117,7 +129,7 @@ class PreparedProfile:
 
 @dataclass(frozen=True)
 class Program:
-    now_epoch: float
+    now_us: int
     profiles: tuple[PreparedProfile, ...]
     attribute_types: dict[str, str | None]
 
@@ -127,18 +139,19 @@ class Program:
         return sorted(self.profiles, key=lambda p: (p.priority, p.index))
 
 
-def prepare_profile(profile: Profile, index: int, now_epoch: float) -> PreparedProfile:
+def prepare_profile(profile: Profile, index: int, now_us: int, kinds: Kinds) -> PreparedProfile:
     base = f"/profiles/{index}"
     scoring = profile.scoring
     weights: tuple[tuple[Node, float], ...] = ()
     decay = None
     if scoring is not None:
         weights = tuple(
-            (prepare(w.when, f"{base}/scoring/conditions/{i}/when", now_epoch), float(w.weight))
+            (prepare(w.when, f"{base}/scoring/conditions/{i}/when", now_us, kinds), float(w.weight))
             for i, w in enumerate(scoring.conditions)
         )
         if scoring.decay is not None:
-            decay = Decay(scoring.decay.kind, scoring.decay.attr, duration_seconds(scoring.decay.window))
+            window_us = duration_seconds(scoring.decay.window) * MICROS
+            decay = Decay(scoring.decay.kind, scoring.decay.attr, window_us)
     return PreparedProfile(
         index=index,
         id=profile.id,
@@ -146,10 +159,10 @@ def prepare_profile(profile: Profile, index: int, now_epoch: float) -> PreparedP
         eligible_by=profile.eligible_by,
         eligibility=None
         if profile.eligibility is None
-        else prepare(profile.eligibility, f"{base}/eligibility", now_epoch),
+        else prepare(profile.eligibility, f"{base}/eligibility", now_us, kinds),
         suppression=None
         if profile.suppression is None
-        else prepare(profile.suppression, f"{base}/suppression", now_epoch),
+        else prepare(profile.suppression, f"{base}/suppression", now_us, kinds),
         weights=weights,
         threshold=None if scoring is None else float(scoring.threshold),
         decay=decay,
@@ -167,12 +180,17 @@ def uses_now(profile: Profile) -> bool:
     return any(isinstance(node, WindowCondition) for node in nodes(*rules))
 
 
+def attribute_kinds(plan: Plan) -> dict[str, str | None]:
+    return {a.name: a.type for a in plan.attributes}
+
+
 def prepare_plan(plan: Plan, now: datetime) -> Program:
-    now_epoch = epoch(now)
+    now_us = epoch_us(now)
+    kinds = attribute_kinds(plan)
     return Program(
-        now_epoch=now_epoch,
-        profiles=tuple(prepare_profile(p, i, now_epoch) for i, p in enumerate(plan.profiles)),
-        attribute_types={a.name: a.type for a in plan.attributes},
+        now_us=now_us,
+        profiles=tuple(prepare_profile(p, i, now_us, kinds) for i, p in enumerate(plan.profiles)),
+        attribute_types=kinds,
     )
 
 
@@ -188,15 +206,3 @@ def leaves(node: Node) -> list[Leaf]:
         else:
             stack.extend(payload)
     return found
-
-
-def parse_instant(text: str) -> datetime | date | None:
-    """An ISO 8601 date or date-time (with Z allowed), or None when the text is neither."""
-    try:
-        return (
-            date.fromisoformat(text)
-            if len(text) == 10
-            else datetime.fromisoformat(text.replace("Z", "+00:00"))
-        )
-    except ValueError:
-        return None

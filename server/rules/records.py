@@ -1,25 +1,32 @@
 """Sample records: loading them from the workspace and coercing values to the inventory's types.
 
-After coercion a record holds Python values the evaluators compare directly: str, int, float, bool,
-None, and epoch seconds (float) for timestamp and date attributes.
+After coercion a record holds Python values the evaluators compare directly: str, bool, None, 64-bit
+int for integer attributes, float for number attributes, and whole epoch microseconds (int) for
+timestamp and date attributes.
 """
 
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import json
 import math
-from datetime import date, datetime, timezone
+from collections.abc import Collection, Sequence
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
 
 from ..errors import InputError
-from .program import epoch
+from .instants import MICROS, epoch_us, fast_iso_us, from_epoch_us, is_date_only, parse_instant
 
 MAX_RECORD_FILE_BYTES = 200 * 1024 * 1024
-_TRUE = {"true", "t", "yes", "y", "1"}
-_FALSE = {"false", "f", "no", "n", "0"}
+# Only these spellings (any case): "yes", "t" or "y" would be guesses that SQL dialects make differently.
+_TRUE = {"true", "1"}
+_FALSE = {"false", "0"}
 
 
 def load_records(path: str, workspace_root: Path) -> list[dict[str, Any]]:
@@ -76,17 +83,32 @@ def _json_records(text: str, path: str, *, lines: bool) -> list[dict[str, Any]]:
 
 
 def check_records(data: Any, where: str = "records") -> None:
-    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+    if not isinstance(data, (list, tuple)) or not all(isinstance(item, dict) for item in data):
         raise InputError(f"{where} must be a list of JSON objects (one per record)", field="records")
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+_ALLOWED = {
+    "timestamp": "an ISO 8601 date-time (at most 6 fractional digits; no zone means UTC), a date, or "
+    "epoch seconds (at most 6 decimals), in the years 1 to 9999",
+    "date": "a date YYYY-MM-DD",
+    "integer": f"a whole number from {INT64_MIN} to {INT64_MAX}",
+    "number": "a finite number (compared as a double)",
+    "boolean": "true, false, 1 or 0",
+    "string": "a string",
+}
+
+
 def coerce_value(value: Any, kind: str | None, *, index: int, attr: str) -> Any:
-    """The comparable form of a record value for an attribute of type `kind`."""
+    """The comparable form of a record value for an attribute of type `kind`: timestamps and dates
+    become whole epoch microseconds, numbers doubles, integers 64-bit ints (see docs/rules.md)."""
     if value is None:
         return None
     try:
-        if kind in ("timestamp", "date"):
-            return _to_epoch(value)
+        if kind == "timestamp":
+            return _timestamp_us(value)
+        if kind == "date":
+            return _date_us(value)
         if kind == "integer":
             return _to_integer(value)
         if kind == "number":
@@ -95,61 +117,85 @@ def coerce_value(value: Any, kind: str | None, *, index: int, attr: str) -> Any:
             return _to_boolean(value)
         if kind == "string":
             return _to_string(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InputError(
-            f"record {index}: {attr} = {value!r} is not a valid {kind}", field=f"records/{index}/{attr}"
+            f"record {index}: {attr} = {_shown(value)} is not a valid {kind}; a {kind} is {_ALLOWED[kind]}",
+            field=f"records/{index}/{attr}",
         ) from None
     return value
 
 
-def _to_epoch(value: Any) -> float:
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _timestamp_us(value: Any) -> int:
     if isinstance(value, bool):
         raise TypeError
     if isinstance(value, (int, float)):
-        if not math.isfinite(value):
-            raise ValueError
-        return float(value)  # already epoch seconds (the form JSON Logic data uses)
+        return _epoch_seconds_us(value)
     if isinstance(value, (datetime, date)):
-        return epoch(value)
+        return epoch_us(value)
     if isinstance(value, str):
-        text = value.strip()
-        if len(text) == 10:
-            return epoch(date.fromisoformat(text))
-        return epoch(datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T", 1)))
+        parsed = parse_instant(value.strip())
+        if parsed is None:
+            raise ValueError
+        return epoch_us(parsed)
     raise TypeError
 
 
-def _to_integer(value: Any) -> int | float:
+def _epoch_seconds_us(value: int | float) -> int:
+    """Epoch seconds as microseconds: the float's decimal form, so 1.5 is 1,500,000 us; finer digits
+    are refused, not rounded, and so is an instant outside the years 1 to 9999."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError
+    micros = Decimal(repr(value)) * MICROS if isinstance(value, float) else Decimal(value) * MICROS
+    if micros != micros.to_integral_value() or from_epoch_us(int(micros)) is None:
+        raise ValueError
+    return int(micros)
+
+
+def _date_us(value: Any) -> int:
+    """A calendar date only: a date-time's time of day would be kept by some targets and truncated by
+    a DATE column in others, and its zone would move it across midnight."""
+    if isinstance(value, datetime) or not isinstance(value, (date, str)):
+        raise TypeError
+    if isinstance(value, str):
+        text = value.strip()
+        if not is_date_only(text):
+            raise ValueError
+        value = date.fromisoformat(text)
+    return epoch_us(value)
+
+
+def _to_integer(value: Any) -> int:
     if isinstance(value, bool):
         raise TypeError
-    if isinstance(value, int):
-        return value
     if isinstance(value, float):
-        if not math.isfinite(value):
+        if not value.is_integer():
             raise ValueError
-        return value
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            return int(text)
-        except ValueError:
-            return _to_number(text)
-    raise TypeError
+        value = int(value)
+    elif isinstance(value, str):
+        value = int(value.strip())
+    elif not isinstance(value, int):
+        raise TypeError
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise ValueError
+    return value
 
 
-def _to_number(value: Any) -> int | float:
+def _to_number(value: Any) -> float:
     if isinstance(value, bool):
         raise TypeError
-    if isinstance(value, (int, float)):
-        if isinstance(value, float) and not math.isfinite(value):
-            raise ValueError
-        return value
     if isinstance(value, str):
-        number = float(value.strip())
-        if not math.isfinite(number):
-            raise ValueError
-        return number
-    raise TypeError
+        value = value.strip()
+    elif not isinstance(value, (int, float)):
+        raise TypeError
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError
+    return number
 
 
 def _to_boolean(value: Any) -> bool:
@@ -175,7 +221,7 @@ def _to_string(value: Any) -> str:
 
 
 def coerce_records(
-    records: list[dict[str, Any]], attribute_types: dict[str, str | None], needed: set[str]
+    records: Sequence[dict[str, Any]], attribute_types: dict[str, str | None], needed: set[str]
 ) -> dict[str, list[Any]]:
     """Columns of comparable values for the attributes the rules read; a missing key is null."""
     columns: dict[str, list[Any]] = {}
@@ -190,28 +236,77 @@ def coerce_records(
     return columns
 
 
-_ALREADY_TYPED = {"string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,)}
+_ALREADY_TYPED = {"string": (str,), "boolean": (bool,)}
 
 
 def _fast_column(raw: list[Any], kind: str | None) -> list[Any] | None:
-    """The column without per-value calls when every value already has the right type; else None."""
+    """The column without per-value calls when every value already has its final form; else None."""
     if kind is None:
         return raw
-    if kind in ("timestamp", "date"):
-        if all(v is None or type(v) is str for v in raw):
-            try:
-                return [None if v is None else _iso_epoch(v) for v in raw]
-            except ValueError:
-                return None  # the slow path names the bad record
+    if kind in ("timestamp", "date") and all(v is None or type(v) is str for v in raw):
+        convert = fast_iso_us if kind == "timestamp" else _date_us
+        try:
+            return [None if v is None else convert(v) for v in raw]
+        except ValueError:
+            return None  # the slow path names the bad record
+    if kind == "number" and all(v is None or type(v) is float for v in raw):
+        if all(v is None or math.isfinite(v) for v in raw):
+            return raw
         return None
-    types = _ALREADY_TYPED[kind]
-    if all(v is None or (type(v) in types) for v in raw):
+    if kind == "integer" and all(v is None or type(v) is int for v in raw):
+        if all(v is None or INT64_MIN <= v <= INT64_MAX for v in raw):
+            return raw
+        return None
+    types = _ALREADY_TYPED.get(kind)
+    if types is not None and all(v is None or (type(v) in types) for v in raw):
         return raw
     return None
 
 
-def _iso_epoch(text: str) -> float:
-    moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.timestamp()
+class ColumnWarning(BaseModel):
+    """A record column that does not match the attribute inventory, usually a misspelt header."""
+
+    code: Literal["records.unknown_column", "records.missing_attribute"]
+    column: str = Field(description="The record column, or the attribute missing from every record.")
+    suggestion: str | None = Field(None, description="The closest name on the other side, if any.")
+    message: str
+
+
+_MAX_COLUMN_WARNINGS = 50
+
+
+def column_warnings(
+    records: Sequence[dict[str, Any]], inventory: Collection[str], read: Collection[str]
+) -> list[ColumnWarning]:
+    """Columns that are not inventoried attributes, and attributes the rules read that no record has,
+    each with a did-you-mean suggestion from the other side. `id` names the record and is ignored."""
+    if not records:
+        return []
+    present = set().union(*records) - {"id"}
+    unknown = sorted(present - set(inventory))
+    missing = sorted(set(read) & set(inventory) - present)
+    warnings: list[ColumnWarning] = []
+    for name in missing[:_MAX_COLUMN_WARNINGS]:
+        close = difflib.get_close_matches(name, unknown, n=1)
+        hint = f" (did you mean the column {close[0]!r}?)" if close else ""
+        warnings.append(
+            ColumnWarning(
+                code="records.missing_attribute",
+                column=name,
+                suggestion=close[0] if close else None,
+                message=f"no record has the attribute {name!r}, which the profiles read, so it is null in "
+                f"every record{hint}",
+            )
+        )
+    for name in unknown[:_MAX_COLUMN_WARNINGS]:
+        close = difflib.get_close_matches(name, [n for n in inventory if n not in present], n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        warnings.append(
+            ColumnWarning(
+                code="records.unknown_column",
+                column=name,
+                suggestion=close[0] if close else None,
+                message=f"the column {name!r} is not an inventoried attribute, so no rule reads it{hint}",
+            )
+        )
+    return warnings

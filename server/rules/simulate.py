@@ -6,6 +6,7 @@ each record with `truth()` and name the conditions that decided it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -17,8 +18,9 @@ from ..model import Plan
 from ..model.common import without_titles
 from .evaluate import ColumnEvaluator, Masks, bit_string, record_score, to_mask, truth
 from .program import Leaf, Node, PreparedProfile, Program, as_utc, leaves, prepare_plan
-from .records import check_records, coerce_records
+from .records import ColumnWarning, check_records, coerce_records, column_warnings
 from .render import describe_condition
+from .typecheck import refuse_type_errors
 
 MAX_EXPLAINED = 1000
 MAX_RECORDS = 1_000_000
@@ -86,6 +88,11 @@ class SimulationResult(BaseModel):
     winner_counts: dict[str, int]
     no_winner: int
     records: list[RecordVerdict]
+    warnings: list[ColumnWarning] = Field(
+        default_factory=list,
+        description="Record columns that match no inventoried attribute, and attributes the profiles read "
+        "that no record has, each with a did-you-mean suggestion.",
+    )
 
 
 @dataclass
@@ -143,24 +150,30 @@ def _combine(mode: str, rule: Masks, scored: Masks) -> Masks:
 
 
 def simulate(
-    plan: Plan, records: list[dict[str, Any]], now: datetime, *, explain: bool | None = None
+    plan: Plan, records: Sequence[dict[str, Any]], now: datetime, *, explain: bool | None = None
 ) -> SimulationResult:
-    """Every profile's verdict per record; explanations when explain is not False and records <= 1,000."""
+    """Every profile's verdict per record; explanations when explain is not False and records <= 1,000.
+
+    `now` is the evaluation time, kept to the microsecond. A plan whose rules have a type error is
+    refused (InputError naming the condition): such a rule has no single meaning.
+    """
     check_records(records)
     if len(records) > MAX_RECORDS:
         raise InputError(
             f"{len(records)} records given; at most {MAX_RECORDS} are simulated", field="records"
         )
+    refuse_type_errors(plan, "simulated")
     return _simulate(plan, records, as_utc(now), explain)
 
 
 def _simulate(
-    plan: Plan, records: list[dict[str, Any]], now: datetime, explain: bool | None
+    plan: Plan, records: Sequence[dict[str, Any]], now: datetime, explain: bool | None
 ) -> SimulationResult:
     program = prepare_plan(plan, now)
     n = len(records)
-    columns = coerce_records(records, program.attribute_types, _attributes_read(program))
-    evaluator = ColumnEvaluator(columns, n, program.now_epoch)
+    read = _attributes_read(program)
+    columns = coerce_records(records, program.attribute_types, read)
+    evaluator = ColumnEvaluator(columns, n, program.now_us)
     masks = profile_masks(program, evaluator)
     explained = explain is not False and n <= MAX_EXPLAINED
     verdicts = _verdicts(masks, records, columns, n)
@@ -168,7 +181,7 @@ def _simulate(
         for verdict in verdicts:
             row = {attr: values[verdict.index] for attr, values in columns.items()}
             verdict.explanations = [
-                explain_profile(m.profile, row, records[verdict.index], program.now_epoch) for m in masks
+                explain_profile(m.profile, row, records[verdict.index], program.now_us) for m in masks
             ]
     counts: dict[str, int] = {m.profile.id: 0 for m in masks}
     for verdict in verdicts:
@@ -182,6 +195,7 @@ def _simulate(
         winner_counts=counts,
         no_winner=n - sum(counts.values()),
         records=verdicts,
+        warnings=column_warnings(records, program.attribute_types, read),
     )
 
 
@@ -210,7 +224,7 @@ def _indices(mask: int, n: int) -> list[int]:
 
 
 def _verdicts(
-    masks: list[ProfileMasks], records: list[dict[str, Any]], columns, n: int
+    masks: list[ProfileMasks], records: Sequence[dict[str, Any]], columns, n: int
 ) -> list[RecordVerdict]:
     members: list[list[str]] = [[] for _ in range(n)]
     eligible: list[list[str]] = [[] for _ in range(n)]
@@ -299,7 +313,7 @@ def _deciding(node: Node, row: dict[str, Any]) -> tuple[bool | None, list[Leaf]]
 
 
 def explain_profile(
-    profile: PreparedProfile, row: dict[str, Any], raw: dict[str, Any], now_epoch: float
+    profile: PreparedProfile, row: dict[str, Any], raw: dict[str, Any], now_us: int
 ) -> ProfileExplanation:
     decided: list[Leaf] = []
     eligibility = suppression = None
@@ -310,7 +324,7 @@ def explain_profile(
     if profile.uses_score:
         for when, _weight in profile.weights:
             decided += _deciding(when, row)[1]
-    score = record_score(profile, row, now_epoch)
+    score = record_score(profile, row, now_us)
     scored = score is not None and profile.threshold is not None and score >= profile.threshold
     rule_value = eligibility if has_rule else True
     rule_true = rule_value is True

@@ -4,30 +4,31 @@ SQL's own three-valued logic evaluates the rule trees, so null handling matches 
 with no rewriting: a comparison on NULL is unknown, NOT unknown is unknown, and the verdict columns
 are made two-valued only at the end (eligible = COALESCE(rule, FALSE), suppressed = COALESCE(rule,
 TRUE): an undecidable suppression suppresses).
+
+Time is compared as whole epoch microseconds (BIGINT), as in every other target: a column's instant
+comes from the dialect's own epoch function, which for TIMESTAMPTZ is absolute and for DATE and
+TIMESTAMP is the UTC reading, so no session time zone enters the result (see docs/rules.md).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import reduce
 
 from pydantic import BaseModel, Field
 from sqlglot import exp
-from sqlglot.dialects.dialect import Dialect
 
 from ..errors import InputError
 from ..model import Plan
 from ..model.common import duration_seconds
 from ..model.targets import SQL_DIALECTS
-from .program import Leaf, Node, PreparedProfile, as_utc, epoch, prepare_profile
+from .evaluate import MAX_HALVINGS
+from .instants import DAY_US, MICROS, as_utc, epoch_us, show_instant
+from .program import Leaf, Node, PreparedProfile, attribute_kinds, prepare_profile
+from .program import leaves as _leaves
+from .sql_names import check_id_column, column, generated, identifier, table_expression, unique_output_names
+from .typecheck import refuse_type_errors
 
-# Reserved words are quoted in every dialect; sqlglot knows DuckDB's and BigQuery's lists, which
-# together cover the ANSI ones (order, group, user, ...).
-_KEYWORDS = {
-    word.lower()
-    for dialect in ("duckdb", "bigquery")
-    for word in Dialect.get_or_raise(dialect).generator_class.RESERVED_KEYWORDS
-} | {"user", "value", "date", "timestamp", "time", "year", "month", "day"}
 _COMPARE = {"eq": exp.EQ, "ne": exp.NEQ, "lt": exp.LT, "lte": exp.LTE, "gt": exp.GT, "gte": exp.GTE}
 
 
@@ -49,46 +50,65 @@ def _check_dialect(dialect: str) -> None:
         )
 
 
-def _identifier(name: str) -> exp.Identifier:
-    return exp.to_identifier(name, quoted=name in _KEYWORDS)
+def _function(name: str, *args: exp.Expression) -> exp.Expression:
+    return exp.Anonymous(this=name, expressions=list(args))
 
 
-def _column(name: str) -> exp.Column:
-    return exp.Column(this=_identifier(name))
+def _big(value: int) -> exp.Expression:
+    literal = exp.Literal.number(abs(value))
+    return exp.Neg(this=literal) if value < 0 else literal
+
+
+def _instant_literal(micros: int) -> exp.Expression:
+    """An instant as epoch microseconds, with its ISO form alongside for the reader."""
+    literal = _big(micros)
+    literal.add_comments([show_instant(micros)])
+    return literal
 
 
 class _SqlBuilder:
-    def __init__(self, dialect: str, now: datetime | None) -> None:
+    def __init__(self, dialect: str, now: datetime | None, kinds: dict[str, str | None]) -> None:
         self.dialect = dialect
-        self.now = None if now is None else as_utc(now)
+        self.now_us = None if now is None else epoch_us(as_utc(now))
+        self.kinds = kinds
 
-    def timestamp(self, moment: datetime) -> exp.Expression:
-        return exp.cast(
-            exp.Literal.string(moment.isoformat(sep=" ")), exp.DataType.Type.TIMESTAMPTZ, copy=False
-        )
+    def column(self, name: str) -> exp.Column:
+        return column(name, self.dialect)
 
-    def now_expr(self) -> exp.Expression:
-        return exp.CurrentTimestamp() if self.now is None else self.timestamp(self.now)
+    def epoch_us(self, attr: str) -> exp.Expression:
+        """The column's instant in whole microseconds since 1970 UTC, independent of the session zone."""
+        value = self.column(attr)
+        d = self.dialect
+        if self.kinds.get(attr) == "date" and d in ("snowflake", "bigquery", "databricks"):
+            if d == "snowflake":
+                start = exp.cast(exp.Literal.string("1970-01-01"), exp.DataType.Type.DATE)
+                days = _function("DATEDIFF", exp.var("DAY"), start, value)
+            else:
+                days = _function("UNIX_DATE", value)
+            return exp.paren(exp.Mul(this=days, expression=exp.Literal.number(DAY_US)), copy=False)
+        return self._instant_us(value)
 
-    def window_start(self, seconds: int) -> exp.Expression:
-        if self.now is not None:
-            return self.timestamp(self.now - timedelta(seconds=seconds))
-        amount, unit = (seconds // 86_400, "DAY") if seconds % 86_400 == 0 else (seconds // 60, "MINUTE")
-        return exp.Sub(
-            this=exp.CurrentTimestamp(),
-            expression=exp.Interval(this=exp.Literal.string(str(amount)), unit=exp.var(unit)),
-        )
+    def _instant_us(self, value: exp.Expression) -> exp.Expression:
+        d = self.dialect
+        if d == "duckdb":
+            return _function("EPOCH_US", value)
+        if d == "postgres":
+            seconds = exp.Extract(this=exp.var("EPOCH"), expression=value)
+            micros = exp.Mul(this=seconds, expression=exp.Literal.number(MICROS))
+            return exp.cast(micros, exp.DataType.Type.BIGINT, copy=False)
+        if d == "snowflake":
+            return _function("DATE_PART", exp.var("EPOCH_MICROSECOND"), value)
+        return _function("UNIX_MICROS", value)
 
-    def epoch_of(self, value: exp.Expression) -> exp.Expression:
-        """Seconds since 1970 as a double, to the microsecond."""
-        million = exp.Literal.number("1000000.0")
-        if self.dialect == "snowflake":
-            micros = exp.Anonymous(this="DATE_PART", expressions=[exp.var("EPOCH_MICROSECOND"), value])
-            return exp.Div(this=micros, expression=million)
-        if self.dialect in ("bigquery", "databricks"):
-            micros = exp.Anonymous(this="UNIX_MICROS", expressions=[value])
-            return exp.Div(this=micros, expression=million)
-        return exp.TimeToUnix(this=value)
+    def now_us_expr(self) -> exp.Expression:
+        if self.now_us is not None:
+            return _instant_literal(self.now_us)
+        return self._instant_us(exp.CurrentTimestamp())
+
+    def window_start(self, window_us: int) -> exp.Expression:
+        if self.now_us is not None:
+            return _instant_literal(self.now_us - window_us)
+        return exp.paren(exp.Sub(this=self.now_us_expr(), expression=_big(window_us)), copy=False)
 
     def double(self, value: float) -> exp.Expression:
         """A DOUBLE literal, so the arithmetic is the evaluator's (a plain 0.1 is an exact DECIMAL).
@@ -101,14 +121,13 @@ class _SqlBuilder:
             return exp.Literal.number(text if "e" in text else text + "e0")
         return exp.cast(exp.Literal.number(text), exp.DataType.Type.DOUBLE, copy=False)
 
-    def now_epoch(self) -> exp.Expression:
-        return self.epoch_of(exp.CurrentTimestamp()) if self.now is None else self.double(epoch(self.now))
-
-    def literal(self, value: object) -> exp.Expression:
+    def literal(self, value: object, attr: str) -> exp.Expression:
         if isinstance(value, bool):
             return exp.true() if value else exp.false()
+        if isinstance(value, int) and self.kinds.get(attr) == "number":
+            return self.double(float(value))  # compared as a double, as in every target
         if isinstance(value, int):
-            return exp.Literal.number(value)
+            return _big(value)
         if isinstance(value, float):
             return self.double(value)
         if isinstance(value, str):
@@ -116,12 +135,13 @@ class _SqlBuilder:
         raise InputError(f"value {value!r} cannot be written as a SQL literal", field="rule")
 
     def leaf(self, leaf: Leaf) -> exp.Expression:
-        column = _column(leaf.attr)
+        attr = leaf.attr
+        column = self.column(attr)
         op, source = leaf.op, leaf.source
         if op in _COMPARE:
-            return _COMPARE[op](this=column, expression=self.literal(source.value))
+            return _COMPARE[op](this=column, expression=self.literal(source.value, attr))
         if op in ("in", "not_in"):
-            membership = exp.In(this=column, expressions=[self.literal(v) for v in source.value])
+            membership = exp.In(this=column, expressions=[self.literal(v, attr) for v in source.value])
             return membership if op == "in" else exp.Not(this=membership)
         if op == "contains":
             position = exp.StrPosition(this=column, substr=exp.Literal.string(source.value))
@@ -132,13 +152,13 @@ class _SqlBuilder:
             return exp.Not(this=exp.Is(this=column, expression=exp.Null()))
         if op == "between":
             low, high = source.value
-            return exp.Between(this=column, low=self.literal(low), high=self.literal(high))
+            return exp.Between(this=column, low=self.literal(low, attr), high=self.literal(high, attr))
         if op in ("within_last", "not_within_last"):
-            start = self.window_start(duration_seconds(source.value))
-            return (exp.GTE if op == "within_last" else exp.LT)(this=column, expression=start)
+            start = self.window_start(duration_seconds(source.value) * MICROS)
+            return (exp.GTE if op == "within_last" else exp.LT)(this=self.epoch_us(attr), expression=start)
         if op in ("before", "after"):
-            instant = self.timestamp(as_utc(source.value))
-            return (exp.LT if op == "before" else exp.GT)(this=column, expression=instant)
+            instant = _instant_literal(leaf.operand)
+            return (exp.LT if op == "before" else exp.GT)(this=self.epoch_us(attr), expression=instant)
         raise AssertionError(f"unhandled operator {op}")
 
     def tree(self, node: Node) -> exp.Expression:
@@ -164,27 +184,32 @@ class _SqlBuilder:
         decay = profile.decay
         if decay is None:
             return total
-        column = _column(decay.attr)
-        is_null = exp.Is(this=column, expression=exp.Null())
+        return exp.Mul(this=total, expression=exp.paren(self.decay_factor(decay), copy=False))
+
+    def decay_factor(self, decay) -> exp.Expression:
+        is_null = exp.Is(this=self.column(decay.attr), expression=exp.Null())
         if decay.kind == "lookback":
-            inside = exp.GTE(this=column, expression=self.window_start(decay.window_seconds))
-            factor = exp.Case(ifs=[exp.If(this=inside, true=self.double(1.0))], default=self.double(0.0))
-        else:
+            inside = exp.GTE(this=self.epoch_us(decay.attr), expression=self.window_start(decay.window_us))
+            return exp.Case(ifs=[exp.If(this=inside, true=self.double(1.0))], default=self.double(0.0))
 
-            def age() -> exp.Expression:
-                return exp.paren(
-                    exp.Sub(this=self.now_epoch(), expression=self.epoch_of(_column(decay.attr)))
-                )
+        def age() -> exp.Expression:  # whole microseconds (BIGINT), exact
+            return exp.paren(exp.Sub(this=self.now_us_expr(), expression=self.epoch_us(decay.attr)))
 
-            halvings = exp.Div(this=age(), expression=self.double(float(decay.window_seconds)))
-            factor = exp.Case(
-                ifs=[
-                    exp.If(this=is_null, true=self.double(0.0)),
-                    exp.If(this=exp.LTE(this=age(), expression=self.double(0.0)), true=self.double(1.0)),
-                ],
-                default=exp.Pow(this=self.double(0.5), expression=halvings),
-            )
-        return exp.Mul(this=total, expression=exp.paren(factor, copy=False))
+        def halvings() -> exp.Expression:  # both sides as doubles, as Python and JavaScript compute it
+            as_double = exp.cast(age(), exp.DataType.Type.DOUBLE, copy=False)
+            return exp.Div(this=as_double, expression=self.double(float(decay.window_us)))
+
+        return exp.Case(
+            ifs=[
+                exp.If(this=is_null, true=self.double(0.0)),
+                exp.If(this=exp.LTE(this=age(), expression=exp.Literal.number(0)), true=self.double(1.0)),
+                # POWER would underflow to 0 here, and PostgreSQL raises an error instead
+                exp.If(
+                    this=exp.GTE(this=halvings(), expression=self.double(MAX_HALVINGS)), true=self.double(0.0)
+                ),
+            ],
+            default=exp.Pow(this=self.double(0.5), expression=halvings()),
+        )
 
     def profile(self, profile: PreparedProfile) -> dict[str, exp.Expression | None]:
         # Every part is built afresh where it is used: sqlglot nodes have one parent, and building is
@@ -205,7 +230,9 @@ class _SqlBuilder:
     def eligible(self, profile: PreparedProfile, score_column: str | None = None) -> exp.Expression:
         """`score_column` names a column already holding the score, instead of computing it again."""
         rule = self.tree(profile.eligibility) if profile.eligibility is not None else exp.true()
-        score = self.score(profile) if score_column is None else exp.column(score_column)
+        score = (
+            self.score(profile) if score_column is None else exp.column(generated(score_column, self.dialect))
+        )
         scored = (
             exp.paren(exp.GTE(this=score, expression=self.double(profile.threshold)), copy=False)
             if score is not None and profile.threshold is not None
@@ -228,10 +255,13 @@ class _SqlBuilder:
         return exp.Coalesce(this=self.tree(profile.suppression), expressions=[exp.true()])
 
 
-def _prepared(plan: Plan, now: datetime | None) -> list[PreparedProfile]:
-    # With no fixed instant the SQL reads the clock itself; the epoch here only feeds Python-side boundaries.
-    now_epoch = epoch(now) if now is not None else 0.0
-    profiles = [prepare_profile(p, i, now_epoch) for i, p in enumerate(plan.profiles)]
+def _prepared(plan: Plan, now: datetime | None, purpose: str) -> list[PreparedProfile]:
+    refuse_type_errors(plan, purpose)
+    kinds = attribute_kinds(plan)
+    # With no fixed instant the SQL reads the clock itself; the instant here only feeds Python-side
+    # boundaries, which the builder does not use then.
+    now_us = epoch_us(as_utc(now)) if now is not None else 0
+    profiles = [prepare_profile(p, i, now_us, kinds) for i, p in enumerate(plan.profiles)]
     return sorted(profiles, key=lambda p: (p.priority, p.index))
 
 
@@ -240,33 +270,36 @@ def profile_sql_expressions(
 ) -> dict[str, ProfileSql]:
     """Per profile, two-valued SQL expressions over the record's columns, for audience queries."""
     _check_dialect(dialect)
-    builder = _SqlBuilder(dialect, now)
+    builder = _SqlBuilder(dialect, now, attribute_kinds(plan))
     result = {}
-    for profile in _prepared(plan, now):
+    for profile in _prepared(plan, now, "sized"):
         parts = builder.profile(profile)
         score = parts["score"]
         result[profile.id] = ProfileSql(
             profile_id=profile.id,
             priority=profile.priority,
-            eligible=parts["eligible"].sql(dialect=dialect),
-            suppressed=parts["suppressed"].sql(dialect=dialect),
-            net=parts["net"].sql(dialect=dialect),
-            score=None if score is None else score.sql(dialect=dialect),
+            eligible=parts["eligible"].sql(dialect=dialect, copy=False),
+            suppressed=parts["suppressed"].sql(dialect=dialect, copy=False),
+            net=parts["net"].sql(dialect=dialect, copy=False),
+            score=None if score is None else score.sql(dialect=dialect, copy=False),
         )
     return result
 
 
 def output_columns(plan: Plan) -> dict[str, tuple[str, str]]:
     """Profile id -> (member column, score column) in compile_sql's output; ids are made SQL-safe."""
-    names: dict[str, tuple[str, str]] = {}
-    used: set[str] = set()
-    for index, profile in enumerate(plan.profiles):
-        safe = profile.id.replace("-", "_")
-        if safe in used:
-            safe = f"{safe}_{index}"
-        used.add(safe)
-        names[profile.id] = (f"member_{safe}", f"score_{safe}")
-    return names
+    return unique_output_names([profile.id for profile in plan.profiles])
+
+
+def _read_columns(profiles: list[PreparedProfile]) -> list[str]:
+    names: set[str] = set()
+    for profile in profiles:
+        trees = [t for t in (profile.eligibility, profile.suppression) if t is not None]
+        trees += [when for when, _ in profile.weights]
+        names.update(leaf.attr for tree in trees for leaf in _leaves(tree))
+        if profile.decay is not None:
+            names.add(profile.decay.attr)
+    return sorted(names)
 
 
 def compile_sql(
@@ -277,51 +310,57 @@ def compile_sql(
     id_column: str = "id",
     now: datetime | None = None,
 ) -> str:
-    """A SELECT of the ids that are members of at least one profile, the winner, memberships and scores."""
+    """A SELECT of the ids that are members of at least one profile, the winner, memberships and scores.
+
+    Three levels: the record columns the rules read plus each score (`_pe_score_<n>`), then each
+    membership (`_pe_member_<n>`), then the output columns `winner`, `member_<id>`, `score_<id>`.
+    """
     _check_dialect(dialect)
-    for label, name in (("table", table), ("id_column", id_column)):
-        if not all(part.replace("_", "a").isalnum() for part in name.split(".")) or not name:
-            raise InputError(
-                f"{name!r} is not a plain SQL name; use letters, digits, '_' (and '.' for a table)",
-                field=label,
-            )
-    builder = _SqlBuilder(dialect, now)
-    profiles = _prepared(plan, now)
+    source = table_expression(table, dialect)
     columns = output_columns(plan)
-    # Scores are computed once, in a first SELECT, and the membership tests read them from there.
-    scores: list[exp.Expression] = [exp.Star()]
-    inner: list[exp.Expression] = [_column(id_column)]
+    check_id_column(id_column, dialect, ["winner", *(name for pair in columns.values() for name in pair)])
+    builder = _SqlBuilder(dialect, now, attribute_kinds(plan))
+    profiles = _prepared(plan, now, "compiled")
+    d = dialect
+    read = [name for name in _read_columns(profiles) if name != id_column]
+    scores: list[exp.Expression] = [builder.column(id_column), *(builder.column(name) for name in read)]
+    inner: list[exp.Expression] = [builder.column(id_column)]
+    outer: list[exp.Expression] = [builder.column(id_column)]
+    members: list[tuple[PreparedProfile, exp.Identifier]] = []
     for profile in profiles:
         member, score_name = columns[profile.id]
         score = builder.score(profile)
+        internal_score = f"score_{profile.index}"
         if score is not None:
-            scores.append(exp.alias_(score, score_name, copy=False))
-            inner.append(exp.column(score_name))
-        inner.append(
-            exp.alias_(builder.net(profile, score_name if score is not None else None), member, copy=False)
-        )
-    scored = exp.select(*scores, copy=False).from_(exp.to_table(table), copy=False)
-    source = exp.alias_(exp.Subquery(this=scored), "scored", table=True, copy=False)
-    verdicts = exp.select(*inner, copy=False).from_(source, copy=False)
+            scores.append(exp.alias_(score, generated(internal_score, d), copy=False))
+            inner.append(exp.column(generated(internal_score, d)))
+        net = builder.net(profile, internal_score if score is not None else None)
+        inner.append(exp.alias_(net, generated(f"member_{profile.index}", d), copy=False))
+        members.append((profile, generated(f"member_{profile.index}", d)))
+        outer.append(exp.alias_(exp.column(generated(f"member_{profile.index}", d)), identifier(member, d)))
+        if score is not None:
+            outer.append(exp.alias_(exp.column(generated(internal_score, d)), identifier(score_name, d)))
+    scored = exp.select(*scores, copy=False).from_(source, copy=False)
+    verdicts = exp.select(*inner, copy=False).from_(
+        exp.alias_(exp.Subquery(this=scored), generated("scored", d), table=True, copy=False), copy=False
+    )
     if not profiles:
         winner: exp.Expression = exp.cast(exp.Null(), exp.DataType.Type.VARCHAR)
         condition: exp.Expression = exp.false()
     else:
         winner = exp.Case(
-            ifs=[exp.If(this=exp.column(columns[p.id][0]), true=exp.Literal.string(p.id)) for p in profiles]
+            ifs=[exp.If(this=exp.column(name.copy()), true=exp.Literal.string(p.id)) for p, name in members]
         )
         condition = reduce(
-            lambda a, b: exp.Or(this=a, expression=b), [exp.column(columns[p.id][0]) for p in profiles]
+            lambda a, b: exp.Or(this=a, expression=b), [exp.column(name.copy()) for _, name in members]
         )
-    outer_columns: list[exp.Expression] = [_column(id_column), exp.alias_(winner, "winner", copy=False)]
-    for profile in profiles:
-        member, score_name = columns[profile.id]
-        outer_columns.append(exp.column(member))
-        if profile.threshold is not None:
-            outer_columns.append(exp.column(score_name))
+    outer.insert(1, exp.alias_(winner, identifier("winner", d), copy=False))
     query = (
-        exp.select(*outer_columns, copy=False)
-        .from_(exp.alias_(exp.Subquery(this=verdicts), "verdicts", table=True, copy=False), copy=False)
+        exp.select(*outer, copy=False)
+        .from_(
+            exp.alias_(exp.Subquery(this=verdicts), generated("verdicts", d), table=True, copy=False),
+            copy=False,
+        )
         .where(condition, copy=False)
     )
-    return query.sql(dialect=dialect, pretty=True) + "\n"
+    return query.sql(dialect=dialect, pretty=True, copy=False) + "\n"

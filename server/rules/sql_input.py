@@ -26,7 +26,8 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from ..errors import InputError
-from .program import parse_instant
+from ..model.common import MAX_DURATION_SECONDS, MAX_DURATION_TEXT, duration_seconds
+from .instants import parse_instant
 
 _NOW_FUNCTIONS = {"now", "current_timestamp", "get_current_timestamp", "localtimestamp"}
 _UNITS = {
@@ -271,9 +272,10 @@ class _Converter:
             raise self.refuse(
                 interval, "use a positive whole number of MINUTE, HOUR, DAY or WEEK, e.g. INTERVAL 14 DAY"
             )
-        if int(amount) > 999_999:
-            raise self.refuse(interval, "the window is at most 999999 units")
-        return f"{int(amount)}{_UNITS[unit]}"
+        window = f"{int(amount)}{_UNITS[unit]}"
+        if int(amount) > 999_999 or duration_seconds(window) > MAX_DURATION_SECONDS:
+            raise self.refuse(interval, f"a window is at most {MAX_DURATION_TEXT}")
+        return window
 
     @staticmethod
     def _is_now(e: exp.Expression) -> bool:

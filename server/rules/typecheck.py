@@ -7,8 +7,10 @@ yet are only checked for existence.
 from __future__ import annotations
 
 import difflib
+import math
 from typing import Any
 
+from ..errors import InputError
 from ..model import Plan
 from ..model.findings import Finding
 from ..model.stages import Attribute
@@ -39,16 +41,48 @@ class _LazyText:
         return describe_condition(self.node)
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+_KIND_TEXT = {
+    "integer": f"an integer (a whole number from {INT64_MIN} to {INT64_MAX})",
+    "number": "a number (a finite double; larger integers are rounded to the nearest double)",
+}
+# The type errors that leave a rule without one meaning: the targets would split (true, false, or a
+# conversion error), so such a plan is not simulated or compiled until they are fixed.
+BLOCKING_CODES = ("rules.type_mismatch", "rules.time_predicate_on_non_timestamp")
+
+
 def _fits(value: Any, kind: str) -> bool:
     if kind == "string":
         return isinstance(value, str)
     if kind == "boolean":
         return isinstance(value, bool)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
     if kind == "integer":
-        return isinstance(value, int) and not isinstance(value, bool)
+        return isinstance(value, int) and INT64_MIN <= value <= INT64_MAX
     if kind == "number":
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
+        try:
+            return math.isfinite(float(value))
+        except OverflowError:
+            return False
     return False
+
+
+def refuse_type_errors(plan: Plan, purpose: str) -> None:
+    """Raise InputError, naming the condition, when a rule has a type error (see BLOCKING_CODES)."""
+    checker = TypeChecker(plan)
+    for found in checker.run(plan):
+        if found.code in BLOCKING_CODES:
+            raise InputError(
+                f"{found.message}. Rules with a type error have no single meaning, so the plan cannot be "
+                f"{purpose} until it is fixed",
+                field=found.pointer,
+            )
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 class TypeChecker:
@@ -165,8 +199,8 @@ class TypeChecker:
                 self.problem(
                     "rules.type_mismatch",
                     where,
-                    f"{text}: {value!r} is not a {kind} but {node.attr!r} is a {kind}; write the value as "
-                    f"a {kind}",
+                    f"{text}: {_short(value)} is not a {kind} but {node.attr!r} is a {kind}; write the value "
+                    f"as {_KIND_TEXT.get(kind, 'a ' + kind)}",
                 )
                 return True
         if attr.allowed_values is not None and op in ("eq", "ne", "in", "not_in"):
