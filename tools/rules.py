@@ -22,6 +22,9 @@ def simulate_profiles(
         str | None, Field(max_length=1000, description="A CSV (header row) or JSON file in the workspace.")
     ] = None,
     explain: Annotated[bool | None, Field(description="False: verdicts only.")] = None,
+    now: Annotated[
+        str | None, Field(max_length=64, description="Evaluation time (ISO 8601); default now.")
+    ] = None,
 ) -> dict[str, Any]:
     """Run the profiles on sample records, writing nothing: per record each profile's verdict,
     the winner, and (up to 1,000 records) the deciding conditions and fallbacks. Example:
@@ -29,7 +32,7 @@ def simulate_profiles(
     """
     return run(
         lambda: rule_ops.simulate_profiles(
-            engine(ctx), plan_id, records=records, records_file=records_file, explain=explain
+            engine(ctx), plan_id, records=records, records_file=records_file, explain=explain, now=now
         ).model_dump(mode="json")
     )
 
@@ -42,6 +45,7 @@ def compile_rules(
         str, Field(max_length=200, description="SQL: the table of profile records.")
     ] = "profiles",
     id_column: Annotated[str, Field(max_length=200, description="SQL: the record id column.")] = "id",
+    now: Annotated[str | None, Field(max_length=64, description="Fix time windows at this time.")] = None,
 ) -> dict[str, Any]:
     """Compile the profiles to SQL (a SELECT of member ids, scores and the winner) or JSON Logic.
     Show the SQL to the data engineer. Example: {"plan_id": "...", "target": "snowflake",

@@ -7,11 +7,11 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from ..core.engine import Engine
-from ..errors import InputError
+from ..rules.instants import parse_time_option
 from ..store.workspace import resolve_workspace
 
 NOW_ENV = "PERSONALIZATION_ENGINE_NOW"
@@ -39,16 +39,8 @@ def add_json_option(parser: argparse.ArgumentParser) -> None:
 
 
 def parse_time(text: str, field: str) -> datetime:
-    """An ISO 8601 time with a zone, to the microsecond."""
-    try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise InputError(
-            f"{text!r} is not an ISO 8601 time; use e.g. 2026-11-24T09:00:00Z", field=field
-        ) from None
-    if value.tzinfo is None:
-        raise InputError(f"{text!r} has no time zone; add Z or +00:00", field=field)
-    return value.astimezone(timezone.utc)
+    """An ISO 8601 time, to the microsecond (finer digits are refused, naming the field)."""
+    return parse_time_option(text, field=field)
 
 
 def evaluation_clock(value: str | None) -> Callable[[], datetime] | None:

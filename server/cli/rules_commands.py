@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
+from ..model.targets import TARGETS
 from ..rules import compile_jsonlogic, compile_sql, load_records, simulate
 from .common import engine_for, evaluation_clock, print_json, print_table
 
@@ -16,7 +18,6 @@ if TYPE_CHECKING:
 
 # rules.SQL_DIALECTS plus jsonlogic, spelled out so that building the parser loads neither the rules
 # layer nor sqlglot (a test checks they agree).
-TARGETS = ("duckdb", "postgres", "snowflake", "bigquery", "databricks", "jsonlogic")
 
 
 def register(sub: argparse._SubParsersAction, make_parser) -> None:
@@ -93,6 +94,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 def _print_simulation(result: SimulationResult) -> None:
     print(f"{result.record_count} record(s) evaluated at {result.evaluated_at.isoformat()}")
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     print_table(
         ["RECORD", "ID", "WINNER", "MEMBERS", "FALLBACK"],
         [

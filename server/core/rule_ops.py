@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -10,6 +9,7 @@ from pydantic import BaseModel, Field
 from ..errors import InputError
 from ..model.targets import Target
 from ..rules import compile_jsonlogic, compile_sql, load_records, simulate
+from ..rules.instants import parse_time_option
 from ..rules.simulate import SimulationResult
 from .engine import Engine
 
@@ -31,24 +31,33 @@ def simulate_profiles(
     records: list[dict[str, Any]] | None,
     records_file: str | None,
     explain: bool | None,
-    now: datetime | None = None,
+    now: str | None = None,
 ) -> SimulationResult:
 
     if (records is None) == (records_file is None):
         raise InputError("give exactly one of records or records_file", field="records")
     plan = engine.read_plan(plan_id)
     rows = records if records is not None else load_records(records_file or "", engine.ws.root)
-    return simulate(plan, rows, now or engine.clock(), explain=explain)
+    at = parse_time_option(now, field="now") if now else engine.clock()
+    return simulate(plan, rows, at, explain=explain)
 
 
 def compile_rules(
-    engine: Engine, plan_id: str, target: Target, *, table: str = "profiles", id_column: str = "id"
+    engine: Engine,
+    plan_id: str,
+    target: Target,
+    *,
+    table: str = "profiles",
+    id_column: str = "id",
+    now: str | None = None,
 ) -> CompiledRules:
+    """SQL (time windows at `now` when given, else the database's current time) or JSON Logic."""
+    at = parse_time_option(now, field="now") if now else None
 
     plan = engine.read_plan(plan_id)
     if target == "jsonlogic":
         return CompiledRules(
             plan_id=plan_id, revision=plan.revision, target=target, jsonlogic=compile_jsonlogic(plan)
         )
-    sql = compile_sql(plan, target, table=table, id_column=id_column)
+    sql = compile_sql(plan, target, table=table, id_column=id_column, now=at)
     return CompiledRules(plan_id=plan_id, revision=plan.revision, target=target, sql=sql)
