@@ -22,9 +22,7 @@ def simulate_profiles(
         str | None, Field(max_length=1000, description="A CSV (header row) or JSON file in the workspace.")
     ] = None,
     explain: Annotated[bool | None, Field(description="False: verdicts only.")] = None,
-    now: Annotated[
-        str | None, Field(max_length=64, description="Evaluation time (ISO 8601); default now.")
-    ] = None,
+    now: Annotated[str | None, Field(max_length=64, description="Evaluation time, ISO 8601.")] = None,
 ) -> dict[str, Any]:
     """Run the profiles on sample records, writing nothing: per record each profile's verdict,
     the winner, and (up to 1,000 records) the deciding conditions and fallbacks. Example:
@@ -53,7 +51,7 @@ def compile_rules(
     """
     return run(
         lambda: rule_ops.compile_rules(
-            engine(ctx), plan_id, target, table=table, id_column=id_column
+            engine(ctx), plan_id, target, table=table, id_column=id_column, now=now
         ).model_dump(mode="json")
     )
 

@@ -53,11 +53,10 @@ def compile_rules(
 ) -> CompiledRules:
     """SQL (time windows at `now` when given, else the database's current time) or JSON Logic."""
     at = parse_time_option(now, field="now") if now else None
-
     plan = engine.read_plan(plan_id)
     if target == "jsonlogic":
         return CompiledRules(
-            plan_id=plan_id, revision=plan.revision, target=target, jsonlogic=compile_jsonlogic(plan)
+            plan_id=plan_id, revision=plan.revision, target=target, jsonlogic=compile_jsonlogic(plan, now=at)
         )
     sql = compile_sql(plan, target, table=table, id_column=id_column, now=at)
     return CompiledRules(plan_id=plan_id, revision=plan.revision, target=target, sql=sql)
