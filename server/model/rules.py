@@ -181,3 +181,7 @@ RuleNode = TypeAliasType(
 AllOf.model_rebuild()
 AnyOf.model_rebuild()
 NotOf.model_rebuild()
+
+
+# The rule-node models whose schemas leave out `additionalProperties: false` (see RuleModel).
+RULE_NODE_NAMES = frozenset(cls.__name__ for cls in RuleModel.__subclasses__())

@@ -10,6 +10,7 @@ from functools import cache
 from typing import Any
 
 from .plan import Plan
+from .rules import RULE_NODE_NAMES
 
 SCHEMA_ID = "https://personalization-engine.dev/schemas/plan.schema.json"
 
@@ -21,6 +22,11 @@ def _schema_text() -> str:
         "$id": SCHEMA_ID,
         **Plan.model_json_schema(by_alias=True, mode="validation"),
     }
+    # Rule nodes leave `additionalProperties: false` out of their schema to keep define_profiles
+    # within the tool-list budget (model/rules.py); the plan file's schema is as strict as the model.
+    for name, definition in schema.get("$defs", {}).items():
+        if name in RULE_NODE_NAMES:
+            definition["additionalProperties"] = False
     return json.dumps(schema, indent=2, sort_keys=True) + "\n"
 
 
