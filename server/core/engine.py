@@ -70,9 +70,17 @@ class Engine:
         # read after a write finds them again. Tools run in worker threads, hence the lock.
         self._findings: dict[str, list[Finding]] = {}
         self._findings_lock = threading.Lock()
+        self._repository: git_repo.Repository | None = None
 
     def _repo(self, *, create: bool) -> git_repo.Repository | None:
-        return git_repo.open_repository(self.ws, create=create)
+        # The workspace's repository, found once and kept while its .git folder exists: finding it
+        # is one git process, and issue 12 asks writes to start as few as they can. Every later git
+        # call still runs in the workspace, so git's own ownership check runs each time.
+        known = self._repository
+        if known is not None and known.git_dir.is_dir():
+            return known
+        self._repository = git_repo.open_repository(self.ws, create=create)
+        return self._repository
 
     def write_time(self) -> datetime:
         """When a write happens: the real time, or the frozen clock's in the documented demo mode."""
