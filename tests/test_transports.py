@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -201,7 +202,12 @@ async def test_with_a_token_requests_without_it_are_refused(repo_dir):
         url = f"http://127.0.0.1:{port}/mcp"
         body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
         headers = {"Accept": "application/json, text/event-stream"}
-        assert httpx.post(url, json=body, headers=headers).status_code == 401
+        refused = httpx.post(url, json=body, headers=headers)
+        assert refused.status_code == 401
+        # A static token advertises no OAuth: no protected-resource metadata for a client to chase.
+        assert "resource_metadata" not in refused.headers.get("www-authenticate", "")
+        metadata = httpx.get(f"http://127.0.0.1:{port}/.well-known/oauth-protected-resource/mcp")
+        assert metadata.status_code == 404
         bad = {**headers, "Authorization": "Bearer wrong"}
         assert httpx.post(url, json=body, headers=bad).status_code == 401
         authorized = httpx.AsyncClient(headers={"Authorization": "Bearer s3cret-token"}, timeout=30)
@@ -248,3 +254,39 @@ def test_a_server_reading_requests_from_a_file_answers_on_the_sdk_streams(repo_d
     assert proc.returncode == 0, proc.stderr
     reply = json.loads(proc.stdout.splitlines()[0])
     assert reply["id"] == 1 and reply["result"]["serverInfo"]["name"] == "personalization-engine"
+
+
+def test_a_lone_surrogate_gets_no_answer_over_stdio_but_the_session_keeps_serving(repo_dir):
+    """An SDK limitation, documented in the user guide: stdio drops a line it cannot decode, before the
+    request id is known, so no reply can match it; the requests after it are served as usual."""
+    create = {"name": "create_plan", "arguments": {"initiative": "LONE", "channels": ["web"]}}
+    lines = [
+        initialize_request("surrogate"),
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": create},
+        {
+            "jsonrpc": "2.0",
+            "id": 3,
+            "method": "tools/call",
+            "params": {"name": "list_plans", "arguments": {}},
+        },
+    ]
+    text = "".join(json.dumps(line) + "\n" for line in lines).replace('"LONE"', '"\\ud800"')
+    command = [*SERVE, "--workspace", str(repo_dir)]
+    pipes = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "stderr": subprocess.DEVNULL}
+    with subprocess.Popen(command, text=True, **pipes) as proc:
+        killer = threading.Timer(90, proc.kill)
+        killer.start()
+        try:
+            assert proc.stdin is not None and proc.stdout is not None
+            proc.stdin.write(text)
+            proc.stdin.flush()
+            answered: list[int] = []
+            while 3 not in answered:
+                line = proc.stdout.readline()
+                assert line, "the server stopped before answering the request after the bad one"
+                answered.append(json.loads(line).get("id"))
+            assert answered == [1, 3]
+        finally:
+            killer.cancel()
+            proc.kill()
