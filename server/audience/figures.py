@@ -18,7 +18,7 @@ from ..model.plan import (
     SizingSource,
 )
 from .backends import Measurement
-from .query import channel_key
+from .query import SizingQuery, channel_key
 
 
 def _int(value: Any) -> int:
@@ -35,19 +35,8 @@ def _utc(value: Any) -> datetime | None:
     return None
 
 
-def sizing_run(
-    plan: Plan,
-    measurement: Measurement,
-    *,
-    run_id: str,
-    at: datetime,
-    actor: str,
-    evaluated_at: datetime,
-    source: SizingSource,
-) -> SizingRun:
-    q, v = measurement.query, measurement.values
-    rows = _int(v["row_count"])
-    profiles = [
+def _profile_sizes(q: SizingQuery, v: dict[str, Any]) -> list[ProfileSize]:
+    return [
         ProfileSize(
             profile_id=pid,
             priority=q.priorities[i],
@@ -59,11 +48,17 @@ def sizing_run(
         )
         for i, pid in enumerate(q.profile_ids)
     ]
-    overlaps = [
+
+
+def _overlap_counts(q: SizingQuery, v: dict[str, Any]) -> list[OverlapCount]:
+    return [
         OverlapCount(profile_a=q.profile_ids[i], profile_b=q.profile_ids[j], both=_int(v[f"overlap_{i}_{j}"]))
         for i, j in q.pairs
     ]
-    activations = [
+
+
+def _activation_sizes(q: SizingQuery, v: dict[str, Any]) -> list[ActivationSize]:
+    return [
         ActivationSize(
             profile_id=g.activation.profile_id,
             channel=g.activation.channel,
@@ -74,7 +69,10 @@ def sizing_run(
         )
         for g in q.gates
     ]
-    channels = [
+
+
+def _channel_sizes(q: SizingQuery, v: dict[str, Any]) -> list[ChannelSize]:
+    return [
         ChannelSize(
             channel=c,
             reachable=_int(v[f"reachable_{channel_key(c)}"]),
@@ -82,6 +80,10 @@ def sizing_run(
         )
         for c in q.channels
     ]
+
+
+def _attribute_coverage(plan: Plan, measurement: Measurement, rows: int) -> list[AttributeCoverage]:
+    q, v = measurement.query, measurement.values
     coverage = []
     for attribute in plan.attributes:
         present = attribute.name in q.coverage
@@ -96,8 +98,18 @@ def sizing_run(
                 coverage_pct=round(100.0 * non_null / rows, 2) if rows else 0.0,
             )
         )
+    return coverage
+
+
+def _data_coverage_pct(coverage: list[AttributeCoverage]) -> float | None:
+    """The mean coverage of the required attributes, or of all of them when none is required."""
     counted = [c for c in coverage if c.required] or coverage
-    data_coverage = round(sum(c.coverage_pct for c in counted) / len(counted), 2) if counted else None
+    return round(sum(c.coverage_pct for c in counted) / len(counted), 2) if counted else None
+
+
+def _attribute_freshness(
+    plan: Plan, q: SizingQuery, v: dict[str, Any], evaluated_at: datetime
+) -> list[AttributeFreshness]:
     slas = {a.name: a.freshness_sla for a in plan.attributes}
     freshness = []
     for k, name in enumerate(q.freshness):
@@ -116,6 +128,23 @@ def sizing_run(
                 within_sla=future == 0 and lag is not None and lag <= duration_seconds(sla),
             )
         )
+    return freshness
+
+
+def sizing_run(
+    plan: Plan,
+    measurement: Measurement,
+    *,
+    run_id: str,
+    at: datetime,
+    actor: str,
+    evaluated_at: datetime,
+    source: SizingSource,
+) -> SizingRun:
+    q, v = measurement.query, measurement.values
+    rows = _int(v["row_count"])
+    profiles = _profile_sizes(q, v)
+    coverage = _attribute_coverage(plan, measurement, rows)
     return SizingRun(
         id=run_id,
         at=at,
@@ -126,10 +155,10 @@ def sizing_run(
         row_count=rows,
         profiles=profiles,
         no_winner=rows - sum(p.winner for p in profiles),
-        overlaps=overlaps,
-        activations=activations,
-        channels=channels,
+        overlaps=_overlap_counts(q, v),
+        activations=_activation_sizes(q, v),
+        channels=_channel_sizes(q, v),
         coverage=coverage,
-        data_coverage_pct=data_coverage,
-        freshness=freshness,
+        data_coverage_pct=_data_coverage_pct(coverage),
+        freshness=_attribute_freshness(plan, q, v, evaluated_at),
     )

@@ -19,7 +19,7 @@ from sqlglot.dialects.dialect import Dialect
 from ..errors import InputError
 from ..model import Plan
 from ..model.stages import AttributeType
-from ..rules import profile_sql_expressions
+from ..rules import ProfileSql, profile_sql_expressions
 from .gates import ActivationGate, activation_gates
 
 # Attribute names that are SQL keywords are quoted, exactly as the rules layer quotes them.
@@ -172,6 +172,133 @@ def _freshness_outputs(names: list[str], dialect: str, now: datetime) -> list[tu
     return outputs
 
 
+@dataclass
+class _Selects:
+    """The three SELECT lists, filled side by side so that every figure reads the flags it needs.
+
+    inner: one boolean flag per profile predicate and per distinct consent gate, then the attribute
+    columns; middle: those flags, each profile's membership, and the columns again; outer: each
+    output's name and its count.
+    """
+
+    inner: list[str] = field(default_factory=list)
+    middle: list[str] = field(default_factory=list)
+    outer: list[tuple[str, str]] = field(default_factory=lambda: [("row_count", "COUNT(*)")])
+
+
+def _add_profile_counts(selects: _Selects, profiles: list[ProfileSql], dialect: str) -> list[tuple[int, int]]:
+    """Each profile's eligible, suppressed, removed, net and winner counts, then every pair's overlap.
+
+    A profile wins a row when the row is its member and no profile earlier in priority order claims
+    it. Returns the pairs, in the order of their overlap outputs.
+    """
+    for i, p in enumerate(profiles):
+        selects.inner += [f"({p.eligible}) AS pe_e{i}", f"({p.suppressed}) AS pe_s{i}"]
+        selects.middle += [f"pe_e{i}", f"pe_s{i}", f"pe_e{i} AND NOT pe_s{i} AS pe_n{i}"]
+        selects.outer += [
+            (f"eligible_{i}", count_where(f"pe_e{i}", dialect)),
+            (f"suppressed_{i}", count_where(f"pe_s{i}", dialect)),
+            (f"removed_{i}", count_where(f"pe_e{i} AND pe_s{i}", dialect)),
+            (f"net_{i}", count_where(f"pe_n{i}", dialect)),
+        ]
+        earlier = " OR ".join(f"pe_n{j}" for j in range(i))
+        winner = f"pe_n{i} AND NOT ({earlier})" if earlier else f"pe_n{i}"
+        selects.outer.append((f"winner_{i}", count_where(winner, dialect)))
+    pairs = [(i, j) for i in range(len(profiles)) for j in range(i + 1, len(profiles))]
+    selects.outer += [(f"overlap_{i}_{j}", count_where(f"pe_n{i} AND pe_n{j}", dialect)) for i, j in pairs]
+    return pairs
+
+
+def _add_activation_counts(
+    selects: _Selects, gates: list[ActivationGate], index_of: dict[str, int], dialect: str
+) -> dict[int, str]:
+    """Each activation's net and activatable counts; returns each gate's flag, by gate index.
+
+    Equal gates share one flag, so a consent check used by many activations is evaluated once.
+    """
+    gate_flags: dict[str, str] = {}  # the gate's SQL -> its flag
+    flag_of: dict[int, str] = {}
+    for gate in gates:
+        checks = " AND ".join(
+            f"{column_sql(c.attr, dialect)} IS {'FALSE' if c.negated else 'TRUE'}" for c in gate.checks
+        )
+        if checks not in gate_flags:
+            gate_flags[checks] = f"pe_g{len(gate_flags)}"
+            selects.inner.append(f"({checks or 'TRUE'}) AS {gate_flags[checks]}")
+            selects.middle.append(gate_flags[checks])
+        flag_of[gate.index] = gate_flags[checks]
+        member = index_of.get(gate.activation.profile_id)
+        net = f"pe_n{member}" if member is not None else "FALSE"
+        selects.outer += [
+            (f"activation_net_{gate.index}", count_where(net, dialect)),
+            (f"activatable_{gate.index}", count_where(f"{net} AND {flag_of[gate.index]}", dialect)),
+        ]
+    return flag_of
+
+
+def _add_channel_counts(
+    selects: _Selects,
+    plan: Plan,
+    gates: list[ActivationGate],
+    index_of: dict[str, int],
+    flag_of: dict[int, str],
+    dialect: str,
+) -> tuple[list[str], dict[str, bool]]:
+    """Per activated channel, the rows it reaches and the rows its consent gates let through.
+
+    Returns the channels, in the plan's order, and whether each one's activatable count is known
+    (it is not when some activation on the channel has a gate that names no attribute).
+    """
+    channels = [c for c in plan.channels if any(g.activation.channel == c for g in gates)]
+    channel_gated: dict[str, bool] = {}
+    for channel in channels:
+        mine = [g for g in gates if g.activation.channel == channel and g.activation.profile_id in index_of]
+        channel_gated[channel] = not any(g.unmapped for g in mine)
+        reach = " OR ".join(f"pe_n{index_of[g.activation.profile_id]}" for g in mine) or "FALSE"
+        gated = (
+            " OR ".join(f"(pe_n{index_of[g.activation.profile_id]} AND {flag_of[g.index]})" for g in mine)
+            or "FALSE"
+        )
+        key = channel_key(channel)
+        selects.outer += [
+            (f"reachable_{key}", count_where(reach, dialect)),
+            (f"activatable_{key}", count_where(gated, dialect)),
+        ]
+    return channels, channel_gated
+
+
+def _add_attribute_counts(
+    selects: _Selects, plan: Plan, missing: list[str], dialect: str, now: datetime
+) -> tuple[list[str], list[str]]:
+    """Non-null counts of the attributes the data has, and freshness of its timestamps with an SLA.
+
+    A column we added as all NULL has nothing to measure. Returns (the attributes counted, the
+    attributes whose freshness is measured).
+    """
+    present = [a.name for a in plan.attributes if a.name not in missing]
+    selects.inner += [column_sql(name, dialect) for name in present]
+    selects.middle += [column_sql(name, dialect) for name in present]
+    selects.outer += [
+        (f"non_null_{k}", f"COUNT({column_sql(name, dialect)})") for k, name in enumerate(present)
+    ]
+    freshness = [
+        a.name for a in plan.attributes if a.type == "timestamp" and a.freshness_sla and a.name not in missing
+    ]
+    selects.outer += _freshness_outputs(freshness, dialect, now)
+    return present, freshness
+
+
+def _nested_sql(selects: _Selects, source: str, materialize_flags: bool) -> str:
+    """Flags over the source, memberships over the flags, counts over the memberships."""
+    fence = " OFFSET 0" if materialize_flags else ""
+    select_outer = ",\n  ".join(f"{sql} AS {name}" for name, sql in selects.outer)
+    flag_list = ",\n      ".join(selects.inner) or "1 AS pe_row"
+    member_list = ",\n    ".join(selects.middle) or "1 AS pe_row"
+    flags = f"SELECT\n      {flag_list}\n    FROM {source}{fence}"
+    members = f"SELECT\n    {member_list}\n  FROM (\n    {flags}\n  ) AS {FLAGS_ALIAS}"
+    return f"SELECT\n  {select_outer}\nFROM (\n  {members}\n) AS {MEMBERS_ALIAS}\n"
+
+
 def build_sizing_query(
     plan: Plan,
     dialect: str,
@@ -187,80 +314,19 @@ def build_sizing_query(
     for. `materialize_flags` fences the inner SELECT (PostgreSQL's OFFSET 0) so its flags are
     computed once per row instead of being inlined into every SUM.
     """
-
-    def count(condition: str) -> str:
-        return count_where(condition, dialect)
-
     expressions = profile_sql_expressions(plan, dialect, now=now)
     source, missing = source_with_missing_columns(plan, relation, columns, dialect)
     profiles = list(expressions.values())
     gates = activation_gates(plan)
-    inner: list[str] = []
-    middle: list[str] = []
-    outer: list[tuple[str, str]] = [("row_count", "COUNT(*)")]
-    for i, p in enumerate(profiles):
-        inner += [f"({p.eligible}) AS pe_e{i}", f"({p.suppressed}) AS pe_s{i}"]
-        middle += [f"pe_e{i}", f"pe_s{i}", f"pe_e{i} AND NOT pe_s{i} AS pe_n{i}"]
-        outer += [
-            (f"eligible_{i}", count(f"pe_e{i}")),
-            (f"suppressed_{i}", count(f"pe_s{i}")),
-            (f"removed_{i}", count(f"pe_e{i} AND pe_s{i}")),
-            (f"net_{i}", count(f"pe_n{i}")),
-        ]
-        earlier = " OR ".join(f"pe_n{j}" for j in range(i))
-        outer.append((f"winner_{i}", count(f"pe_n{i} AND NOT ({earlier})" if earlier else f"pe_n{i}")))
-    pairs = [(i, j) for i in range(len(profiles)) for j in range(i + 1, len(profiles))]
-    outer += [(f"overlap_{i}_{j}", count(f"pe_n{i} AND pe_n{j}")) for i, j in pairs]
-
     index_of = {p.profile_id: i for i, p in enumerate(profiles)}
-    gate_flags: dict[str, str] = {}  # the gate's SQL -> its flag; equal gates share one flag
-    flag_of: dict[int, str] = {}
-    for gate in gates:
-        checks = " AND ".join(
-            f"{column_sql(c.attr, dialect)} IS {'FALSE' if c.negated else 'TRUE'}" for c in gate.checks
-        )
-        if checks not in gate_flags:
-            gate_flags[checks] = f"pe_g{len(gate_flags)}"
-            inner.append(f"({checks or 'TRUE'}) AS {gate_flags[checks]}")
-            middle.append(gate_flags[checks])
-        flag_of[gate.index] = gate_flags[checks]
-        member = index_of.get(gate.activation.profile_id)
-        net = f"pe_n{member}" if member is not None else "FALSE"
-        outer += [
-            (f"activation_net_{gate.index}", count(net)),
-            (f"activatable_{gate.index}", count(f"{net} AND {flag_of[gate.index]}")),
-        ]
-    channels = [c for c in plan.channels if any(g.activation.channel == c for g in gates)]
-    channel_gated: dict[str, bool] = {}
-    for channel in channels:
-        mine = [g for g in gates if g.activation.channel == channel and g.activation.profile_id in index_of]
-        channel_gated[channel] = not any(g.unmapped for g in mine)
-        reach = " OR ".join(f"pe_n{index_of[g.activation.profile_id]}" for g in mine) or "FALSE"
-        gated = (
-            " OR ".join(f"(pe_n{index_of[g.activation.profile_id]} AND {flag_of[g.index]})" for g in mine)
-            or "FALSE"
-        )
-        key = channel_key(channel)
-        outer += [(f"reachable_{key}", count(reach)), (f"activatable_{key}", count(gated))]
-
-    present = [a.name for a in plan.attributes if a.name not in missing]
-    inner += [column_sql(name, dialect) for name in present]
-    middle += [column_sql(name, dialect) for name in present]
-    outer += [(f"non_null_{k}", f"COUNT({column_sql(name, dialect)})") for k, name in enumerate(present)]
-    freshness = [
-        a.name for a in plan.attributes if a.type == "timestamp" and a.freshness_sla and a.name not in missing
-    ]
-    outer += _freshness_outputs(freshness, dialect, now)
-
-    fence = " OFFSET 0" if materialize_flags else ""
-    select_outer = ",\n  ".join(f"{sql} AS {name}" for name, sql in outer)
-    flag_list = ",\n      ".join(inner) or "1 AS pe_row"
-    member_list = ",\n    ".join(middle) or "1 AS pe_row"
-    flags = f"SELECT\n      {flag_list}\n    FROM {source}{fence}"
-    members = f"SELECT\n    {member_list}\n  FROM (\n    {flags}\n  ) AS {FLAGS_ALIAS}"
-    sql = f"SELECT\n  {select_outer}\nFROM (\n  {members}\n) AS {MEMBERS_ALIAS}\n"
+    # The order of these calls is the order of the outputs and of the flags.
+    selects = _Selects()
+    pairs = _add_profile_counts(selects, profiles, dialect)
+    flag_of = _add_activation_counts(selects, gates, index_of, dialect)
+    channels, channel_gated = _add_channel_counts(selects, plan, gates, index_of, flag_of, dialect)
+    present, freshness = _add_attribute_counts(selects, plan, missing, dialect, now)
     return SizingQuery(
-        sql=sql,
+        sql=_nested_sql(selects, source, materialize_flags),
         dialect=dialect,
         profile_ids=[p.profile_id for p in profiles],
         priorities=[p.priority for p in profiles],
@@ -270,5 +336,5 @@ def build_sizing_query(
         channel_gated=channel_gated,
         coverage=present,
         freshness=freshness,
-        outputs=[name for name, _ in outer],
+        outputs=[name for name, _ in selects.outer],
     )

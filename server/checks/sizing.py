@@ -27,14 +27,8 @@ def latest_sizing_findings(plan: Plan) -> list[Finding]:
     return sizing_findings(plan, plan.sizing_runs[-1]) if plan.sizing_runs else []
 
 
-def sizing_findings(plan: Plan, run: SizingRun) -> list[Finding]:
-    """What the run shows about the data; pointers lead into the plan, not into the run.
-
-    The run may predate later edits, so names no longer in the plan are skipped.
-    """
-    where = {a.name: i for i, a in enumerate(plan.attributes)}
-    activation_index = {(a.profile_id, a.channel): i for i, a in enumerate(plan.activations)}
-    target = plan.success_metrics.attribute_data_coverage_pct.target
+def _coverage_findings(run: SizingRun, where: dict[str, int], target: float | None) -> list[Finding]:
+    """Attributes with no column in the data, and required attributes populated below the target."""
     findings = []
     for c in run.coverage:
         if c.name not in where:
@@ -62,6 +56,12 @@ def sizing_findings(plan: Plan, run: SizingRun) -> list[Finding]:
                     stage="attributes",
                 )
             )
+    return findings
+
+
+def _freshness_findings(run: SizingRun, where: dict[str, int]) -> list[Finding]:
+    """Timestamps holding future values (so unmeasured), and timestamps older than their SLA."""
+    findings = []
     for f in run.freshness:
         if f.name in where and f.future_values:
             findings.append(
@@ -89,6 +89,13 @@ def sizing_findings(plan: Plan, run: SizingRun) -> list[Finding]:
                     stage="attributes",
                 )
             )
+    return findings
+
+
+def _unmapped_gate_findings(plan: Plan, run: SizingRun) -> list[Finding]:
+    """Consent gates whose signal names no boolean attribute, so their activatable size is unknown."""
+    activation_index = {(a.profile_id, a.channel): i for i, a in enumerate(plan.activations)}
+    findings = []
     for a in run.activations:
         i = activation_index.get((a.profile_id, a.channel))
         for gate in a.unmapped_gates if i is not None else []:
@@ -103,8 +110,12 @@ def sizing_findings(plan: Plan, run: SizingRun) -> list[Finding]:
                     stage="activation",
                 )
             )
+    return findings
+
+
+def _empty_profile_findings(plan: Plan, run: SizingRun) -> list[Finding]:
     profile_index = {p.id: i for i, p in enumerate(plan.profiles)}
-    findings += [
+    return [
         Finding(
             code="audience.profile_empty",
             severity="info",
@@ -116,4 +127,18 @@ def sizing_findings(plan: Plan, run: SizingRun) -> list[Finding]:
         for p in run.profiles
         if p.net == 0 and p.profile_id in profile_index
     ]
-    return findings
+
+
+def sizing_findings(plan: Plan, run: SizingRun) -> list[Finding]:
+    """What the run shows about the data; pointers lead into the plan, not into the run.
+
+    The run may predate later edits, so names no longer in the plan are skipped.
+    """
+    where = {a.name: i for i, a in enumerate(plan.attributes)}
+    target = plan.success_metrics.attribute_data_coverage_pct.target
+    return (
+        _coverage_findings(run, where, target)
+        + _freshness_findings(run, where)
+        + _unmapped_gate_findings(plan, run)
+        + _empty_profile_findings(plan, run)
+    )

@@ -7,9 +7,9 @@ do not know, and git 2.39 has no --attr-source. So a plan commit is built from c
 none of them, and whose input is our bytes as they are (no filters, no end-of-line conversion):
   1. `git config --get-regexp` reads the identity (user.*, author.*, committer.*);
   2. `git rev-parse --verify HEAD^{commit}` gives the parent;
-  3. `git fast-import` writes the blobs and the commit object from our bytes, on top of the
-     parent's tree, without touching any ref (git starts `unpack-objects` from here for a small
-     import, so the objects end up loose, as a commit's would);
+  3. `git fast-import` (fast_import.py) writes the blobs and the commit object from our bytes, on
+     top of the parent's tree, without touching any ref (git starts `unpack-objects` from here for
+     a small import, so the objects end up loose, as a commit's would);
   4. `git update-ref HEAD <new> <parent>` moves the branch only if it still points at the parent,
      so a concurrent commit or checkout makes the write fail cleanly instead of being overwritten;
   5. `git update-index --index-info` sets the user's index entries for our paths to the committed
@@ -45,6 +45,7 @@ from pathlib import Path
 
 from ..errors import ConfinementError, RepositoryError, WorkspaceError
 from ..store.workspace import ALLOW_ENCLOSING_ENV, HOW_TO_SET, Workspace
+from .fast_import import import_stream, run_fast_import
 from .git_command import GitFailed, run_git
 from .repo_state import (
     Repository,
@@ -72,10 +73,7 @@ __all__ = [
 
 FALLBACK_NAME = "personalization-engine"
 FALLBACK_EMAIL = "personalization-engine@localhost"
-# fast-import needs a branch name to build a commit on; `reset` drops it before any ref is written.
-_SCRATCH_BRANCH = "refs/personalization-engine/commit"
 _TRAILER_RE = re.compile(r"^([A-Za-z][A-Za-z0-9-]*): (.*)$")
-_CRASH_REPORT = re.compile(r"dumping crash report to (\S+)")
 
 
 @dataclass(frozen=True)
@@ -191,53 +189,6 @@ def _relative(repo: Repository, path: Path) -> str:
     return _safe_arg(rel, "path")
 
 
-def _quoted(rel: str) -> bytes:
-    return ('"' + rel.replace("\\", "\\\\").replace('"', '\\"') + '"').encode("utf-8")
-
-
-def _git_time(when: datetime) -> bytes:
-    offset = when.utcoffset()
-    if offset is None:
-        raise ValueError("the commit time must carry a time zone")
-    minutes = int(offset.total_seconds()) // 60
-    sign = "-" if minutes < 0 else "+"
-    return f"{int(when.timestamp())} {sign}{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}".encode()
-
-
-def _import_stream(
-    contents: dict[str, bytes | None],
-    message: bytes,
-    idents: tuple[str, str],
-    when: datetime,
-    parent: str | None,
-) -> bytes:
-    """A fast-import stream: the blobs, one commit on top of `parent`, then the marks we need."""
-    parts = [b"feature done\n"]
-    written = [rel for rel, data in contents.items() if data is not None]
-    for mark, rel in enumerate(written, start=1):
-        data = contents[rel] or b""
-        parts += [b"blob\nmark :%d\ndata %d\n" % (mark, len(data)), data, b"\n"]
-    commit_mark = len(written) + 1
-    stamp = _git_time(when)
-    parts += [
-        b"commit %s\nmark :%d\n" % (_SCRATCH_BRANCH.encode(), commit_mark),
-        b"author %s %s\n" % (idents[0].encode("utf-8"), stamp),
-        b"committer %s %s\n" % (idents[1].encode("utf-8"), stamp),
-        b"data %d\n" % len(message),
-        message,
-        b"\n",
-    ]
-    if parent:
-        parts.append(b"from %s\n" % parent.encode())
-    for mark, rel in enumerate(written, start=1):
-        parts.append(b"M 100644 :%d %s\n" % (mark, _quoted(rel)))
-    parts += [b"D %s\n" % _quoted(rel) for rel, data in contents.items() if data is None]
-    parts.append(b"\n")
-    parts += [b"get-mark :%d\n" % mark for mark in range(1, commit_mark + 1)]
-    parts.append(b"reset %s\n\ndone\n" % _SCRATCH_BRANCH.encode())
-    return b"".join(parts)
-
-
 def _read_ours(path: Path) -> bytes | None:
     """The file's bytes, or None when it no longer exists (the commit then removes it)."""
     if path.is_symlink():
@@ -288,22 +239,6 @@ def _stage(repo: Repository, entries: dict[str, str | None], zero: str) -> None:
         _git(repo, "update-index", "-z", "--index-info", input=lines)
 
 
-def _fast_import(repo: Repository, stream: bytes) -> list[str]:
-    """Run fast-import; return the SHAs it prints for our marks, in mark order."""
-    try:
-        return _git(repo, "fast-import", "--quiet", "--done", input=stream).decode().split()
-    except GitFailed as exc:
-        # fast-import leaves a crash report in the git folder; its gist is in our error already.
-        report = _CRASH_REPORT.search(exc.stderr)
-        if report:
-            path = repo.root / report.group(1)
-            if path.parent.resolve() == repo.git_dir and path.name.startswith("fast_import_crash_"):
-                path.unlink(missing_ok=True)
-            stderr = exc.stderr.replace(report.group(0), "").replace("fast-import: ", "")
-            raise GitFailed("fast-import", stderr, exc.returncode) from None
-        raise
-
-
 def commit_paths(repo: Repository, paths: Sequence[Path], message: str, when: datetime) -> str:
     """Commit exactly `paths`, as their bytes are on disk now, dated `when`; return the commit SHA.
 
@@ -317,8 +252,8 @@ def commit_paths(repo: Repository, paths: Sequence[Path], message: str, when: da
     contents = {_relative(repo, path): _read_ours(path) for path in paths}
     idents = _identities(repo)
     parent = _parent(repo)
-    stream = _import_stream(contents, message.encode("utf-8"), idents, when, parent)
-    *blobs, commit = _fast_import(repo, stream)
+    stream = import_stream(contents, message.encode("utf-8"), idents, when, parent)
+    *blobs, commit = run_fast_import(repo, stream)
     subject = message.split("\n", 1)[0]
     _move_head(repo, commit, parent, f"commit (personalization-engine): {subject}")
     blob_of = dict(zip([rel for rel, data in contents.items() if data is not None], blobs, strict=True))

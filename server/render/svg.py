@@ -67,12 +67,17 @@ def _layers(nodes: Sequence[GraphNode], edges: Sequence[tuple[str, str, str]]) -
     return layer
 
 
-def layered_graph(
-    nodes: Sequence[GraphNode], edges: Sequence[tuple[str, str, str]], *, key: str, title: str
-) -> Markup:
-    """A top-down graph; `key` makes the arrow marker id unique within the page."""
-    if not nodes:
-        return Markup("")
+@dataclass
+class _Layout:
+    layer: dict[str, int]  # node id -> row, top first
+    widths: dict[str, float]  # node id -> box width
+    centre: dict[str, tuple[float, float]]  # node id -> (x, y) of the box's centre
+    width: float
+    height: float
+
+
+def _layout(nodes: Sequence[GraphNode], edges: Sequence[tuple[str, str, str]]) -> _Layout:
+    """Each layer is a row of boxes, centred on the widest row; box widths follow their labels."""
     layer = _layers(nodes, edges)
     rows: dict[int, list[GraphNode]] = {}
     for node in nodes:
@@ -87,8 +92,12 @@ def layered_graph(
             centre[node.id] = (x + widths[node.id] / 2, 30 + r * (BOX_HEIGHT + ROW_GAP) + BOX_HEIGHT / 2)
             x += widths[node.id] + COLUMN_GAP
     height = 30 + (max(rows) + 1) * (BOX_HEIGHT + ROW_GAP)
-    marker = f"arrow-{key}"
-    parts = [
+    return _Layout(layer, widths, centre, width, height)
+
+
+def _graph_header(layout: _Layout, title: str, marker: str) -> list[str]:
+    width, height = layout.width, layout.height
+    return [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="diagram" role="img" viewBox="0 0 {width:.0f} '
         f'{height:.0f}" width="{width:.0f}" height="{height:.0f}">',
         f"<title>{escape(title)}</title>",
@@ -96,47 +105,68 @@ def layered_graph(
         'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#57606a"/>'
         "</marker></defs>",
     ]
+
+
+def _edge_svg(layout: _Layout, source: str, target: str, text: str, marker: str) -> list[str]:
+    """The arrow from `source` to `target`, and its label when it has one."""
+    (x1, y1), (x2, y2) = layout.centre[source], layout.centre[target]
+    half = BOX_HEIGHT / 2
+    if layout.layer[target] > layout.layer[source]:
+        path = f"M{x1:.1f},{y1 + half:.1f} L{x2:.1f},{y2 - half:.1f}"
+        # Labels sit near the source, so a long edge's "yes" or "no" stays beside its test.
+        reach = min(0.5, 45 / max(1.0, y2 - y1))
+        mid = (x1 + (x2 - x1) * reach, y1 + half + (y2 - y1 - 2 * half) * reach)
+    else:  # a back edge (a cycle) or a same-row edge: curve around the side
+        bend = max(x1, x2) + layout.widths[source] / 2 + 40
+        path = f"M{x1:.1f},{y1:.1f} C{bend:.1f},{y1:.1f} {bend:.1f},{y2:.1f} {x2:.1f},{y2 - half:.1f}"
+        mid = (bend - 10, (y1 + y2) / 2)
+    parts = [
+        f'<path d="{path}" fill="none" stroke="#57606a" stroke-width="1.2" marker-end="url(#{marker})"/>'
+    ]
+    if text:
+        parts.append(f'<text x="{mid[0] + 4:.1f}" y="{mid[1]:.1f}" class="edge-label">{escape(text)}</text>')
+    return parts
+
+
+def _node_svg(layout: _Layout, node: GraphNode) -> list[str]:
+    """The node's shape and its (shortened) label; the full label is its tooltip."""
+    x, y = layout.centre[node.id]
+    w = layout.widths[node.id]
+    fill, stroke = FILLS.get(node.style, FILLS["neutral"])
+    parts = [f"<g><title>{escape(node.label)}</title>"]
+    if node.shape == "diamond":
+        parts.append(
+            f'<polygon points="{x - w / 2:.1f},{y:.1f} {x:.1f},{y - BOX_HEIGHT / 2 - 6:.1f} '
+            f'{x + w / 2:.1f},{y:.1f} {x:.1f},{y + BOX_HEIGHT / 2 + 6:.1f}" fill="{fill}" '
+            f'stroke="{stroke}"/>'
+        )
+    else:
+        radius = BOX_HEIGHT / 2 if node.shape == "round" else 4
+        parts.append(
+            f'<rect x="{x - w / 2:.1f}" y="{y - BOX_HEIGHT / 2:.1f}" width="{w:.1f}" '
+            f'height="{BOX_HEIGHT}" rx="{radius:.0f}" fill="{fill}" stroke="{stroke}"/>'
+        )
+    parts.append(
+        f'<text x="{x:.1f}" y="{y + 4:.1f}" text-anchor="middle">{escape(_short(node.label))}</text></g>'
+    )
+    return parts
+
+
+def layered_graph(
+    nodes: Sequence[GraphNode], edges: Sequence[tuple[str, str, str]], *, key: str, title: str
+) -> Markup:
+    """A top-down graph; `key` makes the arrow marker id unique within the page."""
+    if not nodes:
+        return Markup("")
+    layout = _layout(nodes, edges)
+    marker = f"arrow-{key}"
+    parts = _graph_header(layout, title, marker)
     for source, target, text in edges:
-        if source not in centre or target not in centre:
-            continue
-        (x1, y1), (x2, y2) = centre[source], centre[target]
-        half = BOX_HEIGHT / 2
-        if layer[target] > layer[source]:
-            path = f"M{x1:.1f},{y1 + half:.1f} L{x2:.1f},{y2 - half:.1f}"
-            # Labels sit near the source, so a long edge's "yes" or "no" stays beside its test.
-            reach = min(0.5, 45 / max(1.0, y2 - y1))
-            mid = (x1 + (x2 - x1) * reach, y1 + half + (y2 - y1 - 2 * half) * reach)
-        else:  # a back edge (a cycle) or a same-row edge: curve around the side
-            bend = max(x1, x2) + widths[source] / 2 + 40
-            path = f"M{x1:.1f},{y1:.1f} C{bend:.1f},{y1:.1f} {bend:.1f},{y2:.1f} {x2:.1f},{y2 - half:.1f}"
-            mid = (bend - 10, (y1 + y2) / 2)
-        parts.append(
-            f'<path d="{path}" fill="none" stroke="#57606a" stroke-width="1.2" marker-end="url(#{marker})"/>'
-        )
-        if text:
-            parts.append(
-                f'<text x="{mid[0] + 4:.1f}" y="{mid[1]:.1f}" class="edge-label">{escape(text)}</text>'
-            )
+        # An edge to a node that is not drawn is dropped rather than pointing nowhere.
+        if source in layout.centre and target in layout.centre:
+            parts += _edge_svg(layout, source, target, text, marker)
     for node in nodes:
-        x, y = centre[node.id]
-        w = widths[node.id]
-        fill, stroke = FILLS.get(node.style, FILLS["neutral"])
-        parts.append(f"<g><title>{escape(node.label)}</title>")
-        if node.shape == "diamond":
-            parts.append(
-                f'<polygon points="{x - w / 2:.1f},{y:.1f} {x:.1f},{y - BOX_HEIGHT / 2 - 6:.1f} '
-                f'{x + w / 2:.1f},{y:.1f} {x:.1f},{y + BOX_HEIGHT / 2 + 6:.1f}" fill="{fill}" '
-                f'stroke="{stroke}"/>'
-            )
-        else:
-            radius = BOX_HEIGHT / 2 if node.shape == "round" else 4
-            parts.append(
-                f'<rect x="{x - w / 2:.1f}" y="{y - BOX_HEIGHT / 2:.1f}" width="{w:.1f}" '
-                f'height="{BOX_HEIGHT}" rx="{radius:.0f}" fill="{fill}" stroke="{stroke}"/>'
-            )
-        parts.append(
-            f'<text x="{x:.1f}" y="{y + 4:.1f}" text-anchor="middle">{escape(_short(node.label))}</text></g>'
-        )
+        parts += _node_svg(layout, node)
     parts.append("</svg>")
     return Markup("".join(parts))
 
