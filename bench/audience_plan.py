@@ -90,11 +90,18 @@ ACTIVATIONS = [
 
 
 def with_ten_profiles(plan: Plan) -> Plan:
-    plan.data_sources = [DataSource.model_validate(d) for d in DATA_SOURCES]
-    plan.attributes = [Attribute.model_validate(a) for a in ATTRIBUTES]
-    plan.profiles = [Profile.model_validate(p) for p in [*PROFILES, *EXTRA_PROFILES]]
-    plan.activations = [
-        Activation(profile_id=p, channel=c, consent_gate=g)  # type: ignore[arg-type]
-        for p, c, g in ACTIVATIONS
-    ]
-    return plan
+    """A new plan: `plan` with the demo's inventory, the ten profiles and their activations.
+
+    Pure, as Engine.apply wants it: the plan models are frozen, so this returns the next content.
+    """
+    return plan.model_copy(
+        update={
+            "data_sources": tuple(DataSource.model_validate(d) for d in DATA_SOURCES),
+            "attributes": tuple(Attribute.model_validate(a) for a in ATTRIBUTES),
+            "profiles": tuple(Profile.model_validate(p) for p in [*PROFILES, *EXTRA_PROFILES]),
+            "activations": tuple(
+                Activation(profile_id=p, channel=c, consent_gate=tuple(g))  # type: ignore[arg-type]
+                for p, c, g in ACTIVATIONS
+            ),
+        }
+    )

@@ -32,10 +32,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 from audience_plan import with_ten_profiles
 
-from personalization_engine.audience import size_plan, write_sample_data
-from personalization_engine.audience.backends import measure
-from personalization_engine.audience.source import dsn_request
+from personalization_engine.audience import data_request, write_sample_data
+from personalization_engine.audience.backends import measure_request
 from personalization_engine.core.engine import Engine
+from personalization_engine.core.sizing import size_plan
 from personalization_engine.store.workspace import Workspace
 
 NOW = datetime(2026, 11, 24, 9, 0, 0, tzinfo=timezone.utc)
@@ -381,7 +381,9 @@ def bench_postgres(folder: Path, rows: int, repeat: int) -> None:
                     copy.write(chunk)
             cur.execute("ANALYZE bench_users")
         plan = engine.read_plan(plan_id)
-        sql = measure(dsn_request(dsn, "bench_users"), plan, NOW).query.sql
+        # The statement size_plan runs: one measurement of the same request, as each attempt makes.
+        request = data_request(folder, data=None, dsn=dsn, table="bench_users")
+        sql = measure_request(request, plan, NOW).query.sql
         psql = ["psql", dsn, "-X", "-q", "-A", "-t", "-c", "SET TIME ZONE 'UTC'", "-c", sql]
         ours, theirs = [], []
         for _ in range(repeat):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from personalization_engine.model import Attribute, DataSource, Profile
+from personalization_engine.model import Attribute, DataSource, Plan, Profile
 
 
 def attributes(count: int) -> list[Attribute]:
@@ -54,10 +54,17 @@ def profiles(count: int, attribute_count: int) -> list[Profile]:
     return result
 
 
-def fill(plan, attribute_count: int = 1000, profile_count: int = 100):
+def fill(plan: Plan, attribute_count: int = 1000, profile_count: int = 100) -> Plan:
+    """A new plan: `plan` with a data source, `attribute_count` attributes and `profile_count` profiles.
+
+    The plan models are frozen, so `plan` itself is left as it is; use the plan this returns.
+    """
     # The source every attribute names: without it each attribute is a ref.unknown_source error,
     # and the benchmark would time a plan no one would keep.
-    plan.data_sources = [DataSource(id="warehouse", system="Snowflake", access_method="warehouse_sql")]
-    plan.attributes = attributes(attribute_count)
-    plan.profiles = profiles(profile_count, attribute_count)
-    return plan
+    return plan.model_copy(
+        update={
+            "data_sources": (DataSource(id="warehouse", system="Snowflake", access_method="warehouse_sql"),),
+            "attributes": tuple(attributes(attribute_count)),
+            "profiles": tuple(profiles(profile_count, attribute_count)),
+        }
+    )
