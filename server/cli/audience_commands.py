@@ -8,10 +8,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..audience import warehouse_sql, write_sample_data
 from ..core.engine import utc_now
 from ..core.results import outcome
-from ..core.sizing import size_plan
 from ..errors import InputError
 from ..model.targets import WAREHOUSE_DIALECTS
 from .common import add_json_option, engine_for, evaluation_clock, print_json, print_table
@@ -86,6 +84,9 @@ def _progress_bar(done: float, total: float, message: str) -> None:
 
 
 def cmd_size(args: argparse.Namespace) -> int:
+    # The audience layer loads sqlglot and DuckDB (DESIGN.md: heavy libraries load when used).
+    from ..audience import warehouse_sql
+    from ..core.sizing import size_plan
 
     engine = engine_for(args)
     now = (evaluation_clock(args.now) or (lambda: None))()
@@ -170,6 +171,7 @@ def _print_sizing(result: SizingOutcome) -> None:
 
 
 def cmd_sample_data(args: argparse.Namespace) -> int:
+    from ..audience import write_sample_data  # loads DuckDB
 
     reference: datetime = (evaluation_clock(args.now) or _utc_now)()
     # A bar on a terminal only: piped or captured stderr (CI logs) stays free of carriage returns.

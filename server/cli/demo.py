@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..demo import run_demo, run_demo_summary
 from .common import frozen_clock, print_json
 
 
@@ -41,6 +40,9 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    # The demo is an MCP client: the SDK takes about a second to import, so only `demo` and
+    # `serve` load it, not every `plans` command.
+    from ..demo import run_demo, run_demo_summary
 
     if args.frozen_clock:
         frozen_clock(args.frozen_clock)  # validated before anything is created

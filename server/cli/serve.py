@@ -8,7 +8,6 @@ import os
 import sys
 
 from ..errors import InputError
-from ..server import build_server, http_security, is_loopback
 from .common import add_workspace_options, engine_for
 
 TOKEN_ENV = "PERSONALIZATION_ENGINE_TOKEN"
@@ -34,6 +33,9 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    # The MCP SDK takes about a second to import: only `serve` and `demo` load it.
+    from ..server import build_server, http_security, is_loopback
+
     engine = engine_for(args)  # recovers an interrupted write before any plan is touched
 
     token = args.token or os.environ.get(TOKEN_ENV) or None
