@@ -12,7 +12,6 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from ..core.results import answer
-from ..core.sizing import size_plan
 from ._common import ActorArg, PlanIdArg, ToolSpec, engine, tool_errors, who_asks
 
 # Appends a sizing run (additive), and reads a database the user names: open world.
@@ -45,6 +44,8 @@ async def size_audiences(
         anyio.from_thread.run(ctx.report_progress, done, total, message)
 
     def work():
+        # Sizing loads sqlglot and DuckDB (DESIGN.md: heavy libraries load when first used).
+        from ..core.sizing import size_plan
 
         return size_plan(
             engine(ctx),

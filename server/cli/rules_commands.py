@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
 from ..model.targets import TARGETS
-from ..rules import compile_jsonlogic, compile_sql, load_records, simulate
+from ..rules import load_records, simulate
 from .common import engine_for, evaluation_clock, print_json, print_table
 
 if TYPE_CHECKING:
@@ -133,6 +133,8 @@ def _print_simulation(result: SimulationResult) -> None:
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
+    from ..rules import compile_jsonlogic, compile_sql  # the SQL compiler loads sqlglot
+
     engine = engine_for(args, read_only=True)
     plan = engine.read_plan(args.plan_id)
     if args.target == "jsonlogic":

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from ..errors import InputError
 from ..model.targets import Target
-from ..rules import compile_jsonlogic, compile_sql, load_records, simulate
+from ..rules import load_records, simulate
 from ..rules.instants import parse_time_option
 from ..rules.simulate import SimulationResult
 from .engine import Engine
@@ -52,6 +52,8 @@ def compile_rules(
     now: str | None = None,
 ) -> CompiledRules:
     """SQL (time windows at `now` when given, else the database's current time) or JSON Logic."""
+    from ..rules import compile_jsonlogic, compile_sql  # the SQL compiler loads sqlglot
+
     at = parse_time_option(now, field="now") if now else None
     plan = engine.read_plan(plan_id)
     if target == "jsonlogic":
