@@ -44,32 +44,39 @@ def example_plan() -> Plan:
 
 
 def hostile(plan: Plan, text: str) -> Plan:
-    """The plan with `text` in every free-text field a person or model can type."""
-    data = plan.model_dump(mode="json", by_alias=True)
-    data["initiative"] = text[:200]
-    data["metrics"] = [text[:200]]
-    data["constraints"] = [text[:200]]
-    data["timeline"] = text[:200]
+    """The plan with `text` in every free-text field a person or model can type (single-line fields
+    get it on one line, since plan text refuses control characters there)."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n")  # a pasted CRLF becomes newlines
+    multi_line = "".join(c if c.isprintable() or c in "\n\t" else " " for c in lines)
+    one_line = " ".join("".join(c if c.isprintable() else " " for c in text).split()) or "x"
+    return _with_text(plan.model_dump(mode="json", by_alias=True), multi_line, one_line)
+
+
+def _with_text(data: dict, text: str, line: str) -> Plan:
+    data["initiative"] = line[:200]
+    data["metrics"] = [line[:200]]
+    data["constraints"] = [line[:200]]
+    data["timeline"] = line[:200]
     data["pattern"]["rationale"] = text
-    data["intake"]["goals"] = [{"id": "goal", "statement": text[:200], "kpi": text[:200]}]
+    data["intake"]["goals"] = [{"id": "goal", "statement": line[:200], "kpi": line[:200]}]
     for attribute in data["attributes"]:
         attribute["description"] = text
-        attribute["owner"] = text[:200]
+        attribute["owner"] = line[:200]
     for source in data["data_sources"]:
-        source["system"] = text[:200]
+        source["system"] = line[:200]
     for profile in data["profiles"]:
-        profile["name"] = text[:200]
+        profile["name"] = line[:200]
         profile["purpose"] = text
-        profile["fallback"] = text[:200]
-        profile["owner"] = text[:200]
+        profile["fallback"] = line[:200]
+        profile["owner"] = line[:200]
     for scenario in data["scenarios"]:
-        scenario["description"] = text[:200]
+        scenario["description"] = line[:200]
     for activation in data["activations"]:
-        activation["destination"] = text[:200]
-        activation["api_needs"] = [text[:200]]
-        activation["fallback_state"] = text[:200]
+        activation["destination"] = line[:200]
+        activation["api_needs"] = [line[:200]]
+        activation["fallback_state"] = line[:200]
     for owner in data["governance"]["owners"]:
-        owner["owner"] = text[:200]
+        owner["owner"] = line[:200]
     for entry in data["change_log"]:
         entry["summary"] = text
     return Plan.model_validate(data)

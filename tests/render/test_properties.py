@@ -10,8 +10,11 @@ from personalization_engine.render import DELIVERABLES, render_deliverables
 
 from ..checks.test_properties import NAMES, PROFILE_IDS, plan_document
 
-free_text = st.text(max_size=60)
-short_text = st.text(min_size=1, max_size=60)
+# Plan text refuses control characters (single-line fields) or keeps only newline and tab
+# (multi-line ones); everything else a person can type is fair game.
+_PRINTABLE = st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp"))
+free_text = st.text(alphabet=_PRINTABLE | st.sampled_from("\n\t"), max_size=60)
+short_text = st.text(alphabet=_PRINTABLE, min_size=1, max_size=60)
 scenario = st.fixed_dictionaries(
     {
         "id": st.sampled_from(["s1", "s2", "s3"]),
