@@ -112,7 +112,8 @@ class Engine:
         for plan_id in self.store.list_ids():
             try:
                 plans.append(self.store.load(plan_id)[0])
-            except PlanFileError as exc:
+            except (PlanFileError, ConfinementError) as exc:
+                # One bad file (huge, junk, or a state file that is a link) must not hide the rest.
                 log.warning("skipping unreadable plan: %s", exc)
         return plans
 
