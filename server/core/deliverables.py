@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..commit_message import render_deliverables_message
-from ..errors import ConfinementError, InputError
+from ..errors import InputError
 from ..history import git_repo
 from ..store.plans import PlanStore, atomic_write, check_plan_id
+from .recovery import recover_plan
 
 DELIVERABLE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 
@@ -49,11 +50,12 @@ def commit_deliverables(
             )
     with store.locked():
         git_repo.check_ready_to_commit(repo)
+        # Rendering shows the file on disk: a hand edit would be committed as the old revision.
+        recover_plan(store, repo, plan_id, lambda: now)
         folder = store.deliverables_dir(plan_id)
-        if folder.is_symlink():
-            raise ConfinementError(f"{str(folder)!r} is a symlink; deliverables go in a real folder")
+        targets = {name: store.deliverable_path(plan_id, name) for name in files}
         folder.mkdir(exist_ok=True)
-        previous = {name: (folder / name).read_bytes() for name in files if (folder / name).is_file()}
+        previous = {name: path.read_bytes() for name, path in targets.items() if path.is_file()}
         changed = [name for name, data in files.items() if previous.get(name) != data]
         paths = [folder / name for name in sorted(files)]
         if not changed:

@@ -112,7 +112,8 @@ class Engine:
         for plan_id in self.store.list_ids():
             try:
                 plans.append(self.store.load(plan_id)[0])
-            except PlanFileError as exc:
+            except (PlanFileError, ConfinementError) as exc:
+                # One bad file (huge, junk, or a state file that is a link) must not hide the rest.
                 log.warning("skipping unreadable plan: %s", exc)
         return plans
 
@@ -289,6 +290,8 @@ class Engine:
             content, where = self.store.read_bytes(target), str(self.store.plan_path(target))
         else:
             path = confined_path(self.ws.root, cwd / target, field="FILE")
+            if path.is_dir():
+                raise InputError(f"{target!r} is a folder, not a plan file", field="FILE")
             if not path.is_file():
                 raise ConfinementError(f"file {target!r} does not exist", field="FILE")
             content, where = read_bounded(path), str(path)

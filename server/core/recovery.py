@@ -60,7 +60,8 @@ def recover_plan(
     note = (
         f"{where} has changes that personalization-engine did not make (a hand edit or another "
         "tool); they are left untouched. Commit them, or discard them with "
-        f"'git checkout -- {path.relative_to(store.ws.root).as_posix()}', before writing this plan"
+        f"'git checkout -- {path.relative_to(store.ws.root).as_posix()}', before writing or "
+        "rendering this plan"
     )
     if raise_on_hand_edit:
         raise PlanFileError(note)

@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import tempfile
 import threading
 import time
@@ -42,13 +43,33 @@ def read_bounded(path: Path, limit: int = MAX_PLAN_BYTES) -> bytes:
     """The file's bytes, refusing (without reading it) anything over `limit` or not a regular file."""
     if not path.is_file() and path.exists():
         raise PlanFileError(f"{str(path)!r} is not a regular file")
+    too_large = PlanFileError(
+        f"{str(path)!r} is larger than {limit // (1024 * 1024)} MiB; it is not a plan file"
+    )
     with path.open("rb") as handle:
+        # The size on disk refuses a huge file without reading a byte; the bounded read still
+        # catches a file that grows between the two.
+        if os.fstat(handle.fileno()).st_size > limit:
+            raise too_large
         data = handle.read(limit + 1)
     if len(data) > limit:
-        raise PlanFileError(
-            f"{str(path)!r} is larger than {limit // (1024 * 1024)} MiB; it is not a plan file"
-        )
+        raise too_large
     return data
+
+
+def refuse_link(path: Path, what: str) -> Path:
+    """`path`, refused when it is a symlink (dangling or not): the store only follows real files.
+
+    `.claude` and `.claude/plans` are checked to be real folders inside the workspace, so a path
+    below them leaves the workspace only through a link of its own.
+    """
+    if path.is_symlink():
+        raise ConfinementError(
+            f"{what} {str(path)!r} is a symlink; personalization-engine reads and writes only real "
+            "files and folders inside .claude/plans, so a link could lead outside the workspace. "
+            f"Remove the link (rm {shlex.quote(str(path))}) and retry; nothing was written"
+        )
+    return path
 
 
 def check_plan_id(plan_id: str) -> str:
@@ -111,15 +132,18 @@ class PlanStore:
     def deliverables_dir(self, plan_id: str) -> Path:
         check_plan_id(plan_id)
         self._check_no_symlinks()
-        return self.plans_dir / plan_id
+        return refuse_link(self.plans_dir / plan_id, "the deliverables folder")
+
+    def deliverable_path(self, plan_id: str, name: str) -> Path:
+        return refuse_link(self.deliverables_dir(plan_id) / name, "the deliverable")
 
     def ensure_dirs(self) -> list[Path]:
         """Create the plans folder; returns files created that must be committed (the .gitignore)."""
         self._check_no_symlinks()
         self.plans_dir.mkdir(parents=True, exist_ok=True)
         self._check_no_symlinks()
-        (self.plans_dir / ".state").mkdir(exist_ok=True)
-        gitignore = self.plans_dir / GITIGNORE
+        self._state_dir().mkdir(exist_ok=True)
+        gitignore = refuse_link(self.plans_dir / GITIGNORE, "the file")
         if not gitignore.exists():
             gitignore.write_text(GITIGNORE_TEXT, encoding="utf-8")
             return [gitignore]
@@ -139,7 +163,9 @@ class PlanStore:
     def new_id(self, now: datetime) -> str:
         base = f"plan-{now.strftime('%Y%m%dT%H%M%SZ')}"
         candidate, n = base, 1
-        while (self.plans_dir / f"{candidate}.json").exists():
+        while (self.plans_dir / f"{candidate}.json").exists() or (
+            self.plans_dir / f"{candidate}.json"
+        ).is_symlink():
             n += 1
             candidate = f"{base}-{n}"
         return candidate
@@ -176,8 +202,11 @@ class PlanStore:
         return plan, content
 
     # --- write state: hash of the server's own last write, and whether it was committed ---------
+    def _state_dir(self) -> Path:
+        return refuse_link(self.plans_dir / ".state", "the write-state folder")
+
     def _state_path(self, plan_id: str) -> Path:
-        return self.plans_dir / ".state" / f"{plan_id}.sha256"
+        return refuse_link(self._state_dir() / f"{plan_id}.sha256", "the write-state file")
 
     def _state(self, plan_id: str) -> tuple[str | None, str | None]:
         try:
@@ -232,10 +261,11 @@ class PlanStore:
     def locked(self, wait_s: float = LOCK_WAIT_S) -> Iterator[None]:
         """Serialize writers in this process (threads) and across processes (flock)."""
         self.ensure_dirs()
-        lock_path = self.plans_dir / ".write.lock"
+        lock_path = refuse_link(self.plans_dir / ".write.lock", "the lock file")
         deadline = time.monotonic() + wait_s
         with _process_lock:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            # O_NOFOLLOW: a link made after the check above still creates nothing outside.
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
             try:
                 while True:
                     try:

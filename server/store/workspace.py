@@ -59,6 +59,22 @@ def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _project_above(folder: Path) -> Path:
+    """From a subfolder of a project: the repository's top level, when it already holds plans.
+
+    Only a guess from the current folder climbs, and only into a repository that already has
+    .claude/plans, so a repository that merely encloses the folder (dotfiles in $HOME) is never
+    adopted. The top level is the nearest folder with a `.git` entry (a folder, or a file in
+    worktrees and submodules), found without running git.
+    """
+    if (folder / ".claude" / "plans").is_dir():
+        return folder
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate if (candidate / ".claude" / "plans").is_dir() else folder
+    return folder
+
+
 def resolve_workspace(
     option: str | None = None,
     *,
@@ -85,6 +101,8 @@ def resolve_workspace(
     if not path.is_dir():
         raise WorkspaceError(f"workspace {str(path)!r} (from {source}) is not a folder; {HOW_TO_SET}")
     root = path.resolve()
+    if source == "cwd":
+        root = _project_above(root)
     for folder in _plugin_folders():
         if root == folder or _inside(root, folder):
             raise WorkspaceError(
