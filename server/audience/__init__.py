@@ -14,7 +14,7 @@ from .gates import GateCheck, activation_gates, gate_check
 from .measure import WAREHOUSE_DIALECTS, measure, warehouse_sql
 from .query import SizingQuery, build_sizing_query
 from .sample_data import SAMPLE_FORMATS, write_sample_data
-from .source import DataRequest, confined_path, data_request, redact_dsn
+from .source import DataRequest, data_request, redact_dsn
 
 __all__ = [
     "PHASES",
@@ -27,7 +27,6 @@ __all__ = [
     "TransientPullError",
     "activation_gates",
     "build_sizing_query",
-    "confined_path",
     "data_request",
     "gate_check",
     "measure",

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from ..errors import ConfinementError, InputError
+from ..errors import InputError
+from ..paths import confined_path
 from .names import qualified_table
 
 SourceKind = Literal["csv", "parquet", "duckdb", "postgres"]
@@ -45,29 +46,6 @@ class DataRequest:
     @property
     def where(self) -> str:
         return self.location + (f" table {self.table}" if self.table else "")
-
-
-def confined_path(root: Path, given: str | Path, *, field: str) -> Path:
-    """`given` resolved inside the workspace `root`, or ConfinementError naming `field`.
-
-    A relative path is taken from the workspace root. resolve() follows every symlink on the way,
-    so a link at any level that leads out of the workspace counts as outside.
-    """
-    workspace = root.resolve()
-    try:
-        candidate = Path(given).expanduser()
-        resolved = (candidate if candidate.is_absolute() else workspace / candidate).resolve()
-    except (ValueError, OSError, RuntimeError) as exc:  # NUL bytes, symlink loops, unknown ~user
-        raise ConfinementError(f"{str(given)!r} is not a usable path: {exc}", field=field) from None
-    try:
-        resolved.relative_to(workspace)
-    except ValueError:
-        raise ConfinementError(
-            f"{str(given)!r} is outside the workspace {str(workspace)!r} (symlinks that lead out count "
-            "as outside); only paths inside it are used",
-            field=field,
-        ) from None
-    return resolved
 
 
 def file_request(data: str, workspace_root: Path, table: str | None = None) -> DataRequest:

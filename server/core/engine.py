@@ -32,7 +32,7 @@ from ..model.findings import Finding
 from ..model.issues import model_issues, pydantic_issues, schema_issues
 from ..model.migrate import upgrade
 from ..model.plan import DependencyEdge, DependencyGraph, DependencyNode
-from ..store.confine import confined_path
+from ..paths import confined_path
 from ..store.plans import PLAN_ID_RE, PlanStore, content_hash, parse_document, parse_plan, read_bounded
 from ..store.workspace import Workspace
 from . import pipeline

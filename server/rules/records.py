@@ -21,6 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from ..errors import InputError
+from ..paths import confined_path
 from .instants import MICROS, epoch_us, fast_iso_us, from_epoch_us, is_date_only, parse_instant
 
 MAX_RECORD_FILE_BYTES = 200 * 1024 * 1024
@@ -31,19 +32,7 @@ _FALSE = {"false", "0"}
 
 def load_records(path: str, workspace_root: Path) -> list[dict[str, Any]]:
     """Records from a CSV (header row; empty cells are null) or JSON (a list of objects) workspace file."""
-    root = workspace_root.resolve()
-    candidate = Path(path)
-    if not candidate.is_absolute():
-        candidate = root / candidate
-    resolved = candidate.resolve()
-    try:
-        resolved.relative_to(root)
-    except ValueError:
-        raise InputError(
-            f"{path!r} is outside the workspace {str(root)!r} (symlinks that lead out count as outside); "
-            "records are only read from inside it",
-            field="records",
-        ) from None
+    resolved = confined_path(workspace_root, path, field="records")
     if not resolved.is_file():
         raise InputError(f"{path!r} is not a file in the workspace", field="records")
     if resolved.stat().st_size > MAX_RECORD_FILE_BYTES:

@@ -7,10 +7,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from personalization_engine.audience import confined_path
 from personalization_engine.core.engine import Engine
 from personalization_engine.core.sizing import size_plan
 from personalization_engine.errors import ConfinementError, InputError
+from personalization_engine.paths import confined_path
 
 from .conftest import NOW, snapshot
 
