@@ -152,75 +152,78 @@ class TypeChecker:
         if attr is None:
             self.unknown(f"{pointer}/attr", node.attr)
             return True
-        kind = attr.type
-        if kind is None:
+        if attr.type is None or node.op in ("is_null", "is_not_null"):
             return False
-        op = node.op
         text = _LazyText(node)
-        if op in _TIME_OPS:
-            if kind not in _TIME_KINDS:
-                self.problem(
-                    "rules.time_predicate_on_non_timestamp",
-                    f"{pointer}/op",
-                    f"{text}: {op} is a time predicate but {node.attr!r} is a {kind}; use it on a timestamp "
-                    "or date attribute, or compare with eq/lt/gt",
-                )
-                return True
-            return False
-        if op in ("is_null", "is_not_null"):
-            return False
+        if node.op in _TIME_OPS:
+            return self._time_predicate_misfits(pointer, node, attr.type, text)
+        if self._operator_misfits(pointer, node, attr.type, text):
+            return True
+        if self._value_misfits(pointer, node, attr.type, text):
+            return True
+        if attr.allowed_values is not None and node.op in ("eq", "ne", "in", "not_in"):
+            self._values_not_allowed(pointer, node, attr, text)
+        return False
+
+    def _time_predicate_misfits(self, pointer: str, node: Any, kind: str, text: object) -> bool:
         if kind in _TIME_KINDS:
-            self.problem(
-                "rules.type_mismatch",
-                f"{pointer}/op",
+            return False
+        self.problem(
+            "rules.time_predicate_on_non_timestamp",
+            f"{pointer}/op",
+            f"{text}: {node.op} is a time predicate but {node.attr!r} is a {kind}; use it on a timestamp "
+            "or date attribute, or compare with eq/lt/gt",
+        )
+        return True
+
+    def _operator_misfits(self, pointer: str, node: Any, kind: str, text: object) -> bool:
+        """An operator the attribute's type has no meaning for (time, contains, order)."""
+        op = node.op
+        if kind in _TIME_KINDS:
+            message = (
                 f"{text}: {op} on the {kind} attribute {node.attr!r}; use before/after for a fixed instant "
-                "or within_last/not_within_last for a window",
+                "or within_last/not_within_last for a window"
             )
-            return True
-        if op == "contains" and kind != "string":
-            self.problem(
-                "rules.type_mismatch",
-                f"{pointer}/op",
-                f"{text}: contains needs a string attribute but {node.attr!r} is a {kind}; use eq or in",
-            )
-            return True
-        if op in _ORDER and kind not in ("integer", "number"):
-            self.problem(
-                "rules.type_mismatch",
-                f"{pointer}/op",
+        elif op == "contains" and kind != "string":
+            message = f"{text}: contains needs a string attribute but {node.attr!r} is a {kind}; use eq or in"
+        elif op in _ORDER and kind not in ("integer", "number"):
+            message = (
                 f"{text}: {op} on the {kind} attribute {node.attr!r} has no meaningful order; use eq, in "
-                "or contains for text, eq for booleans",
+                "or contains for text, eq for booleans"
             )
-            return True
-        values = node.value if isinstance(node.value, (list, tuple)) else [node.value]
-        for index, value in enumerate(values):
+        else:
+            return False
+        self.problem("rules.type_mismatch", f"{pointer}/op", message)
+        return True
+
+    def _value_misfits(self, pointer: str, node: Any, kind: str, text: object) -> bool:
+        listed = isinstance(node.value, (list, tuple))
+        for index, value in enumerate(node.value if listed else [node.value]):
             if not _fits(value, kind):
-                where = f"{pointer}/value" + (f"/{index}" if isinstance(node.value, (list, tuple)) else "")
                 self.problem(
                     "rules.type_mismatch",
-                    where,
+                    f"{pointer}/value" + (f"/{index}" if listed else ""),
                     f"{text}: {_short(value)} is not a {kind} but {node.attr!r} is a {kind}; write the value "
                     f"as {_KIND_TEXT.get(kind, 'a ' + kind)}",
                 )
                 return True
-        if attr.allowed_values is not None and op in ("eq", "ne", "in", "not_in"):
-            allowed = set(map(repr, attr.allowed_values))
-            for index, value in enumerate(values):
-                if repr(value) not in allowed:
-                    where = f"{pointer}/value" + (
-                        f"/{index}" if isinstance(node.value, (list, tuple)) else ""
-                    )
-                    shown = ", ".join(repr(v) for v in attr.allowed_values[:10])
-                    self.findings.append(
-                        finding(
-                            "rules.value_not_allowed",
-                            "warning",
-                            where,
-                            f"{text}: {value!r} is not one of the values {node.attr!r} takes ({shown}); "
-                            "fix the value or add it to allowed_values",
-                        )
-                    )
         return False
+
+    def _values_not_allowed(self, pointer: str, node: Any, attr: Any, text: object) -> None:
+        listed = isinstance(node.value, (list, tuple))
+        allowed = set(map(repr, attr.allowed_values))
+        shown = ", ".join(repr(v) for v in attr.allowed_values[:10])
+        for index, value in enumerate(node.value if listed else [node.value]):
+            if repr(value) not in allowed:
+                self.findings.append(
+                    finding(
+                        "rules.value_not_allowed",
+                        "warning",
+                        f"{pointer}/value" + (f"/{index}" if listed else ""),
+                        f"{text}: {value!r} is not one of the values {node.attr!r} takes ({shown}); "
+                        "fix the value or add it to allowed_values",
+                    )
+                )
 
     def problem(self, code: str, pointer: str, message: str) -> None:
         self.findings.append(finding(code, "error", pointer, message))
