@@ -293,3 +293,53 @@ def test_the_cli_runs_no_repository_program_end_to_end(tmp_path: Path, home: Pat
     open_repo(root)  # still a repository we accept
     plain_git(root, "log")
     assert canary_ran(canary), "plain `git log` verifies the signed commit with the canary"
+
+
+def test_the_mcp_server_runs_no_repository_program_for_any_write_render_or_read(
+    tmp_path: Path, home: Path, canary: Path
+):
+    import anyio
+    from mcp import Client, StdioServerParameters
+
+    root = tmp_path / "hostile-mcp"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    for setting in SETTINGS:
+        if setting.setup is not _signed_history and "core.hooksPath" not in setting.name:
+            setting.setup(root, home, canary)
+    (root / ".gitattributes").write_text("*.json filter=canary diff=canary\n*.md filter=canary\n")
+    git(root, "config", "log.showSignature", "true")
+    server = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "personalization_engine.cli.main", "serve", "--workspace", str(root)],
+        env={**os.environ},
+    )
+
+    async def session() -> None:
+        with anyio.fail_after(240):
+            async with Client(server) as client:
+                created = await client.call_tool("create_plan", {"initiative": "X", "channels": ["web"]})
+                assert not created.is_error, created.content
+                plan_id = created.structured_content["plan_id"]
+                attributes = {
+                    "plan_id": plan_id,
+                    "expected_revision": 1,
+                    "attributes": [{"name": "plan_tier", "type": "string"}],
+                }
+                written = await client.call_tool("inventory_attributes", attributes)
+                assert not written.is_error, written.content
+                sign_head(root, "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false")
+                calls = [
+                    ("record_blocker", {"plan_id": plan_id, "kind": "consent", "subject": "x"}),
+                    ("render_deliverables", {"plan_id": plan_id}),
+                    ("plan_history", {"plan_id": plan_id}),
+                    ("plan_diff", {"plan_id": plan_id, "from_revision": 1, "to_revision": 2}),
+                    ("read_plan", {"plan_id": plan_id, "revision": 1}),
+                    ("list_plans", {}),
+                ]
+                for name, arguments in calls:
+                    result = await client.call_tool(name, arguments)
+                    assert not result.is_error, (name, result.content)
+
+    anyio.run(session)
+    assert not canary_ran(canary)
