@@ -9,6 +9,7 @@ as a hand edit and never commit it with `Recovered: true`.
 
 from __future__ import annotations
 
+import io
 import json
 import resource
 import signal
@@ -16,6 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from personalization_engine.cli.main import main
 from personalization_engine.core.engine import Engine
 from personalization_engine.store.workspace import Workspace
 
@@ -44,8 +46,14 @@ def _cli(repo: Path, *args: str, stdin: str | None = None, limit: int | None = N
     )
 
 
+def _run(capsys, *argv: str) -> tuple[int, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out + err
+
+
 def test_a_write_whose_commit_and_undo_both_fail_is_reported_failed_and_never_recovered(
-    engine: Engine, plan_id: str, repo_dir: Path
+    engine: Engine, plan_id: str, repo_dir: Path, capsys, monkeypatch
 ):
     revision = fill_plan(engine, plan_id)
     path = repo_dir / ".claude" / "plans" / f"{plan_id}.json"
@@ -72,19 +80,20 @@ def test_a_write_whose_commit_and_undo_both_fail_is_reported_failed_and_never_re
 
     # A server starting here (and the CLI's recover) finds a hand edit, and commits nothing.
     notes = Engine(Workspace(root=repo_dir.resolve(), source="option")).recover()
-    recovered = _cli(repo_dir, "recover")
+    code, recovered = _run(capsys, "plans", "recover", "--workspace", str(repo_dir))
 
-    assert recovered.returncode == 0, recovered.stderr
-    for text in (*notes, recovered.stdout, recovered.stderr):
+    assert code == 0, recovered
+    for text in (*notes, recovered):
         assert "recovered plan" not in text.lower() and "written but not committed" not in text
     assert len(notes) == 1 and "did not make" in notes[0]
     assert f"git checkout -- .claude/plans/{path.name}" in notes[0]
-    assert "did not make" in recovered.stdout + recovered.stderr
+    assert "did not make" in recovered
     assert git(repo_dir, "rev-parse", "HEAD") == head
     assert "Recovered: true" not in git(repo_dir, "log", "--format=%B")
     assert path.read_bytes() == left  # a hand edit is reported, never overwritten
     # The next write refuses, naming the file and the two ways out, and writes nothing.
-    refused = _cli(repo_dir, *args, stdin=json.dumps({"timeline": "later"}))
-    assert refused.returncode != 0 and "did not make" in refused.stderr, refused.stderr
+    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps({"timeline": "later"})))
+    code, refused = _run(capsys, "plans", *args, "--workspace", str(repo_dir))
+    assert code != 0 and "did not make" in refused, refused
     assert git(repo_dir, "rev-parse", "HEAD") == head
     assert path.read_bytes() == left
