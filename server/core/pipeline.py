@@ -23,7 +23,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from ..checks.run import refresh_computed, refused_on_write
 from ..commit_message import ledger_trailers, one_line, render_commit_message
-from ..errors import ConflictError, InputError
+from ..errors import ConflictError, InputError, RepositoryError
 from ..history import git_repo
 from ..model import ChangeItem, ChangeLogEntry, Plan
 from ..model.diff import diff_plans, summarize
@@ -135,11 +135,23 @@ def commit_revision(
     )
     try:
         sha = git_repo.commit_paths(w.repo, [path, *new_paths], message, w.now)
-    except BaseException:
+    except BaseException as failure:
         # The caller is told this write failed, so it must never land later: forget that the file
         # is ours first (an unlink needs no free space), so recovery can never commit it.
         w.store.forget_write(plan.plan_id)
-        w.store.restore(plan.plan_id, previous_content)
+        try:
+            w.store.restore(plan.plan_id, previous_content)
+        except OSError as undo:
+            if not isinstance(failure, Exception):
+                raise failure from None
+            # Say both, without a traceback, and what is left on disk: the file now counts as a
+            # hand edit, and only the user decides what becomes of it.
+            rel = path.relative_to(w.store.ws.root).as_posix()
+            raise RepositoryError(
+                f"{failure}; putting the previous plan file back failed too ({undo.strerror or undo}). "
+                f"Nothing was committed. {rel} still holds the uncommitted revision {plan.revision}, "
+                f"which will not be recovered: discard it with 'git checkout -- {rel}'"
+            ) from failure
         for extra in new_paths:
             extra.unlink(missing_ok=True)
         raise
