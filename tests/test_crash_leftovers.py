@@ -1,7 +1,7 @@
 """What a kill -9 can leave behind, set up exactly, and the way out that must exist for each.
 
-Both were found by tests/test_crashes.py; the fixes belong in server/history (ref locks) and
-server/core/deliverables.py (renders), so these are strict xfails until then.
+Both were found by tests/test_crashes.py: a ref lock left by a killed `git update-ref`, and a render
+killed between writing its files and committing them.
 """
 
 from __future__ import annotations
@@ -9,8 +9,6 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
-
-import pytest
 
 from personalization_engine.cli.main import main
 from personalization_engine.core.engine import Engine
@@ -24,12 +22,6 @@ def run(capsys, *argv: str) -> tuple[int, str]:
     return code, out + err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a killed `git update-ref` leaves refs/heads/<branch>.lock; writes then fail with "
-    "'HEAD moved while the plan was being committed' and `plans recover` does not clear it "
-    "(crash test, CRASH_SEED=1129939894, kill 43)",
-)
 def test_a_ref_lock_left_by_a_killed_git_is_named_and_cleared_by_plans_recover(
     engine: Engine, plan_id: str, repo_dir: Path, capsys, monkeypatch
 ):
@@ -60,11 +52,6 @@ def test_a_ref_lock_left_by_a_killed_git_is_named_and_cleared_by_plans_recover(
     assert code == 0, out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a render killed after writing its files but before its commit leaves them uncommitted, "
-    "and the next render of that revision finds them 'already up to date' and commits nothing",
-)
 def test_a_render_killed_before_its_commit_is_committed_by_the_next_render(
     engine: Engine, plan_id: str, repo_dir: Path, capsys
 ):

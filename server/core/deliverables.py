@@ -56,7 +56,13 @@ def commit_deliverables(
         targets = {name: store.deliverable_path(plan_id, name) for name in files}
         folder.mkdir(exist_ok=True)
         previous = {name: path.read_bytes() for name, path in targets.items() if path.is_file()}
-        changed = [name for name, data in files.items() if previous.get(name) != data]
+        # Compared with the last commit as well as the disk: a render killed after writing its files
+        # but before committing them left them on disk, and they still need their commit.
+        changed = [
+            name
+            for name, data in files.items()
+            if previous.get(name) != data or git_repo.head_content(repo, targets[name]) != data
+        ]
         paths = [folder / name for name in sorted(files)]
         if not changed:
             return DeliverablesResult(plan_id, revision, None, [str(p) for p in paths], [])

@@ -84,6 +84,35 @@ def check_ready_to_commit(repo: Repository, lock_wait_s: float | None = None) ->
     wait = lock_wait_s if lock_wait_s is not None else configured_lock_wait()
     if not wait_for_index_lock(repo, wait):
         raise RepositoryError(index_lock_report(repo, wait))
+    for lock in ref_locks(repo):
+        # A killed `git update-ref` leaves the branch's lock behind; git then refuses every commit.
+        if not _wait_gone(lock, wait):
+            raise RepositoryError(index_lock_report(repo, wait, lock))
+
+
+def ref_locks(repo: Repository) -> list[Path]:
+    """Lock files of HEAD and of the branch it points at that exist now."""
+    common = repo.git_dir
+    pointer = repo.git_dir / "commondir"
+    if pointer.is_file():
+        common = (repo.git_dir / pointer.read_text().strip()).resolve()
+    candidates = [repo.git_dir / "HEAD.lock"]
+    try:
+        head = (repo.git_dir / "HEAD").read_text(errors="replace").strip()
+    except OSError:
+        head = ""
+    if head.startswith("ref: refs/"):
+        candidates.append(common / f"{head[5:]}.lock")
+    return [lock for lock in candidates if lock.exists()]
+
+
+def _wait_gone(lock: Path, wait_s: float) -> bool:
+    deadline = time.monotonic() + wait_s
+    while lock.exists():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def configured_lock_wait() -> float:
@@ -106,9 +135,9 @@ def wait_for_index_lock(repo: Repository, wait_s: float) -> bool:
     return True
 
 
-def index_lock_report(repo: Repository, waited_s: float) -> str:
-    """Why index.lock blocks a write, and what to do about it."""
-    lock = repo.git_dir / "index.lock"
+def index_lock_report(repo: Repository, waited_s: float, lock: Path | None = None) -> str:
+    """Why index.lock (or `lock`) blocks a write, and what to do about it."""
+    lock = lock or repo.git_dir / "index.lock"
     holders = git_processes_in(repo)
     if holders:
         pid, command = holders[0]
@@ -130,12 +159,18 @@ def index_lock_report(repo: Repository, waited_s: float) -> str:
 
 
 def clear_stale_index_lock(repo: Repository) -> bool:
-    """Remove index.lock if no git process can hold it; False when there is none.
+    """Remove index.lock and HEAD's ref locks if no git process can hold them; False when none.
 
-    Raises RepositoryError, leaving the lock alone, when a git process runs in the repository or
+    Raises RepositoryError, leaving a lock alone, when a git process runs in the repository or
     when the running processes cannot be listed (no /proc).
     """
-    lock = repo.git_dir / "index.lock"
+    cleared = False
+    for lock in [repo.git_dir / "index.lock", *ref_locks(repo)]:
+        cleared = _clear_stale_lock(repo, lock) or cleared
+    return cleared
+
+
+def _clear_stale_lock(repo: Repository, lock: Path) -> bool:
     before = _identity(lock)
     if before is None:
         return False
