@@ -100,3 +100,29 @@ def test_the_demo_a_year_later_ends_with_no_error_finding(tmp_path):
     assert final[0].startswith("final review (validate_plan): 0 errors,"), final[0]
     findings = [line for line in final[1:] if line.startswith("  ") and not line.startswith("  r")]
     assert not [line for line in findings if line.split()[0] == "error"], findings
+
+
+def test_demo_json_prints_only_a_summary_on_stdout_through_the_cli_alone(tmp_path):
+    # `demo --via cli --json`: the plan built with CLI commands only, the narrative on stderr.
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "personalization_engine.cli.main",
+            "demo",
+            str(tmp_path / "cli"),
+            "--via",
+            "cli",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = json.loads(proc.stdout)
+    assert summary["via"] == "cli" and summary["final_review"]["error"] == 0
+    assert summary["revision"] == summary["revisions"] >= 15
+    assert Path(summary["plan_path"]).is_file()
+    assert "final review (validate_plan)" in proc.stderr
