@@ -1,5 +1,5 @@
 """Mutated calls of every tool never hang, never show a traceback, always name a field when they
-fail, write nothing when they fail, and leave a plan that still validates.
+fail, write nothing when they fail (nor when they only read), and leave a plan that still validates.
 
 Each call starts from the example in the tool's own description (what a model copies), aimed at
 a real plan in a real git repository, then gets one to three mutations: control characters, lone
@@ -246,6 +246,8 @@ async def test_mutated_calls_of_every_tool_answer_in_time_name_a_field_and_write
                     failures.append(f"no field: {where}")
                 if after != before:
                     failures.append(f"wrote after an error: {where}")
+            elif tools[name].annotations.read_only_hint and after != before:
+                failures.append(f"a read wrote: {where}")
             elif after[0] != before[0]:
                 writes += 1
                 plans_validate(repo_dir)
