@@ -174,6 +174,10 @@ def base_arguments(rng: random.Random, example: dict[str, Any], plan_id: str, re
         arguments["plan_id"] = plan_id
     if "expected_revision" in arguments and rng.random() < 0.85:
         arguments["expected_revision"] = revision
+    for name in ("revision", "from_revision", "to_revision"):
+        if name in arguments:
+            # The examples name revisions of a longer history than a young plan has.
+            arguments[name] = min(arguments[name], revision)
     return arguments
 
 
@@ -276,3 +280,53 @@ def test_a_model_that_refuses_a_value_inside_an_operation_names_the_field_not_ju
         Goal.model_validate({"statement": "far too long"})
     assert str(caught.value).startswith("/statement: ")
     assert "at most 5 characters" in str(caught.value)
+
+
+async def fails_without(client: Client, tool: str, arguments: dict, field: str, base: dict) -> bool:
+    """Whether the call also fails with the example's own value for `field` (the fault is elsewhere)."""
+    arguments = {**arguments, field: base[field]} if field in base else dict(arguments)
+    if field not in base:
+        del arguments[field]
+    with anyio.fail_after(CALL_LIMIT_SECONDS):
+        return (await client.call_tool(tool, arguments)).is_error
+
+
+SWEEP_VALUES: list[Any] = ["a\x00b", "esc\x1b[31m", "lone \ud800", "", "x" * 100_000]
+SWEEP_VALUES += [10**30, -1, [], {}, True]
+
+
+async def sweep_field(client: Client, tool, field: str, base: dict, repo: Path) -> list[str]:
+    """Each bad value in one argument: an error names that argument (or the fault is elsewhere)."""
+    failures = []
+    for value in SWEEP_VALUES:
+        arguments = {**base, field: value}
+        before = snapshot(repo)
+        with anyio.fail_after(CALL_LIMIT_SECONDS):
+            result = await client.call_tool(tool.name, arguments)
+        if not result.is_error:
+            continue  # an accepted value: the fuzz test checks what it wrote
+        text = error_text(result)
+        where = f"{tool.name}.{field} = {str(value)[:20]!r}: {text[:200]!r}"
+        if snapshot(repo) != before:
+            failures.append(f"wrote after an error: {where}")
+        named = names_a_field(text, [field])
+        if "Traceback" in text or (
+            not named and not await fails_without(client, tool.name, arguments, field, base)
+        ):
+            failures.append(where)
+    return failures
+
+
+async def test_every_argument_of_every_tool_refuses_bad_values_naming_that_argument(
+    engine: Engine, repo_dir: Path, plan_id: str
+):
+    prepare(engine, plan_id, repo_dir)
+    failures = []
+    async with Client(build_server(engine)) as client:
+        for tool in (await client.list_tools()).tools:
+            example = example_of(tool.description or "")
+            for field in tool.input_schema.get("properties", {}):
+                revision = engine.read_plan(plan_id).revision
+                base = base_arguments(random.Random(0), example, plan_id, revision)
+                failures += await sweep_field(client, tool, field, base, repo_dir)
+    assert not failures, "\n".join(failures)
