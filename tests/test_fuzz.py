@@ -240,6 +240,8 @@ async def test_mutated_calls_of_every_tool_answer_in_time_name_a_field_and_write
             with anyio.fail_after(CALL_LIMIT_SECONDS):
                 result = await client.call_tool(name, arguments)
             after = snapshot(repo_dir)
+            if number % 1000 == 999:  # long runs show they are alive, and how far they got
+                print(f"fuzz: {number + 1} calls, {len(failures)} failures so far")
             text = error_text(result)
             where = f"call {number} {name} {notes}: {text[:300]!r}"
             if "Traceback" in text or 'File "' in text:
