@@ -10,9 +10,9 @@ from typing import Annotated, Any, TypeVar
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
-from pydantic import Field
+from pydantic import Field, ValidationError
 
-from ..core.engine import Engine
+from ..core.engine import Engine, input_error
 from ..errors import EngineError
 
 T = TypeVar("T")
@@ -73,6 +73,10 @@ def tool_errors() -> Iterator[None]:
         yield
     except EngineError as exc:
         raise ToolError(str(exc)) from exc
+    except ValidationError as exc:
+        # A model built inside an operation refused a value the tool's schema let through. Left
+        # alone, the SDK would answer only "Error executing tool X"; name each field instead.
+        raise ToolError(str(input_error(exc, None))) from None
 
 
 def run(fn: Callable[[], T]) -> T:

@@ -169,7 +169,19 @@ class Engine:
         return entries
 
     def diff(self, plan_id: str, from_revision: int, to_revision: int) -> list[ChangeItem]:
-        return diff_plans(self.read_plan(plan_id, from_revision), self.read_plan(plan_id, to_revision))
+        return diff_plans(
+            self._revision_as(plan_id, from_revision, "from_revision"),
+            self._revision_as(plan_id, to_revision, "to_revision"),
+        )
+
+    def _revision_as(self, plan_id: str, revision: int, field: str) -> Plan:
+        """read_plan at a revision, an unknown one named by the argument that asked for it."""
+        try:
+            return self.read_plan(plan_id, revision)
+        except NotFoundError as exc:
+            if exc.field != "revision":
+                raise
+            raise NotFoundError(str(exc).removeprefix("revision: "), field=field) from None
 
     # --- writing -------------------------------------------------------------------------------
     def create_plan(self, *, actor: str, **header: Any) -> WriteResult:
