@@ -74,6 +74,19 @@ def _json_records(text: str, path: str, *, lines: bool) -> list[dict[str, Any]]:
 def check_records(data: Any, where: str = "records") -> None:
     if not isinstance(data, (list, tuple)) or not all(isinstance(item, dict) for item in data):
         raise InputError(f"{where} must be a list of JSON objects (one per record)", field="records")
+    for index, record in enumerate(data):
+        for name, value in record.items():
+            # A lone surrogate cannot be encoded in any answer (JSON text is UTF-8), so it is
+            # refused here, naming where it is, instead of failing when the result is sent.
+            if any(isinstance(text, str) and _has_surrogate(text) for text in (name, value)):
+                raise InputError(
+                    f"{where}/{index}/{ascii(name)[1:-1]}: contains a lone surrogate; send valid Unicode text",
+                    field="records",
+                )
+
+
+def _has_surrogate(text: str) -> bool:
+    return any("\ud800" <= ch <= "\udfff" for ch in text)
 
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
