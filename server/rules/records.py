@@ -80,7 +80,8 @@ def check_records(data: Any, where: str = "records") -> None:
             # refused here, naming where it is, instead of failing when the result is sent.
             if any(isinstance(text, str) and _has_surrogate(text) for text in (name, value)):
                 raise InputError(
-                    f"{where}/{index}/{ascii(name)[1:-1]}: contains a lone surrogate; send valid Unicode text",
+                    f"{where}/{index}/{ascii(name)[1:-1]}: contains a lone surrogate; send valid "
+                    "Unicode text",
                     field="records",
                 )
 
