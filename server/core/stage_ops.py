@@ -9,7 +9,8 @@ the whole section. The write pipeline validates every section an operation chang
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable, Sequence
+from typing import Annotated, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from typing_extensions import TypeAliasType
@@ -32,6 +33,8 @@ from ..model.stages import (
     Scenario,
 )
 from .stage_edits import EditMode, edit_keyed
+
+T = TypeVar("T")
 
 ModeArg = Annotated[
     EditMode,
@@ -137,25 +140,9 @@ class GovernanceEdit(Edit):
 def record_intake(plan: Plan, edit: IntakeEdit) -> Plan:
     intake = plan.intake
     update: dict[str, object] = {
-        "goals": edit_keyed(
-            intake.goals, edit.goals, edit.remove_goals, key=lambda g: g.id, field="goals", mode=edit.mode
-        ),
-        "personas": edit_keyed(
-            intake.personas,
-            edit.personas,
-            edit.remove_personas,
-            key=lambda p: p.id,
-            field="personas",
-            mode=edit.mode,
-        ),
-        "lifecycle_stages": edit_keyed(
-            intake.lifecycle_stages,
-            edit.lifecycle_stages,
-            edit.remove_lifecycle_stages,
-            key=lambda s: s.id,
-            field="lifecycle_stages",
-            mode=edit.mode,
-        ),
+        "goals": _section(intake.goals, edit, "goals", lambda g: g.id),
+        "personas": _section(intake.personas, edit, "personas", lambda p: p.id),
+        "lifecycle_stages": _section(intake.lifecycle_stages, edit, "lifecycle_stages", lambda s: s.id),
     }
     if edit.open_questions is not None:
         update["open_questions"] = edit.open_questions
@@ -165,22 +152,8 @@ def record_intake(plan: Plan, edit: IntakeEdit) -> Plan:
 
 
 def inventory_attributes(plan: Plan, edit: AttributesEdit) -> Plan:
-    sources = edit_keyed(
-        plan.data_sources,
-        edit.data_sources,
-        edit.remove_data_sources,
-        key=lambda s: s.id,
-        field="data_sources",
-        mode=edit.mode,
-    )
-    attributes = edit_keyed(
-        plan.attributes,
-        edit.attributes,
-        edit.remove_attributes,
-        key=lambda a: a.name,
-        field="attributes",
-        mode=edit.mode,
-    )
+    sources = _section(plan.data_sources, edit, "data_sources", lambda s: s.id)
+    attributes = _section(plan.attributes, edit, "attributes", lambda a: a.name)
     return _with(plan, data_sources=sources, attributes=attributes)
 
 
@@ -190,14 +163,7 @@ def define_profiles(plan: Plan, edit: ProfilesEdit) -> Plan:
     profiles = edit_keyed(
         plan.profiles, parsed, edit.remove_profiles, key=lambda p: p.id, field="profiles", mode=edit.mode
     )
-    scenarios = edit_keyed(
-        plan.scenarios,
-        edit.scenarios,
-        edit.remove_scenarios,
-        key=lambda s: s.id,
-        field="scenarios",
-        mode=edit.mode,
-    )
+    scenarios = _section(plan.scenarios, edit, "scenarios", lambda s: s.id)
     return _with(plan, profiles=profiles, scenarios=scenarios)
 
 
@@ -216,23 +182,21 @@ def map_activation(plan: Plan, edit: ActivationEdit) -> Plan:
 def plan_governance(plan: Plan, edit: GovernanceEdit) -> Plan:
     gov = plan.governance
     update: dict[str, object] = {
-        "owners": edit_keyed(
-            gov.owners, edit.owners, edit.remove_owners, key=lambda o: o.area, field="owners", mode=edit.mode
-        ),
-        "change_checkpoints": edit_keyed(
-            gov.change_checkpoints,
-            edit.change_checkpoints,
-            edit.remove_change_checkpoints,
-            key=lambda c: c.id,
-            field="change_checkpoints",
-            mode=edit.mode,
-        ),
+        "owners": _section(gov.owners, edit, "owners", lambda o: o.area),
+        "change_checkpoints": _section(gov.change_checkpoints, edit, "change_checkpoints", lambda c: c.id),
     }
     if edit.qa_cadence is not None:
         update["qa_cadence"] = edit.qa_cadence
     if edit.notes is not None:
         update["notes"] = edit.notes
     return _with(plan, governance=_changed(gov, update))
+
+
+def _section(current: Sequence[T], edit: Edit, name: str, key: Callable[[T], str]) -> tuple[T, ...]:
+    """The section `name` after the edit's upserts (`edit.<name>`) and removals (`edit.remove_<name>`)."""
+    return edit_keyed(
+        current, getattr(edit, name), getattr(edit, f"remove_{name}"), key=key, field=name, mode=edit.mode
+    )
 
 
 def to_profile(item: Profile, index: int, attributes: list[str]) -> Profile:
