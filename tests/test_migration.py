@@ -1,5 +1,5 @@
-"""Plan format versions: a 1.0 plan (the worked example as format 1.0 wrote it) is upgraded in memory
-on read, validates, and is stored as 1.1 by its next write."""
+"""Plan format versions: a 1.0 plan and a 1.1 plan (the worked example as each format wrote it) are
+upgraded in memory on read, validate, and are stored in the current format by their next write."""
 
 from __future__ import annotations
 
@@ -16,24 +16,26 @@ from personalization_engine.store.plans import GITIGNORE, GITIGNORE_TEXT
 
 from .conftest import git
 
-FIXTURE = Path(__file__).resolve().parent / "fixtures" / "plan-v1.0.json"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURE = FIXTURES / "plan-v1.0.json"
+FIXTURE_1_1 = FIXTURES / "plan-v1.1.json"
 PLAN_ID = "plan-20261124T090000Z"
 
 
-def _install_fixture(repo_dir: Path) -> Path:
-    """The 1.0 file checked into the project, as an older version of the server left it."""
+def _install_fixture(repo_dir: Path, fixture: Path = FIXTURE) -> Path:
+    """A file checked into the project, as an older version of the server left it."""
     path = repo_dir / ".claude" / "plans" / f"{PLAN_ID}.json"
     path.parent.mkdir(parents=True)
     (path.parent / GITIGNORE).write_text(GITIGNORE_TEXT)
-    shutil.copyfile(FIXTURE, path)
+    shutil.copyfile(fixture, path)
     git(repo_dir, "add", ".claude")
-    git(repo_dir, "commit", "-q", "-m", "plan written by format 1.0")
+    git(repo_dir, "commit", "-q", "-m", f"plan written by {fixture.name}")
     return path
 
 
 def test_the_fixture_is_a_1_0_plan_with_scenarios_that_carry_no_time():
     document = json.loads(FIXTURE.read_text())
-    assert document["schema_version"] == "1.0" and SCHEMA_VERSION == "1.1"
+    assert document["schema_version"] == "1.0" and SCHEMA_VERSION == "1.2"
     assert document["scenarios"] and all("as_of" not in s for s in document["scenarios"])
 
 
@@ -43,7 +45,7 @@ def test_a_1_0_plan_is_upgraded_in_memory_on_read_and_validates(engine: Engine, 
     updated_at = datetime.fromisoformat(json.loads(before)["updated_at"].replace("Z", "+00:00"))
 
     plan, _ = engine.store.load(PLAN_ID)
-    assert plan.schema_version == "1.1"
+    assert plan.schema_version == SCHEMA_VERSION
     assert plan.scenarios and all(s.as_of == updated_at for s in plan.scenarios)
     assert engine.read_plan(PLAN_ID) == plan
 
@@ -60,10 +62,10 @@ def test_a_1_0_file_the_server_wrote_itself_is_upgraded_too(engine: Engine, repo
     engine.store.ensure_dirs()
     engine.store.remember_write(PLAN_ID, path.read_bytes(), "committed")  # the trusted read path
     plan, _ = engine.store.load(PLAN_ID)
-    assert plan.schema_version == "1.1" and all(s.as_of is not None for s in plan.scenarios)
+    assert plan.schema_version == SCHEMA_VERSION and all(s.as_of is not None for s in plan.scenarios)
 
 
-def test_the_next_write_through_the_engine_stores_the_plan_as_1_1(engine: Engine, repo_dir):
+def test_the_next_write_through_the_engine_stores_a_1_0_plan_in_the_current_format(engine: Engine, repo_dir):
     path = _install_fixture(repo_dir)
     upgraded = engine.read_plan(PLAN_ID)
 
@@ -75,8 +77,48 @@ def test_the_next_write_through_the_engine_stores_the_plan_as_1_1(engine: Engine
     result = engine.apply(PLAN_ID, "attributes", add, expected_revision=15, actor="migration-test")
     assert result.revision == 16 and result.summary == "added attribute migrated"
     on_disk = json.loads(path.read_text())
-    assert on_disk["schema_version"] == "1.1" and on_disk["revision"] == 16
+    assert on_disk["schema_version"] == SCHEMA_VERSION and on_disk["revision"] == 16
     assert [s["as_of"] for s in on_disk["scenarios"]] == ["2026-11-24T09:00:17Z"] * len(upgraded.scenarios)
     assert schema_issues(on_disk) == []
     assert "Plan-Revision: 16" in git(repo_dir, "log", "-1", "--format=%B")
+    assert git(repo_dir, "status", "--porcelain") == ""
+
+
+def test_the_1_1_fixture_holds_approvals_that_nobody_confirmed():
+    document = json.loads(FIXTURE_1_1.read_text())
+    assert document["schema_version"] == "1.1"
+    assert document["approvals"] and all("status" not in a for a in document["approvals"])
+
+
+def test_a_1_1_plan_reads_with_every_approval_reported_and_ladders_covering_everything(
+    engine: Engine, repo_dir
+):
+    path = _install_fixture(repo_dir, FIXTURE_1_1)
+    before = path.read_bytes()
+    plan, _ = engine.store.load(PLAN_ID)
+    assert plan.schema_version == SCHEMA_VERSION
+    assert {a.status for a in plan.approvals} == {"reported"}
+    assert all(a.confirmed_by is None for a in plan.approvals)
+    assert all(rung.covers == () for rung in plan.error_handling.escalation_ladder)
+    assert plan.final is None and plan.qa_results == ()
+    document = plan.model_dump(mode="json", by_alias=True)
+    assert schema_issues(document) == [] and model_issues(document) == []
+    assert path.read_bytes() == before
+
+
+def test_the_next_write_stores_a_1_1_plan_in_the_current_format(engine: Engine, repo_dir):
+    path = _install_fixture(repo_dir, FIXTURE_1_1)
+
+    def add(plan):
+        return plan.model_copy(
+            update={"attributes": (*plan.attributes, Attribute(name="migrated", type="string"))}
+        )
+
+    revision = json.loads(path.read_text())["revision"]
+    result = engine.apply(PLAN_ID, "attributes", add, expected_revision=revision, actor="migration-test")
+    on_disk = json.loads(path.read_text())
+    assert result.revision == revision + 1
+    assert on_disk["schema_version"] == SCHEMA_VERSION
+    assert {a["status"] for a in on_disk["approvals"]} == {"reported"}
+    assert schema_issues(on_disk) == []
     assert git(repo_dir, "status", "--porcelain") == ""

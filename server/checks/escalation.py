@@ -86,7 +86,16 @@ def _replace_escalation(plan: Plan, old: Escalation, new: Escalation) -> Plan:
 
 
 # --- automatic coverage escalation -----------------------------------------------------------
-_LEDGER_FIELDS = {"revision", "updated_at", "change_log", "blockers", "escalations", "approvals"}
+_LEDGER_FIELDS = {
+    "revision",
+    "updated_at",
+    "change_log",
+    "blockers",
+    "escalations",
+    "approvals",
+    "qa_results",
+    "final",
+}
 
 
 def content_changed(before: Plan, after: Plan) -> bool:

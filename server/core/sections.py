@@ -11,7 +11,15 @@ from ..errors import InputError
 from ..model import Plan
 from ..model.common import Channel, ShortText, Strict
 from ..model.issues import pydantic_issues
-from ..model.plan import ActivationLift, ChannelConsentPolicy, DependencyGraph, ErrorHandling, Pattern
+from ..model.plan import (
+    ActivationLift,
+    ChannelConsentPolicy,
+    DependencyGraph,
+    ErrorHandling,
+    Pattern,
+    Regime,
+    SignalFramework,
+)
 from ..model.stages import Activation, Attribute, DataSource, Governance, Intake, Profile, Scenario
 
 SERVER_OWNED = {
@@ -25,6 +33,8 @@ SERVER_OWNED = {
     "escalations": "computed from blockers and checks",
     "approvals": "use record_approval",
     "sizing_runs": "use size_audiences",
+    "qa_results": "use record_qa_result",
+    "final": "use finalize_plan",
 }
 COMPUTED_METRIC_FIELDS = {"actual", "activation_readiness_by_channel"}
 
@@ -79,6 +89,8 @@ class PlanSections(Strict):
     consent_policy: dict[Channel, ChannelConsentPolicy] | None = Field(
         None, description="Per-channel tightening of the default consent policy (docs/consent.md)."
     )
+    consent_regimes: Annotated[tuple[Regime, ...], Field(max_length=3)] | None = None
+    consent_signals: Annotated[tuple[SignalFramework, ...], Field(max_length=2)] | None = None
     intake: Intake | None = None
     data_sources: Annotated[tuple[DataSource, ...], Field(max_length=500)] | None = None
     attributes: Annotated[tuple[Attribute, ...], Field(max_length=20_000)] | None = None

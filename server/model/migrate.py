@@ -28,8 +28,21 @@ def _scenarios_carry_their_time(document: Document) -> Document:
     return document
 
 
+def _approvals_are_reported(document: Document) -> Document:
+    """1.1 -> 1.2: approvals became reported or confirmed. Nobody confirmed an approval before 1.2,
+    so each one is what a model or a CLI user reported. Ladder rungs keep an empty `covers` (their
+    approval covers every section, as before), and the new sections start empty."""
+    approvals = document.get("approvals")
+    if isinstance(approvals, list):
+        document["approvals"] = [
+            {**a, "status": a.get("status", "reported")} if isinstance(a, dict) else a for a in approvals
+        ]
+    return document
+
+
 STEPS: dict[str, tuple[str, Callable[[Document], Document]]] = {
     "1.0": ("1.1", _scenarios_carry_their_time),
+    "1.1": ("1.2", _approvals_are_reported),
 }
 
 

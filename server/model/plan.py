@@ -6,7 +6,7 @@ Fields marked server-owned are computed or appended by the server and refused fr
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
@@ -18,6 +18,26 @@ from .common import (
     ShortText,
     Slug,
     Strict,
+)
+from .ledger import (  # noqa: F401  (re-exported: the plan's ledger types live beside it)
+    Approval,
+    Blocker,
+    ChangeItem,
+    ChangeLogEntry,
+    Escalation,
+    FieldChange,
+    FinalRecord,
+    QaResult,
+)
+from .sizing import (  # noqa: F401  (re-exported)
+    ActivationSize,
+    AttributeCoverage,
+    AttributeFreshness,
+    ChannelSize,
+    OverlapCount,
+    ProfileSize,
+    SizingRun,
+    SizingSource,
 )
 from .stages import (
     Activation,
@@ -33,6 +53,58 @@ from .stages import (
 
 PLAN_ID_PATTERN = r"^plan-[0-9]{8}T[0-9]{6}Z(-[1-9][0-9]{0,3})?$"
 DEFAULT_LADDER = ("Personalization Architect", "Data Privacy Lead", "Exec sponsor")
+EMAIL_PATTERN = r"^[^@\s<>]{1,64}@[^@\s<>]{1,190}$"
+
+# The content sections an approval can cover: everything a client writes, nothing the server keeps.
+ContentSection = Literal[
+    "initiative",
+    "channels",
+    "metrics",
+    "constraints",
+    "timeline",
+    "target_date",
+    "pattern",
+    "dependencies",
+    "error_handling",
+    "success_metrics",
+    "consent_policy",
+    "consent_regimes",
+    "consent_signals",
+    "intake",
+    "data_sources",
+    "attributes",
+    "profiles",
+    "scenarios",
+    "activations",
+    "governance",
+]
+# What each default rung reviews; the top rung reviews everything (an empty `covers`).
+DEFAULT_COVERS: dict[str, tuple[str, ...]] = {
+    "Personalization Architect": (
+        "intake",
+        "data_sources",
+        "attributes",
+        "profiles",
+        "scenarios",
+        "activations",
+        "pattern",
+        "dependencies",
+        "success_metrics",
+    ),
+    "Data Privacy Lead": (
+        "constraints",
+        "data_sources",
+        "attributes",
+        "activations",
+        "consent_policy",
+        "consent_regimes",
+        "consent_signals",
+        "governance",
+    ),
+}
+Regime = Literal["gdpr-eprivacy", "uk-gdpr", "cpra"]
+SignalFramework = Literal["tcf-v2.2", "google-consent-mode-v2"]
+AgentRole = Literal["personalization-architect", "customer-data-engineer"]
 
 
 class Pattern(Strict):
@@ -61,6 +133,26 @@ class DependencyGraph(Strict):
 class LadderRung(Strict):
     role: ShortText
     owner: ShortText | None = Field(None, description="Who holds the role for this plan.")
+    email: Annotated[str, Field(pattern=EMAIL_PATTERN, max_length=254)] | None = Field(
+        None, description="The approver's email; `plans approve` needs their git user.email to match."
+    )
+    covers: Annotated[tuple[ContentSection, ...], Field(max_length=20)] = Field(
+        default=(), description="Sections this rung's approval covers (a change stales it); empty: all."
+    )
+
+
+class FallbackAgent(Strict):
+    agent: AgentRole
+    substitute: AgentRole = Field(description="Who does the agent's part when it cannot be dispatched.")
+
+
+class AgentSubstitution(Strict):
+    """A recorded dispatch failure: the substitute did the agent's part."""
+
+    agent: AgentRole
+    substitute: AgentRole
+    stage: ShortText
+    reason: ShortText
 
 
 class FallbackOwner(Strict):
@@ -71,9 +163,16 @@ class FallbackOwner(Strict):
 class ErrorHandling(Strict):
     retry_limit: int = Field(2, ge=0, le=10, description="Retries for data pulls and consent checks.")
     escalation_ladder: Annotated[tuple[LadderRung, ...], Field(min_length=1, max_length=10)] = Field(
-        default_factory=lambda: tuple(LadderRung(role=role) for role in DEFAULT_LADDER)
+        default_factory=lambda: tuple(
+            LadderRung(role=role, covers=DEFAULT_COVERS.get(role, ())) for role in DEFAULT_LADDER
+        )
     )
     fallback_owners: Annotated[tuple[FallbackOwner, ...], Field(max_length=50)] = ()
+    fallback_agents: Annotated[tuple[FallbackAgent, ...], Field(max_length=10)] = (
+        FallbackAgent(agent="personalization-architect", substitute="customer-data-engineer"),
+        FallbackAgent(agent="customer-data-engineer", substitute="personalization-architect"),
+    )
+    agent_substitutions: Annotated[tuple[AgentSubstitution, ...], Field(max_length=200)] = ()
 
 
 class MetricTarget(Strict):
@@ -125,170 +224,6 @@ class ChannelConsentPolicy(Strict):
     )
 
 
-# --- ledger -----------------------------------------------------------------------------------
-class Blocker(Strict):
-    id: Slug
-    kind: Literal["consent", "compliance", "coverage", "data_pull"]
-    subject: ShortText
-    detail: LongText = ""
-    status: Literal["open", "resolved"] = "open"
-    recorded_at: datetime
-    recorded_by: ShortText
-    resolved_at: datetime | None = None
-    resolved_by: ShortText | None = None
-    remediation: LongText | None = None
-    attempts: int | None = Field(None, ge=1, description="Failed attempts, for data_pull and consent.")
-
-
-class Escalation(Strict):
-    id: Slug
-    trigger: ShortText
-    kind: ShortText
-    subject: ShortText
-    rung: int = Field(ge=1)
-    role: ShortText
-    owner_reached: ShortText | None = None
-    absent_owner: ShortText | None = Field(
-        None, description="The rung's owner, when absent and the escalation went to their fallback."
-    )
-    status: Literal["open", "resolved", "superseded"] = Field(
-        "open", description="superseded: a later escalation of the same blocker climbed a rung."
-    )
-    opened_at: datetime
-    resolved_at: datetime | None = None
-    remediation: LongText | None = None
-    blocker_ids: tuple[Slug, ...] = ()
-
-
-class Approval(Strict):
-    id: Slug
-    approver: ShortText
-    role: ShortText
-    decision: Literal["approved", "rejected", "changes_requested"]
-    note: LongText = ""
-    revision: int = Field(ge=1, description="The plan revision the decision was made on.")
-    at: datetime
-
-
-class FieldChange(Strict):
-    field: str
-    before: Any = None
-    after: Any = None
-
-
-class ChangeItem(Strict):
-    """One semantic change: an item added, removed or changed (with the fields that changed)."""
-
-    op: Literal["added", "removed", "changed"]
-    section: str
-    key: str | None = None
-    fields: tuple[FieldChange, ...] = ()
-
-
-class ChangeLogEntry(Strict):
-    revision: int = Field(ge=1)
-    at: datetime
-    actor: ShortText
-    stage: str
-    summary: str
-    changes: tuple[ChangeItem, ...] = ()
-
-
-# --- audience sizing (server-owned: written by size_audiences) ------------------------------------
-class SizingSource(Strict):
-    kind: Literal["csv", "parquet", "duckdb", "postgres"]
-    location: ShortText = Field(
-        description="A workspace-relative path, or the DSN with any password removed "
-        "(postgresql://user@host:5432/db)."
-    )
-    table: ShortText | None = Field(None, description="The table sized (DuckDB database or PostgreSQL).")
-
-
-class ProfileSize(Strict):
-    profile_id: Slug
-    priority: int
-    eligible: int = Field(ge=0, description="Rows whose eligibility holds.")
-    suppressed: int = Field(ge=0, description="Rows whose suppression holds or cannot be decided.")
-    removed_by_suppression: int = Field(ge=0, description="Eligible rows that suppression removed.")
-    net: int = Field(ge=0, description="Eligible and not suppressed: the profile's members.")
-    winner: int = Field(ge=0, description="Members for whom this profile wins after priority.")
-
-
-class ActivationSize(Strict):
-    profile_id: Slug
-    channel: Channel
-    net: int = Field(ge=0, description="The profile's members.")
-    activatable: int | None = Field(
-        None, ge=0, description="Members who also pass the consent gate; null when a gate has no column."
-    )
-    gate_columns: Annotated[tuple[ShortText, ...], Field(max_length=20)] = Field(
-        default=(), description="How each gate signal was checked, e.g. 'email_opt_in IS TRUE'."
-    )
-    unmapped_gates: Annotated[tuple[ShortText, ...], Field(max_length=20)] = Field(
-        default=(), description="Gate signals that name no boolean attribute of the inventory."
-    )
-
-
-class ChannelSize(Strict):
-    channel: Channel
-    reachable: int = Field(ge=0, description="People who are members of a profile activated here.")
-    net_activatable: int | None = Field(
-        None, ge=0, description="Of those, people who pass that activation's consent gate (counted once)."
-    )
-
-
-class OverlapCount(Strict):
-    profile_a: Slug
-    profile_b: Slug
-    both: int = Field(ge=0, description="Members of both profiles.")
-
-
-class AttributeCoverage(Strict):
-    name: ShortText
-    required: bool
-    column_present: bool
-    column_type: ShortText | None = None
-    non_null: int = Field(ge=0)
-    coverage_pct: float = Field(ge=0, le=100, description="Non-null share of rows, in percent.")
-
-
-class AttributeFreshness(Strict):
-    name: ShortText
-    freshness_sla: ShortText
-    newest: datetime | None = Field(
-        description="The most recent value not in the future; null when there is none."
-    )
-    lag_seconds: float | None = Field(description="Evaluation time minus the newest value.")
-    future_values: int = Field(
-        0, ge=0, description="Values later than the evaluation time (plus 5 minutes); not counted as newest."
-    )
-    within_sla: bool = Field(description="The newest value is within the SLA and no value is in the future.")
-
-
-class SizingRun(Strict):
-    """One audience sizing of the plan's compiled rules on real data; appended by size_audiences."""
-
-    id: Slug
-    at: datetime
-    actor: ShortText
-    evaluated_at: datetime = Field(description="The instant time windows in the rules were evaluated at.")
-    plan_revision: int = Field(ge=1, description="The plan revision whose rules were sized.")
-    source: SizingSource
-    row_count: int = Field(ge=0)
-    profiles: Annotated[tuple[ProfileSize, ...], Field(max_length=2000)] = ()
-    no_winner: int = Field(0, ge=0, description="Rows that are members of no profile.")
-    overlaps: Annotated[tuple[OverlapCount, ...], Field(max_length=200_000)] = Field(
-        default=(), description="Members shared by each pair of profiles (pairs in priority order)."
-    )
-    activations: Annotated[tuple[ActivationSize, ...], Field(max_length=10_000)] = ()
-    channels: Annotated[tuple[ChannelSize, ...], Field(max_length=5)] = ()
-    coverage: Annotated[tuple[AttributeCoverage, ...], Field(max_length=MAX_ITEMS)] = ()
-    data_coverage_pct: float | None = Field(
-        None, description="Mean non-null share of the required attributes (all attributes when none is)."
-    )
-    freshness: Annotated[tuple[AttributeFreshness, ...], Field(max_length=MAX_ITEMS)] = ()
-
-
 def _channels_unique(channels: tuple[str, ...]) -> tuple[str, ...]:
     seen = [c for i, c in enumerate(channels) if c in channels[:i]]
     if seen:
@@ -297,7 +232,7 @@ def _channels_unique(channels: tuple[str, ...]) -> tuple[str, ...]:
 
 
 class Plan(Strict):
-    schema_version: Literal["1.1"] = SCHEMA_VERSION
+    schema_version: Literal["1.2"] = SCHEMA_VERSION
     plan_id: Annotated[str, Field(pattern=PLAN_ID_PATTERN)]
     revision: int = Field(ge=1, description="Server-owned: incremented by every accepted write.")
     created_at: datetime
@@ -320,6 +255,12 @@ class Plan(Strict):
         default_factory=dict,
         description="Per-channel tightening of the default consent policy (docs/consent.md).",
     )
+    consent_regimes: Annotated[tuple[Regime, ...], Field(max_length=3)] = Field(
+        default=(), description="Legal regimes whose presets the consent policy derives from."
+    )
+    consent_signals: Annotated[tuple[SignalFramework, ...], Field(max_length=2)] = Field(
+        default=(), description="How users' choices are signalled (TCF, Google Consent Mode)."
+    )
 
     intake: Intake = Intake()
     data_sources: Annotated[tuple[DataSource, ...], Field(max_length=500)] = ()
@@ -336,3 +277,7 @@ class Plan(Strict):
     sizing_runs: tuple[SizingRun, ...] = Field(
         default=(), description="Server-owned: audience sizings on real data (size_audiences)."
     )
+    qa_results: tuple[QaResult, ...] = Field(
+        default=(), description="Server-owned: consent-flow QA runs (record_qa_result)."
+    )
+    final: FinalRecord | None = Field(None, description="Server-owned: set by finalize_plan.")

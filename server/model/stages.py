@@ -31,6 +31,8 @@ Purpose = Literal[
     "analytics",
     "service_messages",
 ]
+# GDPR Art. 6 lawful bases, plus `opt_out`: an opt-out regime's notice at collection with a working
+# right to opt out (CPRA), which no GDPR regime accepts.
 LawfulBasis = Literal[
     "consent",
     "contract",
@@ -38,7 +40,9 @@ LawfulBasis = Literal[
     "legal_obligation",
     "vital_interests",
     "public_task",
+    "opt_out",
 ]
+EvidenceKind = Literal["cmp_purpose", "tcf_purpose", "consent_mode", "lia", "dpia"]
 PiiClass = Literal["none", "pseudonymous", "direct", "special_category"]
 AccessMethod = Literal["warehouse_sql", "api", "webhook", "event_stream", "sdk", "file_export", "reverse_etl"]
 
@@ -80,11 +84,37 @@ class DataSource(Strict):
     description: LongText = ""
 
 
+class ConsentEvidence(Strict):
+    """What shows that a grant holds (docs/consent.md): a consent-management purpose id, a TCF v2.2
+    purpose number, a Google Consent Mode v2 type, or the reference of a legitimate-interest
+    assessment (lia) or a DPIA."""
+
+    kind: EvidenceKind
+    ref: ShortText = Field(
+        description="cmp_purpose: the CMP's purpose id; tcf_purpose: 1-11; consent_mode: ad_storage, "
+        "analytics_storage, ad_user_data, ad_personalization, personalization_storage; lia, dpia: "
+        "the document's reference."
+    )
+
+
+class Confirmation(Strict):
+    """Server-owned: the person who confirmed, from their git identity, when they ran the command."""
+
+    name: ShortText
+    email: ShortText
+    at: datetime
+    revision: int = Field(ge=1, description="The plan revision they confirmed on.")
+
+
 class ConsentGrant(Strict):
-    """One purpose an attribute may be used for, and the GDPR Art. 6 basis for that use."""
+    """One purpose an attribute may be used for, the lawful basis for that use, and its evidence."""
 
     purpose: Purpose
     lawful_basis: LawfulBasis
+    evidence: ConsentEvidence | None = None
+    confirmed_by: Confirmation | None = Field(
+        None, description="Server-owned: set by `plans confirm-consent` run by the person."
+    )
 
 
 class Attribute(Strict):
@@ -177,6 +207,17 @@ class Scenario(Strict):
 
 
 # --- activation mapping ---------------------------------------------------------------------------
+class QaFlow(Strict):
+    """The consent and opt-in flow to check for a web or in-app activation."""
+
+    url: ShortText = Field(description="Where the flow starts, e.g. 'https://app.example.com/signup'.")
+    opt_in_control: ShortText = Field(description="The control that opts in, e.g. 'Accept all' button.")
+    opt_out_control: ShortText = Field(description="The control that opts out or withdraws.")
+    before_opt_in_must_not: Annotated[tuple[ShortText, ...], Field(min_length=1, max_length=20)] = Field(
+        description="What must not happen before opt-in, e.g. 'no personalization cookie is set'."
+    )
+
+
 class Activation(Strict):
     profile_id: Slug
     channel: Channel
@@ -196,6 +237,7 @@ class Activation(Strict):
     latency_sla: Duration | None = None
     fallback_state: ShortText | None = None
     owner: ShortText | None = None
+    qa_flow: QaFlow | None = Field(None, description="For web and in-app: the opt-in flow QA checks.")
 
 
 # --- governance -------------------------------------------------------------------------------
