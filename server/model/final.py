@@ -1,0 +1,45 @@
+"""Whether a plan is final: a finalize recorded the hash of its content, and the content still has it.
+
+Ledger writes (sizing runs, QA results, approvals, exports, measurements) keep a plan final; a
+content change makes it "changed since final" until the next finalize.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import get_args
+
+from .plan import ContentSection, Plan
+
+CONTENT_SECTIONS: tuple[str, ...] = get_args(ContentSection)
+_ACTUALS = (
+    "attribute_spec_coverage_pct",
+    "attribute_data_coverage_pct",
+    "consent_integrity_pct",
+    "activation_readiness_pct",
+)
+
+
+def content_document(plan: Plan) -> dict[str, object]:
+    """The content sections as JSON, without the server-computed metric actuals."""
+    document = plan.model_dump(mode="json", by_alias=True, include=set(CONTENT_SECTIONS))
+    metrics = document["success_metrics"]
+    metrics.pop("activation_readiness_by_channel", None)
+    for name in _ACTUALS:
+        metrics[name].pop("actual", None)
+    return document
+
+
+def content_sha256(plan: Plan) -> str:
+    text = json.dumps(content_document(plan), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def is_final(plan: Plan) -> bool:
+    """True when a finalize recorded this plan's content; deliverables of any other plan are drafts."""
+    return plan.final is not None and plan.final.content_sha256 == content_sha256(plan)
+
+
+def changed_since_final(plan: Plan) -> bool:
+    return plan.final is not None and plan.final.content_sha256 != content_sha256(plan)
