@@ -19,7 +19,7 @@ from .consent_policy import (
 )
 from .usage import PlanIndex, name_list, unique_names
 
-PII_CLASSES = ("direct", "special_category")
+PII_CLASSES = ("direct", "sensitive", "special_category")
 
 
 @dataclass

@@ -43,7 +43,9 @@ LawfulBasis = Literal[
     "opt_out",
 ]
 EvidenceKind = Literal["cmp_purpose", "tcf_purpose", "consent_mode", "lia", "dpia"]
-PiiClass = Literal["none", "pseudonymous", "direct", "special_category"]
+# sensitive: CPRA "sensitive personal information" (precise geolocation, government ids, account
+# log-ins, ...); special_category: GDPR Art. 9 data (health, religion, ...).
+PiiClass = Literal["none", "pseudonymous", "direct", "sensitive", "special_category"]
 AccessMethod = Literal["warehouse_sql", "api", "webhook", "event_stream", "sdk", "file_export", "reverse_etl"]
 
 

@@ -20,6 +20,7 @@ CLASSIFICATION = {
     "none": "internal",
     "pseudonymous": "confidential",
     "direct": "restricted",
+    "sensitive": "restricted-sensitive",
     "special_category": "restricted-special-category",
 }
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
