@@ -10,21 +10,20 @@ from pydantic import Field
 from ..core import qa
 from ..core.results import answer
 from ._common import ADDITIVE, ActorArg, PlanIdArg, ToolSpec, WriteAnswer, engine, run, who_asks
-from .ledger import OptionalRevisionArg
 
 
 def record_qa_result(
     plan_id: PlanIdArg,
     profile_id: Annotated[str, Field(max_length=64)],
     channel: Literal["web", "in-app"],
-    url: Annotated[str, Field(max_length=200, description="On the qa_flow url's origin.")],
+    url: Annotated[str, Field(max_length=200, description="On the qa_flow's origin.")],
     outcome: Literal["passed", "failed"],
     ran_at: Annotated[str, Field(max_length=64, description="ISO 8601 with zone.")],
     artefact_sha256: Annotated[str, Field(max_length=64, description="Of the trace or screenshot.")],
     ctx: Context,
-    artefact: Annotated[str | None, Field(max_length=200)] = None,
+    artefact: Annotated[str, Field(max_length=200)] = "",
     note: Annotated[str, Field(max_length=4000)] = "",
-    expected_revision: OptionalRevisionArg = None,
+    expected_revision: Annotated[int | None, Field(ge=1)] = None,
     actor: ActorArg = None,
 ) -> WriteAnswer:
     """Record a reported run of an activation's consent-flow QA (its qa_flow). Example:
@@ -43,7 +42,7 @@ def record_qa_result(
             outcome=outcome,
             ran_at=ran_at,
             artefact_sha256=artefact_sha256,
-            artefact=artefact,
+            artefact=artefact or None,
             note=note,
             actor=who,
             now=now,
