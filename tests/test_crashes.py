@@ -1,11 +1,12 @@
-"""kill -9 at random points of real CLI writes and renders, in a repo with the user's own changes.
+"""kill -9 at random points of real CLI writes (`plans write`, `plans qa-result`) and renders, in a
+repo with the user's own changes.
 
 After every kill: the plan file parses, `git fsck` is clean, the next CLI write succeeds (after
 `plans recover` when the killed git left a stale lock, the documented way out) and the user's
 staged and unstaged files are byte-for-byte untouched and still staged and unstaged.
 
 CRASH_RUNS (default 50) sets the number of kills; the seed is printed and CRASH_SEED replays the
-run's choices (write or render, kill alone or with git, the kill point as a fraction of the
+run's choices (write, QA result or render, kill alone or with git, the kill point as a fraction of the
 measured duration). The kill times scale with the durations measured at the start, so a replay on
 a busier or quieter machine hits nearby points, not the same instructions.
 """
@@ -27,6 +28,7 @@ from personalization_engine.core.engine import Engine
 from personalization_engine.store.workspace import Workspace
 
 from .conftest import git
+from .qa_helpers import add_qa_flows
 from .render.helpers import fill_plan
 
 _SCRIPT = Path(sys.executable).with_name("personalization-engine")
@@ -36,6 +38,8 @@ CONSOLE_SCRIPT = (
 # Short git lock wait: a stale lock is reported at once instead of after the default 10 s.
 ENV = {**os.environ, "PERSONALIZATION_ENGINE_GIT_LOCK_WAIT": "1"}
 USER_FILES = ("staged.txt", "unstaged.txt", "both.txt", "added.txt")
+QA_TRACE = "qa-trace.zip"  # the artefact `plans qa-result` hashes: an untracked file of the user's
+KINDS = ("write", "render", "qa-result")
 
 
 class Launcher:
@@ -131,6 +135,17 @@ def _write(repo: Path, plan_id: str, n: int) -> tuple[tuple[str, ...], str]:
     return args, json.dumps({"timeline": f"launch wave {n}"})
 
 
+def _command(repo: Path, plan_id: str, kind: str, n: int) -> tuple[tuple[str, ...], str | None]:
+    """The CLI command of a kind: a `plans write`, a render, or a `plans qa-result` hashing a file."""
+    if kind == "write":
+        return _write(repo, plan_id, n)
+    if kind == "qa-result":
+        run = ("--profile", "new-trial-activation", "--channel", "web", "--outcome", "passed")
+        artefact = ("--ran-at", "2026-11-24T08:30:00Z", "--artefact", str(repo / QA_TRACE))
+        return ("qa-result", plan_id, *run, *artefact), None
+    return ("render", plan_id), None
+
+
 def _plan_path(repo: Path, plan_id: str) -> Path:
     return repo / ".claude" / "plans" / f"{plan_id}.json"
 
@@ -159,10 +174,10 @@ def _fsck_clean(repo: Path) -> None:
 
 
 def _timed(cli: Launcher, repo: Path, kind: str, plan_id: str) -> float:
-    """How long a write or render takes here: the shorter of two (the first may still warm up)."""
+    """How long a command of this kind takes here: the shorter of two (the first may still warm up)."""
     times = []
     for n in range(2):
-        args, body = _write(repo, plan_id, -n) if kind == "write" else (("render", plan_id), None)
+        args, body = _command(repo, plan_id, kind, -n)
         start = time.monotonic()
         code, out = cli.run(repo, *args, stdin=body)
         assert code == 0, out
@@ -180,6 +195,8 @@ def _repo_with_user_changes(root: Path) -> tuple[Path, str]:
     engine = Engine(Workspace(root=repo.resolve(), source="option"))
     plan_id = engine.create_plan(initiative="PLG Onboarding", channels=["web", "email"], actor="t").plan_id
     fill_plan(engine, plan_id)  # a full plan, so a render writes every deliverable
+    add_qa_flows(engine, plan_id)  # a consent flow for `plans qa-result` to record runs of
+    (repo / QA_TRACE).write_bytes(b"PK\x03\x04 a browser trace")
     return repo, plan_id
 
 
@@ -218,11 +235,11 @@ def _kill_repeatedly(
     """`runs` kills at random points of writes and renders, each checked; (durations, recovers)."""
     user, plan_path = _user_state(repo), _plan_path(repo, plan_id)
     relative = plan_path.relative_to(repo).as_posix()
-    durations = {kind: _timed(cli, repo, kind, plan_id) for kind in ("write", "render")}
+    durations = {kind: _timed(cli, repo, kind, plan_id) for kind in KINDS}
     cleared = 0
     for n in range(1, runs + 1):
-        kind = rng.choice(("write", "render"))
-        args, body = _write(repo, plan_id, n) if kind == "write" else (("render", plan_id), None)
+        kind = rng.choice(KINDS)
+        args, body = _command(repo, plan_id, kind, n)
         delay, group = rng.uniform(0, 1.5 * durations[kind]), rng.random() < 0.5
         cli.run(repo, *args, stdin=body, kill=(delay, group))
         where = f"kill {n}: {kind} after {delay:.3f}s, group={group}, CRASH_SEED={seed}"

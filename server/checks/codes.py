@@ -65,6 +65,11 @@ CHECK_FINDING_CODES: dict[str, str] = {
     "approval.stale": "An approval predates a content change.",
     "approval.not_approved": "The latest decision of a role is 'rejected' or 'changes_requested'.",
     "approval.unknown_role": "An approval is for a role that approves nothing in this plan.",
+    # consent-flow QA (record_qa_result)
+    "qa.flow_missing": "A web or in-app activation has no qa_flow to check.",
+    "qa.missing": "An activation's consent flow has no QA result.",
+    "qa.failed": "The latest QA result of an activation's consent flow failed.",
+    "qa.stale": "The latest QA result of a consent flow is older than the governance qa_cadence.",
 }
 
 # Every code run_checks can emit: the checks' own, the latest sizing run's and the rules layer's.

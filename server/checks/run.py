@@ -14,6 +14,7 @@ from .freshness import freshness_findings
 from .graph import graph_findings
 from .ledger_findings import ledger_findings
 from .metrics import compute_metrics, coverage_in_force, metric_findings
+from .qa_findings import qa_findings
 from .references import reference_findings
 from .sizing import latest_sizing_findings
 from .structure import duplicate_key_findings
@@ -41,6 +42,7 @@ def check_findings(plan: Plan) -> list[Finding]:
         *metric_findings(plan, metrics),
         *ledger_findings(plan),
         *latest_sizing_findings(plan),
+        *qa_findings(plan),
     ]
 
 
