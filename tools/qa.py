@@ -9,7 +9,17 @@ from pydantic import Field
 
 from ..core import qa
 from ..core.results import answer
-from ._common import ADDITIVE, ActorArg, PlanIdArg, ToolSpec, WriteAnswer, engine, run, who_asks
+from ._common import (
+    ADDITIVE,
+    ActorArg,
+    OptionalRevisionArg,
+    PlanIdArg,
+    ToolSpec,
+    WriteAnswer,
+    engine,
+    run,
+    who_asks,
+)
 
 
 def record_qa_result(
@@ -23,8 +33,8 @@ def record_qa_result(
     ctx: Context,
     artefact: Annotated[str, Field(max_length=200)] = "",
     note: Annotated[str, Field(max_length=4000)] = "",
-    expected_revision: Annotated[int | None, Field(ge=1)] = None,
-    actor: ActorArg = None,
+    expected_revision: OptionalRevisionArg = None,
+    actor: ActorArg = "",
 ) -> WriteAnswer:
     """Record a reported run of an activation's consent-flow QA (its qa_flow). Example:
     {"plan_id": "...", "profile_id": "new-trial-activation", "channel": "web", "url":
