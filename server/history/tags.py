@@ -65,5 +65,5 @@ def create_tag(repo: Repository, name: str, commit: str, message: str, when: dat
         _git(repo, "update-ref", "-m", f"tag (personalization-engine): {name}", TAG_PREFIX + name, tag, "")
     except GitFailed as exc:
         lines = [line.strip() for line in exc.stderr.splitlines() if line.strip()]
-        why = " / ".join(line.removeprefix("fatal: ").removeprefix("error: ") for line in lines[-2:])
+        why = " ".join(line.removeprefix("fatal: ").removeprefix("error: ") for line in lines)[:600]
         raise RepositoryError(f"tag {name!r} could not be made: {why or 'git gave no reason'}") from None
