@@ -45,7 +45,8 @@ async def build_ready_plan(client: Client) -> str:
         ("inventory_attributes", {"attributes": [content.CONSENT_FIX]}),
     ]
     for tool, arguments in steps:
-        result = await client.call_tool(tool, {"plan_id": plan_id, "expected_revision": revision, **arguments})
+        arguments = {"plan_id": plan_id, "expected_revision": revision, **arguments}
+        result = await client.call_tool(tool, arguments)
         assert not result.is_error, (tool, result.content)
         revision = result.structured_content["revision"]
     return plan_id
@@ -84,7 +85,8 @@ def confirm_approvals(engine: Engine, plan_id: str, roles: list[str] | None = No
             )
         return plan.model_copy(update={"approvals": (*plan.approvals, *added)})
 
-    return engine.apply(plan_id, "governance", approve, expected_revision=None, actor="test", timed=True).revision
+    result = engine.apply(plan_id, "governance", approve, expected_revision=None, actor="test", timed=True)
+    return result.revision
 
 
 def error_codes(engine: Engine, plan_id: str) -> list[str]:

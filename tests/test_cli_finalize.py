@@ -14,7 +14,7 @@ from personalization_engine.core.engine import Engine
 from personalization_engine.model.final import is_final
 
 from .conftest import git
-from .finalize_helpers import confirm_approvals, ready_plan
+from .finalize_helpers import ready_plan
 from .test_finalize import state, tag_name
 
 
@@ -52,13 +52,16 @@ def test_plans_finalize_refuses_with_every_reason_exits_1_and_writes_nothing(
     assert finalize(repo_dir, plan_id) == 1
     err = capsys.readouterr().err
     revision = engine.read_plan(plan_id).revision
-    assert err.startswith(f"error: plan {plan_id} revision {revision} cannot be finalized; nothing was written.")
+    refused = f"error: plan {plan_id} revision {revision} cannot be finalized; nothing was written."
+    assert err.startswith(refused)
     assert err.count("- [approval] /approvals/") == 3
     assert "was given on revision" in err
     assert state(repo_dir) == before
 
 
-def test_plans_finalize_of_a_revision_that_is_not_current_is_a_conflict(engine: Engine, repo_dir: Path, capsys):
+def test_plans_finalize_of_a_revision_that_is_not_current_is_a_conflict(
+    engine: Engine, repo_dir: Path, capsys
+):
     plan_id = ready_plan(engine)
     before = state(repo_dir)
     assert finalize(repo_dir, plan_id, "--expected-revision", "2") == 3

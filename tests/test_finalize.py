@@ -135,7 +135,8 @@ async def test_ledger_writes_keep_a_plan_final_and_a_content_change_needs_a_new_
             {"plan_id": plan_id, "expected_revision": revision + 1, "sections": {"timeline": "Q3"}},
         )
         assert not edit.is_error, text(edit)
-        changed = [f for f in edit.structured_content["new_findings"] if f["code"] == "plan.changed_since_final"]
+        new = edit.structured_content["new_findings"]
+        changed = [f for f in new if f["code"] == "plan.changed_since_final"]
         assert changed == [
             {
                 "code": "plan.changed_since_final",
@@ -196,7 +197,8 @@ async def _stage_without_owner(c: Client, engine: Engine, plan_id: str) -> None:
 async def _scenario_fails(c: Client, engine: Engine, plan_id: str) -> None:
     plan = engine.read_plan(plan_id)
     scenario = plan.scenarios[0].model_dump(mode="json", by_alias=True, exclude_none=True)
-    scenario["expected_profile"] = next(p.id for p in plan.profiles if p.id != scenario.get("expected_profile"))
+    expected = scenario.get("expected_profile")
+    scenario["expected_profile"] = next(p.id for p in plan.profiles if p.id != expected)
     await _write(c, engine, plan_id, "define_profiles", {"scenarios": [scenario]})
     confirm_approvals(engine, plan_id)
 
