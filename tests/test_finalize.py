@@ -185,6 +185,12 @@ async def _approvals_stale(c: Client, engine: Engine, plan_id: str) -> None:
     await _write(c, engine, plan_id, "write_plan", {"sections": {"timeline": "Q3"}})
 
 
+async def _changes_requested(c: Client, engine: Engine, plan_id: str) -> None:
+    confirm_approvals(engine, plan_id)
+    decision = {**content.APPROVALS[2], "decision": "changes_requested", "note": "Shorter pilot"}
+    await _write(c, engine, plan_id, "record_approval", decision, revision=False)
+
+
 async def _stage_without_owner(c: Client, engine: Engine, plan_id: str) -> None:
     await _write(c, engine, plan_id, "plan_governance", {"remove_owners": ["program"]})
     graph = engine.read_plan(plan_id).dependencies.model_dump(mode="json", by_alias=True)
@@ -236,6 +242,8 @@ def _attribute_index(engine: Engine, plan_id: str, name: str) -> int:
                                "Maya Chen is only reported", "plans approve PLAN --role 'Exec sponsor'"]),
         (_approvals_stale, ["- [approval] /approvals/2: approval apr-3 by Dana Whitfield (Exec sponsor) "
                             "was given on revision"]),
+        (_changes_requested, ["- [approval] /approvals/3: Dana Whitfield (Exec sponsor) decided "
+                              "'changes_requested' on revision"]),
         (_stage_without_owner, ["- [owner] /dependencies/nodes/8: stage 'qa-review' of the dependency graph "
                                 "has no owner; add a governance owner with area 'qa-review'"]),
         (_scenario_fails, ["- [scenario] /scenarios/0"]),
