@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import audience, ledger, plans, qa, render, rules, stages
+from . import audience, ledger, plans, qa, render, review, rules, stages
 from ._common import ToolSpec
 
 ALL: tuple[ToolSpec, ...] = (
@@ -13,4 +13,5 @@ ALL: tuple[ToolSpec, ...] = (
     *rules.TOOLS,
     *audience.TOOLS,
     *render.TOOLS,
+    *review.TOOLS,
 )

@@ -23,4 +23,5 @@ TOOL_COMMANDS: dict[str, str] = {
     "compile_rules": "plans compile",
     "size_audiences": "plans size",
     "render_deliverables": "plans render",
+    "finalize_plan": "plans finalize",
 }
