@@ -33,7 +33,8 @@ INSTRUCTIONS = (
     "personalization-engine keeps a personalization plan as audited JSON in the user's repository. "
     "Work through five stages with the stage tools (record_intake, inventory_attributes, "
     "define_profiles, map_activation, plan_governance) after create_plan; every write needs the "
-    "plan's current revision as expected_revision and returns findings to review with validate_plan. "
+    "plan's current revision as expected_revision and returns {plan_id, revision, commit, written, "
+    "summary, changes, findings, new_findings, resolved_findings}; review findings with validate_plan. "
     "The server computes coverage, consent integrity, escalations and diffs; never type them in."
 )
 

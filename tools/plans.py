@@ -43,9 +43,8 @@ def create_plan(
     actor: ActorArg = "",
 ) -> WriteAnswer:
     """Create a plan at revision 1, once per initiative. Pattern: 'diamond' when intake and
-    inventory can run in parallel, 'pipeline' when each stage needs the previous one. Writes return
-    {plan_id, revision, commit, written, summary, changes, findings, new_findings,
-    resolved_findings}. Example: {"initiative": "PLG Onboarding", "channels": ["web", "email"]}
+    inventory can run in parallel, 'pipeline' when each stage needs the previous one.
+    Example: {"initiative": "PLG Onboarding", "channels": ["web", "email"]}
     """
     return run(
         lambda: answer(
@@ -79,7 +78,7 @@ def read_plan(
     ] = None,
 ) -> str:
     """The plan's JSON (schema: resource schema://plan), or an older revision from git. Read it
-    before writing. Example: {"plan_id": "plan-20261124T093000Z", "revision": 2}
+    before writing. Example: {"plan_id": "...", "revision": 2}
     """
     return run(lambda: results.plan_text(engine(ctx), plan_id, revision))
 
@@ -114,14 +113,14 @@ def write_plan(
 def validate_plan(plan_id: PlanIdArg, ctx: Context) -> str:
     """Run every check: JSON text {plan_id, revision, valid, counts, findings [{code, severity,
     pointer, message, stage}]}. Fix errors with the stage tools or record a blocker. Example:
-    {"plan_id": "plan-20261124T093000Z"}
+    {"plan_id": "..."}
     """
     return run(lambda: results.validation_report(engine(ctx), plan_id).model_dump_json(indent=2))
 
 
 def plan_history(plan_id: PlanIdArg, ctx: Context) -> dict[str, Any]:
     """The audit trail from git: {plan_id, revisions: [{revision, time, actor, stage, summary,
-    commit}]}, newest first. Example: {"plan_id": "plan-20261124T093000Z"}
+    commit}]}, newest first. Example: {"plan_id": "..."}
     """
     return run(lambda: results.plan_history(engine(ctx), plan_id).model_dump(mode="json"))
 
@@ -133,7 +132,7 @@ def plan_diff(
     ctx: Context,
 ) -> dict[str, Any]:
     """Semantic diff of two revisions: keyed items added, removed or changed, field by field.
-    Example: {"plan_id": "plan-20261124T093000Z", "from_revision": 2, "to_revision": 5}
+    Example: {"plan_id": "...", "from_revision": 2, "to_revision": 5}
     """
     return run(
         lambda: results.plan_diff(engine(ctx), plan_id, from_revision, to_revision).model_dump(mode="json")

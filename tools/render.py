@@ -28,7 +28,7 @@ def render_deliverables(
 ) -> dict[str, Any]:
     """Render the deliverables (profile schema, profiles, activation checklist, plan summary,
     data contract, report.html) and commit them under .claude/plans/<plan_id>/; the plan is not
-    changed. Then point the user to report.html. Example: {"plan_id": "plan-20261124T093000Z"}
+    changed. Then point the user to report.html. Example: {"plan_id": "..."}
     """
     return run(
         lambda: render_and_commit(engine(ctx), plan_id, revision, who_asks(actor, ctx)).model_dump(

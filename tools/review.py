@@ -10,12 +10,11 @@ from ._common import ADDITIVE, ActorArg, PlanIdArg, RevisionArg, ToolSpec, Write
 
 
 def finalize_plan(
-    plan_id: PlanIdArg, expected_revision: RevisionArg, ctx: Context, actor: ActorArg = None
+    plan_id: PlanIdArg, expected_revision: RevisionArg, ctx: Context, actor: ActorArg = ""
 ) -> WriteAnswer:
-    """Declare the revision you reviewed final and tag its commit; call it last, never while errors
-    are open. Refuses, listing every blocker, on open errors, approvals missing, stale or only
-    reported, unowned stages, failing scenarios or unconfirmed sensitive consent.
-    Example: {"plan_id": "plan-20261124T093000Z", "expected_revision": 14}
+    """Declare the revision you reviewed final and tag its commit. Call it last, never while errors
+    are open; it refuses listing every blocker (errors, unconfirmed approvals, ...).
+    Example: {"plan_id": "...", "expected_revision": 14}
     """
 
     def call() -> WriteAnswer:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
 from ..core import stage_ops as ops
 from ..core.results import answer
@@ -193,7 +193,9 @@ def plan_governance(
     remove_owners: list[str] = (),
     change_checkpoints: items("Checkpoints {id, trigger, approver_role}.") = (),
     remove_change_checkpoints: list[str] = (),
-    qa_cadence: Cadence | None = None,
+    qa_cadence: Annotated[
+        Cadence | None, WithJsonSchema({"type": "string", "description": "e.g. 'weekly', '14d'."})
+    ] = None,
     notes: Annotated[str | None, Field(max_length=4000), text_or_null(4000)] = None,
     mode: Mode = "merge",
     actor: ActorArg = "",
