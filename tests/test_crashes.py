@@ -1,13 +1,18 @@
-"""kill -9 at random points of real CLI writes and renders, in a repo with the user's own changes.
+"""kill -9 at random points of real CLI writes (`plans write`, `plans qa-result`), renders and
+finalizes, in a repo with the user's own changes.
 
 After every kill: the plan file parses, `git fsck` is clean, the next CLI write succeeds (after
 `plans recover` when the killed git left a stale lock, the documented way out) and the user's
 staged and unstaged files are byte-for-byte untouched and still staged and unstaged.
 
+A finalize runs on a plan whose approvals the test confirms just before (a content write stales
+them), so it gets as far as its commit and its tag. Every final tag left behind points at the commit
+that recorded its revision as final.
+
 CRASH_RUNS (default 50) sets the number of kills; the seed is printed and CRASH_SEED replays the
-run's choices (write or render, kill alone or with git, the kill point as a fraction of the
-measured duration). The kill times scale with the durations measured at the start, so a replay on
-a busier or quieter machine hits nearby points, not the same instructions.
+run's choices (write, QA result, render or finalize, kill alone or with git, the kill point as a
+fraction of the measured duration). The kill times scale with the durations measured at the start,
+so a replay on a busier or quieter machine hits nearby points, not the same instructions.
 """
 
 from __future__ import annotations
@@ -24,10 +29,13 @@ import time
 from pathlib import Path
 
 from personalization_engine.core.engine import Engine
+from personalization_engine.model import Plan
+from personalization_engine.model.stages import QaFlow
 from personalization_engine.store.workspace import Workspace
 
 from .conftest import git
-from .render.helpers import fill_plan
+from .finalize_helpers import confirm_approvals, ready_plan
+from .qa_helpers import FLOW
 
 _SCRIPT = Path(sys.executable).with_name("personalization-engine")
 CONSOLE_SCRIPT = (
@@ -36,6 +44,8 @@ CONSOLE_SCRIPT = (
 # Short git lock wait: a stale lock is reported at once instead of after the default 10 s.
 ENV = {**os.environ, "PERSONALIZATION_ENGINE_GIT_LOCK_WAIT": "1"}
 USER_FILES = ("staged.txt", "unstaged.txt", "both.txt", "added.txt")
+QA_TRACE = "qa-trace.zip"  # the artefact `plans qa-result` hashes: an untracked file of the user's
+KINDS = ("write", "render", "finalize", "qa-result")
 
 
 class Launcher:
@@ -158,16 +168,55 @@ def _fsck_clean(repo: Path) -> None:
     assert fsck.returncode == 0 and not problems, problems
 
 
+def _command(repo: Path, kind: str, plan_id: str, n: int) -> tuple[tuple[str, ...], str | None]:
+    """The CLI arguments (and standard input) of one write, render, finalize or QA result (a
+    `plans qa-result` hashing a file)."""
+    if kind == "write":
+        return _write(repo, plan_id, n)
+    if kind == "qa-result":
+        run = ("--profile", "new-trial-activation", "--channel", "web", "--outcome", "passed")
+        artefact = ("--ran-at", "2026-11-24T08:30:00Z", "--artefact", str(repo / QA_TRACE))
+        return ("qa-result", plan_id, *run, *artefact), None
+    if kind == "finalize":
+        # Confirmed approvals of the current revision (the previous write staled them), written in
+        # this process; the finalize is then the CLI command that commits and tags.
+        confirm_approvals(_engine(repo), plan_id)
+        return ("finalize", plan_id), None
+    return ("render", plan_id), None
+
+
+def _engine(repo: Path) -> Engine:
+    return Engine(Workspace(root=repo.resolve(), source="option"))
+
+
+def _final_tags_point_at_their_final_commits(repo: Path, plan_id: str) -> int:
+    """Every final tag points at the commit recording its revision as final; the count of tags."""
+    tags = git(repo, "tag", "--list", f"personalization/{plan_id}/final-r*").splitlines()
+    for tag in tags:
+        reviewed = int(tag.rsplit("-r", 1)[1])
+        message = git(repo, "log", "-1", "--format=%B", f"{tag}^{{commit}}")
+        assert f"Plan-Revision: {reviewed + 1}" in message and f"Final: r{reviewed}" in message, tag
+    return len(tags)
+
+
 def _timed(cli: Launcher, repo: Path, kind: str, plan_id: str) -> float:
-    """How long a write or render takes here: the shorter of two (the first may still warm up)."""
+    """How long a command takes here: the shorter of two (the first may still warm up)."""
     times = []
     for n in range(2):
-        args, body = _write(repo, plan_id, -n) if kind == "write" else (("render", plan_id), None)
+        if kind == "finalize" and n == 1:
+            _write_and_wait(cli, repo, plan_id)  # content changed, so the next finalize is not a no-op
+        args, body = _command(repo, kind, plan_id, -n)
         start = time.monotonic()
         code, out = cli.run(repo, *args, stdin=body)
         assert code == 0, out
         times.append(time.monotonic() - start)
     return min(times)
+
+
+def _write_and_wait(cli: Launcher, repo: Path, plan_id: str) -> None:
+    args, body = _write(repo, plan_id, 0)
+    code, out = cli.run(repo, *args, stdin=body)
+    assert code == 0, out
 
 
 def _repo_with_user_changes(root: Path) -> tuple[Path, str]:
@@ -177,10 +226,25 @@ def _repo_with_user_changes(root: Path) -> tuple[Path, str]:
     git(repo, "config", "user.name", "Test User")
     git(repo, "config", "user.email", "test@example.com")
     _user_changes(repo)
-    engine = Engine(Workspace(root=repo.resolve(), source="option"))
-    plan_id = engine.create_plan(initiative="PLG Onboarding", channels=["web", "email"], actor="t").plan_id
-    fill_plan(engine, plan_id)  # a full plan, so a render writes every deliverable
+    # A full plan with no errors, so a render writes every deliverable and a finalize can succeed,
+    # with a consent flow for `plans qa-result` to record runs of.
+    plan_id = ready_plan(_engine(repo))
+    _add_web_flow(_engine(repo), plan_id)
+    (repo / QA_TRACE).write_bytes(b"PK\x03\x04 a browser trace")
     return repo, plan_id
+
+
+def _add_web_flow(engine: Engine, plan_id: str) -> None:
+    def with_flow(plan: Plan) -> Plan:
+        key = ("new-trial-activation", "web")
+        flow = QaFlow.model_validate(FLOW)
+        activations = tuple(
+            a.model_copy(update={"qa_flow": flow}) if (a.profile_id, a.channel) == key else a
+            for a in plan.activations
+        )
+        return plan.model_copy(update={"activations": activations})
+
+    engine.apply(plan_id, "activation", with_flow, expected_revision=None, actor="test")
 
 
 def test_kill_9_during_cli_writes_and_renders_never_breaks_the_plan_the_repo_or_the_users_changes(
@@ -208,8 +272,10 @@ def test_kill_9_during_cli_writes_and_renders_never_breaks_the_plan_the_repo_or_
     assert render.returncode == 0, render.stderr
     assert git(repo, "status", "--porcelain", "--", ".claude/plans") == ""
     assert _user_state(repo) == user
+    tags = _final_tags_point_at_their_final_commits(repo, plan_id)
     with capsys.disabled():
         print(f"crash test: {durations}, {cleared} of {runs} kills needed 'plans recover' (stale lock)")
+        print(f"crash test: {tags} final tag(s), each on the commit that recorded its revision as final")
 
 
 def _kill_repeatedly(
@@ -218,11 +284,11 @@ def _kill_repeatedly(
     """`runs` kills at random points of writes and renders, each checked; (durations, recovers)."""
     user, plan_path = _user_state(repo), _plan_path(repo, plan_id)
     relative = plan_path.relative_to(repo).as_posix()
-    durations = {kind: _timed(cli, repo, kind, plan_id) for kind in ("write", "render")}
+    durations = {kind: _timed(cli, repo, kind, plan_id) for kind in KINDS}
     cleared = 0
     for n in range(1, runs + 1):
-        kind = rng.choice(("write", "render"))
-        args, body = _write(repo, plan_id, n) if kind == "write" else (("render", plan_id), None)
+        kind = rng.choice(KINDS)
+        args, body = _command(repo, kind, plan_id, n)
         delay, group = rng.uniform(0, 1.5 * durations[kind]), rng.random() < 0.5
         cli.run(repo, *args, stdin=body, kill=(delay, group))
         where = f"kill {n}: {kind} after {delay:.3f}s, group={group}, CRASH_SEED={seed}"

@@ -31,6 +31,7 @@ from personalization_engine.store.plans import parse_plan
 from personalization_engine.tools._common import tool_errors
 
 from .conftest import START
+from .qa_helpers import add_qa_flows
 from .render.helpers import fill_plan
 
 pytestmark = pytest.mark.anyio
@@ -215,6 +216,7 @@ def plans_validate(repo: Path) -> None:
 
 def prepare(engine: Engine, plan_id: str, repo: Path) -> None:
     fill_plan(engine, plan_id)
+    add_qa_flows(engine, plan_id)  # record_qa_result's example names the web activation's flow
     write_sample_data(repo / DATA_FILE, 200, reference=START)
 
 

@@ -432,3 +432,27 @@ async def test_the_define_profiles_prompt_carries_the_command_arguments(server):
         body = result.messages[0].content.text
         assert '--initiative "PLG Onboarding" --channels "web,email" --timeline "Q1"' in body
         assert "$ARGUMENTS" not in body and "validate_plan" in body
+
+
+async def test_optional_arguments_advertised_as_plain_types_still_accept_null(server):
+    """Clients often send null for arguments they leave out; the schema shows only the plain type."""
+    async with client(server) as c:
+        tools = {t.name: t for t in (await c.list_tools()).tools}
+        actor = tools["create_plan"].input_schema["properties"]["actor"]
+        assert actor["type"] == "string" and "anyOf" not in actor
+        created = await call(
+            c, "create_plan", initiative="Nulls", channels=["web"], timeline=None, actor=None
+        )
+        assert not created.is_error, text(created)
+        plan_id = created.structured_content["plan_id"]
+        assert created.structured_content["revision"] == 1
+        blocker = await call(
+            c, "record_blocker", plan_id=plan_id, kind="data_pull", subject="warehouse",
+            expected_revision=None, actor=None,
+        )  # fmt: skip
+        assert not blocker.is_error, text(blocker)
+        assert blocker.structured_content["revision"] == 2
+        read = await call(c, "read_plan", plan_id=plan_id, revision=None)
+        assert not read.is_error and json.loads(text(read))["revision"] == 2
+        log = json.loads((await call(c, "plan_history", plan_id=plan_id)).content[0].text)
+        assert log["revisions"][0]["actor"] == "test-client"

@@ -102,3 +102,23 @@ def test_every_read_only_tool_leaves_the_workspace_and_git_unchanged(
                 assert snapshot(repo_dir) == before, f"{name} wrote to the workspace"
 
     anyio.run(run)
+
+
+def test_a_refused_finalize_leaves_the_workspace_git_and_tags_unchanged(
+    engine: Engine, filled: str, repo_dir: Path, capsys
+):
+    # The filled plan has no approvals (and open findings): the finalize gate refuses it.
+    async def run() -> str:
+        async with Client(build_server(engine)) as client:
+            result = await client.call_tool(
+                "finalize_plan", {"plan_id": filled, "expected_revision": engine.read_plan(filled).revision}
+            )
+            assert result.is_error
+            return " ".join(getattr(part, "text", "") for part in result.content)
+
+    before = snapshot(repo_dir)
+    assert "cannot be finalized; nothing was written" in anyio.run(run)
+    assert snapshot(repo_dir) == before
+    assert main(["plans", "finalize", filled, "--workspace", str(repo_dir)]) == 1
+    assert "cannot be finalized" in capsys.readouterr().err
+    assert snapshot(repo_dir) == before

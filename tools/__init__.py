@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from . import audience, ledger, plans, render, rules, stages
+from . import audience, ledger, plans, qa, render, review, rules, stages
 from ._common import ToolSpec
 
 ALL: tuple[ToolSpec, ...] = (
     *plans.TOOLS,
     *stages.TOOLS,
     *ledger.TOOLS,
+    *qa.TOOLS,
     *rules.TOOLS,
     *audience.TOOLS,
     *render.TOOLS,
+    *review.TOOLS,
 )

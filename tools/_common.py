@@ -10,17 +10,34 @@ from typing import Annotated, Any, TypeVar
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, WithJsonSchema
 
 from ..core.engine import Engine, input_error
 from ..errors import EngineError
 
 T = TypeVar("T")
 
-PlanIdArg = Annotated[str, Field(max_length=64, description="From list_plans.")]
-RevisionArg = Annotated[int, Field(ge=1, le=10_000_000, description="The revision you last read.")]
+
+def text_or_null(max_length: int) -> WithJsonSchema:
+    """Advertise an optional argument as plain text, yet still accept null: clients often send null
+    for arguments they leave out, and `anyOf [..., null]` on every optional argument costs the tool
+    list (which the model reads every session) hundreds of bytes."""
+    return WithJsonSchema({"type": "string", "maxLength": max_length})
+
+
+def whole_number_or_null(minimum: int = 1) -> WithJsonSchema:
+    """As text_or_null, for an optional whole number."""
+    return WithJsonSchema({"type": "integer", "minimum": minimum})
+
+
+PlanIdArg = Annotated[str, Field(max_length=64)]
+RevisionArg = Annotated[int, Field(ge=1, description="The revision you last read.")]
 # Who asks for a change (the commit's Actor trailer); the client's name when left out.
-ActorArg = Annotated[str | None, Field(max_length=200)]
+ActorArg = Annotated[str | None, Field(max_length=200), text_or_null(200)]
+# Ledger writes append, so the revision is optional there.
+OptionalRevisionArg = Annotated[
+    int | None, Field(ge=1, description="Given: a stale revision is a conflict."), whole_number_or_null()
+]
 
 # What write tools return: the write outcome as a plain JSON object, {plan_id, revision, commit,
 # written, summary, changes, findings {error, warning, info}, new_findings, resolved_findings}.

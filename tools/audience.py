@@ -12,7 +12,16 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from ..core.results import answer
-from ._common import ActorArg, PlanIdArg, ToolSpec, engine, tool_errors, who_asks
+from ._common import (
+    ActorArg,
+    OptionalRevisionArg,
+    PlanIdArg,
+    ToolSpec,
+    engine,
+    text_or_null,
+    tool_errors,
+    who_asks,
+)
 
 # Appends a sizing run (additive), and reads a database the user names: open world.
 SIZING = ToolAnnotations(
@@ -24,15 +33,20 @@ async def size_audiences(
     plan_id: PlanIdArg,
     ctx: Context,
     data: Annotated[
-        str | None, Field(max_length=1000, description="A CSV, Parquet or DuckDB file in the workspace.")
+        str | None,
+        Field(max_length=1000, description="A CSV, Parquet or DuckDB file in the workspace."),
+        text_or_null(1000),
     ] = None,
     dsn: Annotated[
         str | None,
         Field(max_length=2000, description="A PostgreSQL DSN; the password never enters the plan."),
+        text_or_null(2000),
     ] = None,
-    table: Annotated[str | None, Field(max_length=130, description="Required with dsn.")] = None,
-    expected_revision: Annotated[int | None, Field(ge=1)] = None,
-    actor: ActorArg = None,
+    table: Annotated[
+        str | None, Field(max_length=130, description="Required with dsn."), text_or_null(130)
+    ] = None,
+    expected_revision: OptionalRevisionArg = None,
+    actor: ActorArg = "",
 ) -> dict[str, Any]:
     """Count each profile's audience on real data (a row per person) and store the sizing run:
     eligible, suppressed, net, winner, per channel after consent, overlaps, coverage, freshness.

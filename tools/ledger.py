@@ -10,12 +10,18 @@ from pydantic import Field
 
 from ..core import ledger
 from ..core.results import answer
-from ._common import ADDITIVE, ActorArg, PlanIdArg, ToolSpec, WriteAnswer, engine, run, who_asks
+from ._common import (
+    ADDITIVE,
+    ActorArg,
+    OptionalRevisionArg,
+    PlanIdArg,
+    ToolSpec,
+    WriteAnswer,
+    engine,
+    run,
+    who_asks,
+)
 
-OptionalRevisionArg = Annotated[
-    int | None,
-    Field(ge=1, description="When given, a stale revision is a conflict; omitted, the entry is appended."),
-]
 # Resolving changes a blocker's status in place (its earlier state stays in git history), so it is
 # not additive-only; a second call on the same blocker is refused, so it is not idempotent.
 RESOLVING = ToolAnnotations(
@@ -51,7 +57,7 @@ def record_blocker(
     ctx: Context,
     detail: Annotated[str, Field(max_length=4000, description="What happened and what was tried.")] = "",
     expected_revision: OptionalRevisionArg = None,
-    actor: ActorArg = None,
+    actor: ActorArg = "",
 ) -> WriteAnswer:
     """Record what blocks the plan and cannot be fixed now. A repeat (same kind and subject)
     escalates one rung up the ladder, skipping absent owners for their fallback. Example:
@@ -74,7 +80,7 @@ def resolve_blocker(
     remediation: Annotated[str, Field(min_length=1, max_length=4000, description="What removed it.")],
     ctx: Context,
     expected_revision: OptionalRevisionArg = None,
-    actor: ActorArg = None,
+    actor: ActorArg = "",
 ) -> WriteAnswer:
     """Resolve an open blocker and log its remediation; its escalations resolve with it. Fix the
     cause first (e.g. the attribute's consent), then call this. Example: {"plan_id": "...",
@@ -99,7 +105,7 @@ def record_approval(
     ctx: Context,
     note: Annotated[str, Field(max_length=4000)] = "",
     expected_revision: OptionalRevisionArg = None,
-    actor: ActorArg = None,
+    actor: ActorArg = "",
 ) -> WriteAnswer:
     """Record a ladder role's decision on the current revision; a later content change makes it
     stale. Example: {"plan_id": "...", "approver": "Grace Kim", "role": "Data Privacy Lead",

@@ -22,8 +22,10 @@ from ._common import (
     WriteAnswer,
     engine,
     run,
+    text_or_null,
     tool_errors,
     who_asks,
+    whole_number_or_null,
 )
 
 
@@ -35,10 +37,10 @@ def create_plan(
     constraints: Annotated[
         tuple[ShortText, ...] | None, Field(max_length=100, description="In words.")
     ] = None,
-    timeline: Annotated[str | None, Field(max_length=200)] = None,
+    timeline: Annotated[str | None, Field(max_length=200), text_or_null(200)] = None,
     pattern: Literal["diamond", "pipeline"] | None = None,
-    pattern_rationale: Annotated[str | None, Field(max_length=4000)] = None,
-    actor: ActorArg = None,
+    pattern_rationale: Annotated[str | None, Field(max_length=4000), text_or_null(4000)] = None,
+    actor: ActorArg = "",
 ) -> WriteAnswer:
     """Create a plan at revision 1, once per initiative. Pattern: 'diamond' when intake and
     inventory can run in parallel, 'pipeline' when each stage needs the previous one. Writes return
@@ -72,7 +74,9 @@ def list_plans(ctx: Context) -> dict[str, Any]:
 def read_plan(
     plan_id: PlanIdArg,
     ctx: Context,
-    revision: Annotated[int | None, Field(ge=1, description="An older revision, read from git.")] = None,
+    revision: Annotated[
+        int | None, Field(ge=1, description="An older revision, read from git."), whole_number_or_null()
+    ] = None,
 ) -> str:
     """The plan's JSON (schema: resource schema://plan), or an older revision from git. Read it
     before writing. Example: {"plan_id": "plan-20261124T093000Z", "revision": 2}
@@ -87,7 +91,7 @@ def write_plan(
         dict[str, Any], Field(description="Top-level plan sections to replace, as in schema://plan.")
     ],
     ctx: Context,
-    actor: ActorArg = None,
+    actor: ActorArg = "",
 ) -> WriteAnswer:
     """Replace whole top-level sections (as in schema://plan; others stay): header sections such
     as timeline, pattern, error_handling, consent_policy, success_metrics targets, or stage

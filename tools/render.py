@@ -9,7 +9,7 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from ..core.render_op import render_and_commit
-from ._common import ActorArg, PlanIdArg, ToolSpec, engine, run, who_asks
+from ._common import ActorArg, PlanIdArg, ToolSpec, engine, run, who_asks, whole_number_or_null
 
 # Never changes plan content, but replaces the previous deliverable files, so by the MCP
 # definition it is not additive-only. Rendering an unchanged revision again commits nothing.
@@ -21,8 +21,10 @@ RENDERING = ToolAnnotations(
 def render_deliverables(
     plan_id: PlanIdArg,
     ctx: Context,
-    revision: Annotated[int | None, Field(ge=1, le=10_000_000, description="Default: latest.")] = None,
-    actor: ActorArg = None,
+    revision: Annotated[
+        int | None, Field(ge=1, description="Default: latest."), whole_number_or_null()
+    ] = None,
+    actor: ActorArg = "",
 ) -> dict[str, Any]:
     """Render the deliverables (profile schema, profiles, activation checklist, plan summary,
     data contract, report.html) and commit them under .claude/plans/<plan_id>/; the plan is not

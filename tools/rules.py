@@ -9,7 +9,7 @@ from pydantic import Field
 
 from ..core import rule_ops
 from ..model.targets import Target
-from ._common import READ_ONLY, PlanIdArg, ToolSpec, engine, run
+from ._common import READ_ONLY, PlanIdArg, ToolSpec, engine, run, text_or_null
 
 
 def simulate_profiles(
@@ -19,10 +19,14 @@ def simulate_profiles(
         list[dict[str, Any]] | None, Field(max_length=10_000, description="Records keyed by attribute name.")
     ] = None,
     records_file: Annotated[
-        str | None, Field(max_length=1000, description="A CSV (header row) or JSON file in the workspace.")
+        str | None,
+        Field(max_length=1000, description="A CSV (header row) or JSON file in the workspace."),
+        text_or_null(1000),
     ] = None,
     explain: Annotated[bool | None, Field(description="False: verdicts only.")] = None,
-    now: Annotated[str | None, Field(max_length=64, description="Evaluation time, ISO 8601.")] = None,
+    now: Annotated[
+        str | None, Field(max_length=64, description="Evaluation time, ISO 8601."), text_or_null(64)
+    ] = None,
 ) -> dict[str, Any]:
     """Run the profiles on sample records, writing nothing: per record each profile's verdict,
     the winner, and (up to 1,000 records) the deciding conditions and fallbacks. Example:
@@ -43,7 +47,9 @@ def compile_rules(
         str, Field(max_length=200, description="SQL: the table of profile records.")
     ] = "profiles",
     id_column: Annotated[str, Field(max_length=200, description="SQL: the record id column.")] = "id",
-    now: Annotated[str | None, Field(max_length=64, description="Fix time windows at this time.")] = None,
+    now: Annotated[
+        str | None, Field(max_length=64, description="Fix time windows at this time."), text_or_null(64)
+    ] = None,
 ) -> dict[str, Any]:
     """Compile the profiles to SQL (a SELECT of member ids, scores and the winner) or JSON Logic.
     Show the SQL to the data engineer. Example: {"plan_id": "...", "target": "snowflake",

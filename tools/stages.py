@@ -15,7 +15,18 @@ from pydantic import Field
 from ..core import stage_ops as ops
 from ..core.results import answer
 from ..model.common import Cadence
-from ._common import REPLACING, ActorArg, PlanIdArg, RevisionArg, ToolSpec, WriteAnswer, engine, run, who_asks
+from ._common import (
+    REPLACING,
+    ActorArg,
+    PlanIdArg,
+    RevisionArg,
+    ToolSpec,
+    WriteAnswer,
+    engine,
+    run,
+    text_or_null,
+    who_asks,
+)
 
 
 def items(what: str):  # -> an Annotated list of objects; remove_* lists take keys
@@ -25,7 +36,7 @@ def items(what: str):  # -> an Annotated list of objects; remove_* lists take ke
 
 Mode = Annotated[
     ops.EditMode,
-    Field(description="merge: upsert by key; replace: lists become the sections."),
+    Field(description="replace: the lists become the sections."),
 ]
 
 
@@ -60,9 +71,9 @@ def record_intake(
     open_questions: Annotated[
         list[str] | None, Field(max_length=200, description="Replaces the list.")
     ] = None,
-    notes: Annotated[str | None, Field(max_length=4000)] = None,
+    notes: Annotated[str | None, Field(max_length=4000), text_or_null(4000)] = None,
     mode: Mode = "merge",
-    actor: ActorArg = None,
+    actor: ActorArg = "",
 ) -> WriteAnswer:
     """Stage 1, objective intake: goals, personas and lifecycle stages. Ask the user first; keep
     what they could not answer as open_questions. Example: {"plan_id": "...", "expected_revision":
@@ -96,7 +107,7 @@ def inventory_attributes(
     data_sources: items("Data sources keyed by id ($defs/DataSource).") = (),
     remove_data_sources: list[str] = (),
     mode: Mode = "merge",
-    actor: ActorArg = None,
+    actor: ActorArg = "",
 ) -> WriteAnswer:
     """Stage 2, attribute inventory: the fields profiles use and their data sources. Re-send an
     attribute when its source, cadence or consent changes. Example: {"plan_id": "...",
@@ -127,7 +138,7 @@ def define_profiles(
     scenarios: items("Scenarios {id, record, expected_profile}: rerun by every check.") = (),
     remove_scenarios: list[str] = (),
     mode: Mode = "merge",
-    actor: ActorArg = None,
+    actor: ActorArg = "",
 ) -> WriteAnswer:
     """Stage 3, profile definition: profiles and scenarios, keyed by id. A rule is a tree or SQL
     ("plan_tier = 'trial' AND signup_at >= now() - interval 14 day"). Give each a fallback.
@@ -155,7 +166,7 @@ def map_activation(
     activations: items("Activations keyed by profile_id and channel ($defs/Activation).") = (),
     remove_activations: items("Keys {profile_id, channel} to remove.") = (),
     mode: Mode = "merge",
-    actor: ActorArg = None,
+    actor: ActorArg = "",
 ) -> WriteAnswer:
     """Stage 4, activation mapping: per profile and channel, the destination and what it needs.
     Example: {"plan_id": "...", "expected_revision": 4, "activations": [{"profile_id": "trial",
@@ -183,9 +194,9 @@ def plan_governance(
     change_checkpoints: items("Checkpoints {id, trigger, approver_role}.") = (),
     remove_change_checkpoints: list[str] = (),
     qa_cadence: Cadence | None = None,
-    notes: Annotated[str | None, Field(max_length=4000)] = None,
+    notes: Annotated[str | None, Field(max_length=4000), text_or_null(4000)] = None,
     mode: Mode = "merge",
-    actor: ActorArg = None,
+    actor: ActorArg = "",
 ) -> WriteAnswer:
     """Stage 5, governance: an owner and backup per area (escalation skips absent owners), the QA
     cadence and change checkpoints. Example: {"plan_id": "...", "expected_revision": 5,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..rules import RULE_FINDING_CODES
+from .final_findings import FINAL_FINDING_CODES
 from .sizing import AUDIENCE_FINDING_CODES
 
 CHECK_FINDING_CODES: dict[str, str] = {
@@ -65,6 +66,13 @@ CHECK_FINDING_CODES: dict[str, str] = {
     "approval.stale": "An approval predates a content change.",
     "approval.not_approved": "The latest decision of a role is 'rejected' or 'changes_requested'.",
     "approval.unknown_role": "An approval is for a role that approves nothing in this plan.",
+    # consent-flow QA (record_qa_result)
+    "qa.flow_missing": "A web or in-app activation has no qa_flow to check.",
+    "qa.missing": "An activation's consent flow has no QA result.",
+    "qa.failed": "The latest QA result of an activation's consent flow failed.",
+    "qa.stale": "The latest QA result of a consent flow is older than the governance qa_cadence.",
+    # finalize (issue 15)
+    **FINAL_FINDING_CODES,
 }
 
 # Every code run_checks can emit: the checks' own, the latest sizing run's and the rules layer's.

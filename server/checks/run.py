@@ -10,10 +10,12 @@ from ..rules import rule_findings
 from .completeness import completeness_findings
 from .consent import consent_findings
 from .escalation import refresh_coverage_escalation
+from .final_findings import final_findings
 from .freshness import freshness_findings
 from .graph import graph_findings
 from .ledger_findings import ledger_findings
 from .metrics import compute_metrics, coverage_in_force, metric_findings
+from .qa_findings import qa_findings
 from .references import reference_findings
 from .sizing import latest_sizing_findings
 from .structure import duplicate_key_findings
@@ -41,6 +43,8 @@ def check_findings(plan: Plan) -> list[Finding]:
         *metric_findings(plan, metrics),
         *ledger_findings(plan),
         *latest_sizing_findings(plan),
+        *qa_findings(plan),
+        *final_findings(plan),
     ]
 
 

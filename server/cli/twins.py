@@ -18,8 +18,10 @@ TOOL_COMMANDS: dict[str, str] = {
     "record_blocker": "plans blocker",
     "resolve_blocker": "plans resolve",
     "record_approval": "plans record-approval",
+    "record_qa_result": "plans qa-result",
     "simulate_profiles": "plans simulate",
     "compile_rules": "plans compile",
     "size_audiences": "plans size",
     "render_deliverables": "plans render",
+    "finalize_plan": "plans finalize",
 }

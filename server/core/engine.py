@@ -82,6 +82,12 @@ class Engine:
         self._repository = git_repo.open_repository(self.ws, create=create)
         return self._repository
 
+    def repository(self) -> git_repo.Repository:
+        """The workspace's repository, initialised as a write would (finalize tags in it)."""
+        repo = self._repo(create=True)
+        assert repo is not None
+        return repo
+
     def write_time(self) -> datetime:
         """When a write happens: the real time, or the frozen clock's in the documented demo mode."""
         return self.clock() if self.frozen_clock else utc_now()

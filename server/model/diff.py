@@ -26,6 +26,7 @@ KEYED_SECTIONS: dict[str, KeyFn] = {
     # Runs are appended and never edited: keyed, a new run is one "added" item rather than a
     # before/after copy of every earlier run (which made the change log grow quadratically).
     "sizing_runs": lambda item: item["id"],
+    "qa_results": lambda item: item["id"],
 }
 # Bookkeeping that changes on every write and says nothing about content.
 IGNORED = {"revision", "updated_at", "change_log"}
@@ -46,6 +47,7 @@ SINGULAR = {
     "escalations": "escalation",
     "approvals": "approval",
     "sizing_runs": "sizing run",
+    "qa_results": "QA result",
 }
 
 

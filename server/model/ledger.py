@@ -91,8 +91,13 @@ class FinalRecord(Strict):
         description="Hash of the content sections at that revision; a content change makes the plan "
         "'changed since final'."
     )
-    tag: ShortText | None = None
-    tag_error: ShortText | None = Field(None, description="Why the tag could not be made, if it was not.")
+    tag: ShortText | None = Field(
+        None,
+        description="The tag finalize gives the final commit (personalization/<plan_id>/final-r<N>); "
+        "null when a tag of that name already existed. A tag git refused later is reported in "
+        "finalize's answer, and finalizing again makes it.",
+    )
+    tag_error: ShortText | None = Field(None, description="Why the final commit was not tagged.")
 
 
 class FieldChange(Strict):

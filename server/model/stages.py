@@ -212,7 +212,9 @@ class Scenario(Strict):
 class QaFlow(Strict):
     """The consent and opt-in flow to check for a web or in-app activation."""
 
-    url: ShortText = Field(description="Where the flow starts, e.g. 'https://app.example.com/signup'.")
+    url: Annotated[ShortText, Field(pattern=r"^https?://[^/?#\s]+")] = Field(
+        description="Where the flow starts, e.g. 'https://app.example.com/signup'."
+    )
     opt_in_control: ShortText = Field(description="The control that opts in, e.g. 'Accept all' button.")
     opt_out_control: ShortText = Field(description="The control that opts out or withdraws.")
     before_opt_in_must_not: Annotated[tuple[ShortText, ...], Field(min_length=1, max_length=20)] = Field(
