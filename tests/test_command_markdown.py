@@ -23,11 +23,11 @@ COMMAND = ROOT / "commands" / "define-profiles.md"
 GTM = ROOT / "docs" / "gtm-essentials.md"
 AGENTS = ("personalization-architect", "customer-data-engineer")
 
-# Tools and CLI commands other issue-15 branches add in parallel (qa: record_qa_result and
-# `plans qa-result`; finalize: finalize_plan and `plans finalize`; approve: `plans approve`;
-# consent: `plans confirm-consent`). They are allowed here only while this branch lacks them.
-BEING_ADDED_IN_ISSUE_15_TOOLS = {"finalize_plan", "record_qa_result"}
-BEING_ADDED_IN_ISSUE_15_CLI = {"approve", "confirm-consent", "qa-result", "finalize"}
+# CLI commands other issue-15 branches add in parallel (approve: `plans approve`; consent:
+# `plans confirm-consent`). They are allowed here only while this branch lacks them; finalize_plan,
+# record_qa_result, `plans finalize` and `plans qa-result` are merged and checked like any other.
+BEING_ADDED_IN_ISSUE_15_TOOLS: set[str] = set()
+BEING_ADDED_IN_ISSUE_15_CLI = {"approve", "confirm-consent"}
 
 # Each companion server: the tools the command may call, and what its "otherwise" branch does,
 # which gtm-essentials.md must say in the same server's "Without it".
