@@ -65,6 +65,8 @@ CHECK_FINDING_CODES: dict[str, str] = {
     "approval.stale": "An approval predates a content change.",
     "approval.not_approved": "The latest decision of a role is 'rejected' or 'changes_requested'.",
     "approval.unknown_role": "An approval is for a role that approves nothing in this plan.",
+    # approvals that mean something (issue 15)
+    "approval.reported": "The latest approval of a required role is only reported, not confirmed.",
 }
 
 # Every code run_checks can emit: the checks' own, the latest sizing run's and the rules layer's.

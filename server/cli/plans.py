@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..core.results import counts, plan_history
 from ..model.diff import describe
-from . import audience_commands, edit_commands, render_commands, rules_commands
+from . import audience_commands, edit_commands, person_commands, render_commands, rules_commands
 from .common import (
     add_json_option,
     add_workspace_options,
@@ -130,6 +130,7 @@ def _extra_plan_commands():
         rules_commands.register,
         render_commands.register,
         audience_commands.register,
+        person_commands.register,
     ]
 
 
