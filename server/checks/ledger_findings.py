@@ -114,12 +114,7 @@ def _approvals(plan: Plan) -> list[Finding]:
                     severity="warning",
                     pointer=f"/error_handling/escalation_ladder/{k}",
                     message=f"no approval from {role!r} is recorded; ask them to review revision "
-                    f"{plan.revision} and run {_approve_command(plan, role)} at their terminal"
-                    + (
-                        ""
-                        if plan.error_handling.escalation_ladder[k].email
-                        else f" (first set error_handling.escalation_ladder[{k}].email to theirs)"
-                    ),
+                    f"{plan.revision} and {_how_to_confirm(plan, role)}",
                     stage="governance",
                 )
             )
@@ -134,8 +129,8 @@ def _approvals(plan: Plan) -> list[Finding]:
                     severity="warning",
                     pointer=f"/governance/change_checkpoints/{k}/approver_role",
                     message=f"no approval from {role!r} (approver of checkpoint {checkpoint.id!r}) is "
-                    f"recorded; ask them to review revision {plan.revision} and run "
-                    f"{_approve_command(plan, role)} at their terminal",
+                    f"recorded; ask them to review revision {plan.revision} and "
+                    f"{_how_to_confirm(plan, role)}",
                     stage="governance",
                 )
             )
@@ -196,12 +191,20 @@ def _approval_state(plan: Plan, i: int, approval: Approval, needed: bool) -> lis
                 severity="warning",
                 pointer=pointer,
                 message=f"approval {approval.id} by {who} was reported{by}, not confirmed; "
-                f"{approval.approver} must run {_approve_command(plan, approval.role)} at their terminal",
+                f"{approval.approver} must {_how_to_confirm(plan, approval.role)}",
                 stage="governance",
             )
         ]
     return []
 
 
-def _approve_command(plan: Plan, role: str) -> str:
-    return f"'personalization-engine plans approve {plan.plan_id} --role \"{role}\"'"
+def _how_to_confirm(plan: Plan, role: str) -> str:
+    """How the person confirms for `role`: `plans approve`, after what its rung still lacks."""
+    command = f"run 'personalization-engine plans approve {plan.plan_id} --role \"{role}\"' at their terminal"
+    ladder = plan.error_handling.escalation_ladder
+    k = next((i for i, rung in enumerate(ladder) if rung.role == role), None)
+    if k is None:
+        return f"{command}, once the escalation ladder has a rung for {role!r} with their email"
+    if ladder[k].email is None:
+        return f"{command} (first set error_handling.escalation_ladder[{k}].email to theirs)"
+    return command
