@@ -137,7 +137,7 @@ def cmd_approve(args: argparse.Namespace) -> int:
             now=now,
         )
 
-    operation(plan, engine.write_time())  # a bad decision or comment is refused before asking
+    operation(plan, plan.updated_at)  # a bad decision or comment is refused before asking
     covers = ", ".join(rung.covers) or "every content section"
     lines = [
         f"Plan      {plan.plan_id}: {plan.initiative}",

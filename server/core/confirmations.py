@@ -17,6 +17,8 @@ from ..model import Approval, Plan
 from ..model.common import MAX_LONG_TEXT
 from ..model.plan import LadderRung
 from ..model.stages import Attribute, Confirmation, ConsentGrant
+
+# The ledger's own input checks, so a confirmation refuses bad text exactly as a report does.
 from .ledger import DECISIONS, _choice, _text
 
 _MAX_LISTED = 40
