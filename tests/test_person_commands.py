@@ -167,6 +167,13 @@ def test_sign_signs_the_approval_commit_with_the_persons_own_ssh_key(
     allowed = tmp_path / "allowed_signers"
     public = (tmp_path / "priya_key.pub").read_text().strip()
     allowed.write_text(f'priya@example.com namespaces="git" {public}\n')
+    # Signing runs the person's signing program and nothing else the repository configures.
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    for hook in ("pre-commit", "commit-msg", "post-commit", "reference-transaction", "post-index-change"):
+        (hooks / hook).write_text(f"#!/bin/sh\ntouch {tmp_path / 'hook-ran'}\n")
+        (hooks / hook).chmod(0o755)
+    git(repo_dir, "config", "core.hooksPath", str(hooks))
     code, out = approve(repo_dir, person_env, plan_id, "Data Privacy Lead", "--sign")
     assert code == 0, out
     assert "signing with your git signing key" in out
@@ -179,10 +186,12 @@ def test_sign_signs_the_approval_commit_with_the_persons_own_ssh_key(
     assert verified.returncode == 0, verified.stderr
     assert 'Good "git" signature for priya@example.com' in verified.stderr
     assert engine.read_plan(plan_id).approvals[0].signed is True
+    assert not (tmp_path / "hook-ran").exists()
     assert head_identities(repo_dir) == "Priya Shah <Priya@Example.com> / Priya Shah <Priya@Example.com>"
-    # The signed commit is the branch's commit, on top of the plan's previous one, and the index
-    # holds what it committed.
-    assert git(repo_dir, "rev-parse", "HEAD~1") == git(repo_dir, "rev-list", "-1", "--skip=1", "HEAD")
+    # The signed commit is the branch's commit, on top of revision 2's, and the index holds what
+    # it committed.
+    assert "Plan-Revision: 3" in git(repo_dir, "log", "-1", "--format=%B")
+    assert "Plan-Revision: 2" in git(repo_dir, "log", "-1", "--format=%B", "HEAD~1")
     assert git(repo_dir, "status", "--porcelain") == ""
 
 
