@@ -90,7 +90,7 @@ def ledger_trailers(before: Plan, after: Plan) -> dict[str, str]:
     ]
     old_approvals = {a.id for a in before.approvals}
     approvals = [
-        f"{a.id} {a.decision} by {a.approver} ({a.role}) at r{a.revision}"
+        f"{a.id} {a.decision} by {a.approver} ({a.role}) at r{a.revision}, {a.status}"
         for a in after.approvals
         if a.id not in old_approvals
     ]

@@ -23,11 +23,6 @@ COMMAND = ROOT / "commands" / "define-profiles.md"
 GTM = ROOT / "docs" / "gtm-essentials.md"
 AGENTS = ("personalization-architect", "customer-data-engineer")
 
-# CLI commands other issue-15 branches add in parallel (approve: `plans approve`; consent:
-# `plans confirm-consent`). They are allowed here only while this branch lacks them; finalize_plan,
-# record_qa_result, `plans finalize` and `plans qa-result` are merged and checked like any other.
-BEING_ADDED_IN_ISSUE_15_TOOLS: set[str] = set()
-BEING_ADDED_IN_ISSUE_15_CLI = {"approve", "confirm-consent"}
 
 # Each companion server: the tools the command may call, and what its "otherwise" branch does,
 # which gtm-essentials.md must say in the same server's "Without it".
@@ -269,10 +264,9 @@ def test_every_tool_field_and_cli_command_the_markdown_names_exists():
     fields = plan_names() | {n for t in _tool_docs() for n in t["input_schema"].get("properties", {})}
     fields |= {"subagent_type"}  # the Task tool's argument naming the agent
     companion_tools = {t for c in COMPANIONS.values() for t in c["tools"]}
-    pending = BEING_ADDED_IN_ISSUE_15_TOOLS - registered
     agents = {a: (ROOT / "agents" / f"{a}.md").read_text().split("---", 2)[2] for a in AGENTS}
     for where, text, allowed in (
-        ("the command", body(), registered | fields | companion_tools | pending),
+        ("the command", body(), registered | fields | companion_tools),
         *((f"agents/{a}.md", text, registered | fields) for a, text in agents.items()),
     ):
         unknown = set(re.findall(r"`([a-z]+_[a-z_]+)`", text)) - allowed
@@ -281,7 +275,7 @@ def test_every_tool_field_and_cli_command_the_markdown_names_exists():
     texts = flat(" ".join([body(), *agents.values(), GTM.read_text()]))
     named = set(re.findall(r"personalization-engine plans ([a-z-]+)", texts))
     named |= set(re.findall(r"`plans ([a-z-]+)`", texts))
-    assert named - commands <= BEING_ADDED_IN_ISSUE_15_CLI, named - commands - BEING_ADDED_IN_ISSUE_15_CLI
+    assert named <= commands, named - commands
     assert {"approve", "confirm-consent", "qa-result", "finalize"} <= named
 
 

@@ -107,9 +107,9 @@ def record_approval(
     expected_revision: OptionalRevisionArg = None,
     actor: ActorArg = "",
 ) -> WriteAnswer:
-    """Record a ladder role's decision on the current revision; a later content change makes it
-    stale. Example: {"plan_id": "...", "approver": "Grace Kim", "role": "Data Privacy Lead",
-    "decision": "approved", "note": "Consent gates verified."}
+    """Record a decision someone reported for a ladder role. It stays 'reported', not confirmed:
+    only that person confirms, with `plans approve` at a terminal. Example: {"plan_id": "...",
+    "approver": "Grace Kim", "role": "Data Privacy Lead", "decision": "approved"}
     """
     return _write(
         ctx,
@@ -117,7 +117,7 @@ def record_approval(
         expected_revision,
         actor,
         lambda plan, who, now: ledger.record_approval(
-            plan, approver=approver, role=role, decision=decision, note=note, now=now
+            plan, approver=approver, role=role, decision=decision, note=note, actor=who, now=now
         ),
     )
 

@@ -73,6 +73,8 @@ CHECK_FINDING_CODES: dict[str, str] = {
     "qa.stale": "The latest QA result of a consent flow is older than the governance qa_cadence.",
     # finalize (issue 15)
     **FINAL_FINDING_CODES,
+    # approvals that mean something (issue 15)
+    "approval.reported": "The latest approval of a required role is only reported, not confirmed.",
 }
 
 # Every code run_checks can emit: the checks' own, the latest sizing run's and the rules layer's.

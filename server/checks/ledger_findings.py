@@ -1,4 +1,5 @@
-"""Findings about the ledger: open blockers and escalations, and missing, stale or negative approvals."""
+"""Findings about the ledger: open blockers and escalations; missing, stale, negative or only reported
+approvals."""
 
 from __future__ import annotations
 
@@ -30,12 +31,32 @@ def is_content_change(item: ChangeItem) -> bool:
     return False
 
 
-def first_content_change_after(plan: Plan, revision: int) -> int | None:
-    """The first revision after `revision` whose change-log entry changed content, if any."""
+def first_content_change_after(plan: Plan, revision: int, covers: frozenset[str] | None = None) -> int | None:
+    """The first revision after `revision` whose change-log entry changed content, if any; with
+    `covers`, only a change to one of those top-level sections counts."""
     for entry in plan.change_log:
-        if entry.revision > revision and any(is_content_change(c) for c in entry.changes):
+        if entry.revision > revision and any(
+            is_content_change(c) and (covers is None or c.section.split(".")[0] in covers)
+            for c in entry.changes
+        ):
             return entry.revision
     return None
+
+
+def _sections_changed_at(plan: Plan, revision: int) -> set[str]:
+    entry = next((e for e in plan.change_log if e.revision == revision), None)
+    changes = entry.changes if entry else ()
+    return {c.section.split(".")[0] for c in changes if is_content_change(c)}
+
+
+def covered_sections(plan: Plan, role: str) -> frozenset[str] | None:
+    """The sections a role's approval covers: its ladder rung's `covers`; None (every content
+    section) for an empty `covers` and for a checkpoint approver, whose checkpoint can be about
+    anything."""
+    rung = next((r for r in plan.error_handling.escalation_ladder if r.role == role), None)
+    if rung is None or not rung.covers:
+        return None
+    return frozenset(rung.covers)
 
 
 def approval_roles(plan: Plan) -> list[str]:
@@ -93,7 +114,7 @@ def _approvals(plan: Plan) -> list[Finding]:
                     severity="warning",
                     pointer=f"/error_handling/escalation_ladder/{k}",
                     message=f"no approval from {role!r} is recorded; ask them to review revision "
-                    f"{plan.revision} and record it with record_approval",
+                    f"{plan.revision} and {_how_to_confirm(plan, role)}",
                     stage="governance",
                 )
             )
@@ -108,7 +129,8 @@ def _approvals(plan: Plan) -> list[Finding]:
                     severity="warning",
                     pointer=f"/governance/change_checkpoints/{k}/approver_role",
                     message=f"no approval from {role!r} (approver of checkpoint {checkpoint.id!r}) is "
-                    f"recorded; ask them to review revision {plan.revision} and record it",
+                    f"recorded; ask them to review revision {plan.revision} and "
+                    f"{_how_to_confirm(plan, role)}",
                     stage="governance",
                 )
             )
@@ -131,15 +153,20 @@ def _approval_state(plan: Plan, i: int, approval: Approval, needed: bool) -> lis
                 stage="governance",
             )
         ]
-    changed_at = first_content_change_after(plan, approval.revision)
+    covers = covered_sections(plan, approval.role)
+    changed_at = first_content_change_after(plan, approval.revision, covers)
     if changed_at is not None:
+        scope = "changed the content"
+        if covers is not None:
+            touched = _sections_changed_at(plan, changed_at) & covers
+            scope += f" its rung covers ({', '.join(sorted(touched))})"
         return [
             Finding(
                 code="approval.stale",
                 severity="warning",
                 pointer=pointer,
                 message=f"approval {approval.id} by {who} was given on revision {approval.revision}, but "
-                f"revision {changed_at} changed the content since; ask for a new review of revision "
+                f"revision {changed_at} {scope} since; ask for a new review of revision "
                 f"{plan.revision}",
                 stage="governance",
             )
@@ -156,4 +183,28 @@ def _approval_state(plan: Plan, i: int, approval: Approval, needed: bool) -> lis
                 stage="governance",
             )
         ]
+    if approval.status == "reported":
+        by = f" by {approval.reported_by}" if approval.reported_by else ""
+        return [
+            Finding(
+                code="approval.reported",
+                severity="warning",
+                pointer=pointer,
+                message=f"approval {approval.id} by {who} was reported{by}, not confirmed; "
+                f"{approval.approver} must {_how_to_confirm(plan, approval.role)}",
+                stage="governance",
+            )
+        ]
     return []
+
+
+def _how_to_confirm(plan: Plan, role: str) -> str:
+    """How the person confirms for `role`: `plans approve`, after what its rung still lacks."""
+    command = f"run 'personalization-engine plans approve {plan.plan_id} --role \"{role}\"' at their terminal"
+    ladder = plan.error_handling.escalation_ladder
+    k = next((i for i, rung in enumerate(ladder) if rung.role == role), None)
+    if k is None:
+        return f"{command}, once the escalation ladder has a rung for {role!r} with their email"
+    if ladder[k].email is None:
+        return f"{command} (first set error_handling.escalation_ladder[{k}].email to theirs)"
+    return command

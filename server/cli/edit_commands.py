@@ -171,7 +171,13 @@ def cmd_record_approval(args: argparse.Namespace) -> int:
     return _apply_timed(
         args,
         lambda plan, who, now: record_approval(
-            plan, approver=args.approver, role=args.role, decision=args.decision, note=args.note, now=now
+            plan,
+            approver=args.approver,
+            role=args.role,
+            decision=args.decision,
+            note=args.note,
+            actor=who,
+            now=now,
         ),
     )
 

@@ -12,6 +12,7 @@ from . import (
     audience_commands,
     edit_commands,
     finalize_commands,
+    person_commands,
     qa_commands,
     render_commands,
     rules_commands,
@@ -139,6 +140,7 @@ def _extra_plan_commands():
         audience_commands.register,
         qa_commands.register,
         finalize_commands.register,
+        person_commands.register,
     ]
 
 

@@ -92,11 +92,18 @@ class Engine:
         """When a write happens: the real time, or the frozen clock's in the documented demo mode."""
         return self.clock() if self.frozen_clock else utc_now()
 
-    def _writer(self) -> pipeline.Writer:
+    def _writer(self, person: git_repo.Person | None = None, sign: bool = False) -> pipeline.Writer:
         repo = self._repo(create=True)
         assert repo is not None
         trailers = {"Clock": "frozen"} if self.frozen_clock else {}
-        return pipeline.Writer(self.store, repo, self.write_time(), self.findings, trailers)
+        return pipeline.Writer(self.store, repo, self.write_time(), self.findings, trailers, person, sign)
+
+    def person(self) -> git_repo.Person:
+        """The git identity of the person at the terminal; refuses when git has none (person.py)."""
+        repo = self._repo(create=False)
+        if repo is None:
+            raise git_repo.RepositoryError(f"workspace {str(self.ws.root)!r} is not a git repository")
+        return git_repo.person_identity(repo)
 
     def default_actor(self) -> str:
 
@@ -223,15 +230,18 @@ class Engine:
         extra_trailers: dict[str, str] | None = None,
         summary: str | None = None,
         timed: bool = False,
+        person: git_repo.Person | None = None,
+        sign: bool = False,
     ) -> WriteResult:
         """One write through the pipeline: `operation(plan)` (or `operation(plan, now)` when timed,
-        so ledger entries carry the write's own time) returns the next revision's content."""
+        so ledger entries carry the write's own time) returns the next revision's content.
+        `person` authors the commit (and `sign` signs it): a person's own command only."""
 
         def run(plan: Plan, now: datetime) -> Plan:
             return operation(plan, now) if timed else operation(plan)
 
         return pipeline.write(
-            self._writer(),
+            self._writer(person, sign),
             plan_id,
             stage,
             run,

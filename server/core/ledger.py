@@ -1,4 +1,4 @@
-"""Ledger operations: blockers, their escalations up the ladder, and approvals.
+"""Ledger operations: blockers, their escalations up the ladder, and reported approvals.
 
 Pure functions, plan in and plan out, run by the write pipeline with the write's time, e.g.
 `engine.apply(plan_id, "governance", lambda p, now: record_blocker(p, ..., now=now), ...)`.
@@ -150,20 +150,23 @@ def resolve_blocker(plan: Plan, *, blocker_id: str, remediation: str, actor: str
     return plan.model_copy(update={"blockers": blockers, "escalations": escalations})
 
 
-def record_approval(plan: Plan, *, approver: str, role: str, decision: str, note: str, now: datetime) -> Plan:
-    """Record a role's decision on the plan's current revision; later content changes make it stale."""
-    approver = _text(approver, "approver", limit=MAX_SHORT_TEXT)
-    roles = tuple(approval_roles(plan))
-    _choice(role, roles, "role")
-    _choice(decision, DECISIONS, "decision")
-    note = _text(note, "note", limit=MAX_LONG_TEXT, required=False, multi_line=True)
+def record_approval(
+    plan: Plan, *, approver: str, role: str, decision: str, note: str, actor: str, now: datetime
+) -> Plan:
+    """Record a decision someone reports on the current revision (status `reported`, by `actor`).
+
+    A report is not a confirmation: only the named person, running `plans approve` at a terminal,
+    confirms (confirmations.py). A later change to the sections the role covers makes it stale.
+    """
     approval = Approval(
         id=next_id("apr", [a.id for a in plan.approvals]),
-        approver=approver,
-        role=role,
-        decision=decision,  # type: ignore[arg-type]
-        note=note,
+        approver=_text(approver, "approver", limit=MAX_SHORT_TEXT),
+        role=_choice(role, tuple(approval_roles(plan)), "role"),
+        decision=_choice(decision, DECISIONS, "decision"),  # type: ignore[arg-type]
+        note=_text(note, "note", limit=MAX_LONG_TEXT, required=False, multi_line=True),
         revision=plan.revision,
         at=now,
+        status="reported",
+        reported_by=_text(one_line(actor), "actor", limit=MAX_SHORT_TEXT),
     )
     return plan.model_copy(update={"approvals": (*plan.approvals, approval)})

@@ -58,6 +58,10 @@ class Writer:
     now: datetime
     findings: Callable[[Plan, bytes], list[Finding]]
     trailers: dict[str, str] = field(default_factory=dict)
+    # A person's own command (plans approve, confirm-consent): they author the commit, and sign it
+    # with their own key when they ask (history/person.py).
+    person: git_repo.Person | None = None
+    sign: bool = False
 
 
 def write(
@@ -134,7 +138,7 @@ def commit_revision(
         plan.plan_id, plan.revision, stage, actor, changes, trailers, plan.change_log[-1].summary
     )
     try:
-        sha = git_repo.commit_paths(w.repo, [path, *new_paths], message, w.now)
+        sha = git_repo.commit_paths(w.repo, [path, *new_paths], message, w.now, person=w.person, sign=w.sign)
     except BaseException as failure:
         # The caller is told this write failed, so it must never land later: forget that the file
         # is ours first (an unlink needs no free space), so recovery can never commit it.

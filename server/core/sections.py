@@ -21,6 +21,7 @@ from ..model.plan import (
     SignalFramework,
 )
 from ..model.stages import Activation, Attribute, DataSource, Governance, Intake, Profile, Scenario
+from .stage_ops import keep_confirmations, refuse_confirmations
 
 SERVER_OWNED = {
     "schema_version": "set by the server",
@@ -111,6 +112,7 @@ def parse_sections(data: object) -> PlanSections:
     (under /sections) that is wrong and what is allowed."""
     if not isinstance(data, dict):
         raise InputError(f"expected an object of plan sections, got {type(data).__name__}", field="sections")
+    refuse_confirmations(data, "/sections")
     try:
         return PlanSections.model_validate(data)
     except ValidationError as exc:
@@ -126,6 +128,8 @@ def apply_sections(plan: Plan, sections: PlanSections) -> Plan:
         value = getattr(sections, name)
         if name == "success_metrics":
             update[name] = _with_targets(plan, value)
+        elif name == "attributes" and value is not None:
+            update[name] = keep_confirmations(plan.attributes, value)
         elif value is not None or name in {"timeline", "target_date"}:
             update[name] = value
     return plan.model_copy(update=update) if update else plan

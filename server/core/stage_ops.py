@@ -24,6 +24,7 @@ from ..model.stages import (
     Activation,
     Attribute,
     Checkpoint,
+    ConsentGrant,
     DataSource,
     Goal,
     LifecycleStage,
@@ -154,7 +155,48 @@ def record_intake(plan: Plan, edit: IntakeEdit) -> Plan:
 def inventory_attributes(plan: Plan, edit: AttributesEdit) -> Plan:
     sources = _section(plan.data_sources, edit, "data_sources", lambda s: s.id)
     attributes = _section(plan.attributes, edit, "attributes", lambda a: a.name)
-    return _with(plan, data_sources=sources, attributes=attributes)
+    return _with(plan, data_sources=sources, attributes=keep_confirmations(plan.attributes, attributes))
+
+
+def keep_confirmations(before: Sequence[Attribute], after: Sequence[Attribute]) -> tuple[Attribute, ...]:
+    """`after`, each grant re-sent unchanged (same attribute, purpose, lawful basis and evidence)
+    keeping the confirmation stored on it. A changed grant is a new claim nobody has confirmed."""
+
+    def key(name: str, grant: ConsentGrant) -> tuple[object, ...]:
+        evidence = (grant.evidence.kind, grant.evidence.ref) if grant.evidence else None
+        return (name, grant.purpose, grant.lawful_basis, evidence)
+
+    stored = {key(a.name, g): g.confirmed_by for a in before for g in a.consent if g.confirmed_by}
+    if not stored:
+        return tuple(after)
+    result = []
+    for attribute in after:
+        grants = tuple(
+            g.model_copy(update={"confirmed_by": stored[key(attribute.name, g)]})
+            if g.confirmed_by is None and key(attribute.name, g) in stored
+            else g
+            for g in attribute.consent
+        )
+        result.append(
+            attribute if grants == attribute.consent else attribute.model_copy(update={"consent": grants})
+        )
+    return tuple(result)
+
+
+def refuse_confirmations(data: object, prefix: str = "") -> None:
+    """A grant's confirmed_by is server-owned: only the person sets it, with `plans confirm-consent`."""
+    attributes = data.get("attributes") if isinstance(data, dict) else None
+    if not isinstance(attributes, (list, tuple)):
+        return
+    for i, attribute in enumerate(attributes):
+        grants = attribute.get("consent") if isinstance(attribute, dict) else None
+        for j, grant in enumerate(grants if isinstance(grants, (list, tuple)) else ()):
+            if isinstance(grant, dict) and "confirmed_by" in grant:
+                raise InputError(
+                    f"{prefix}/attributes/{i}/consent/{j}/confirmed_by: is server-owned (set by "
+                    "`plans confirm-consent`, run by the confirming person at a terminal); remove it "
+                    "from the request"
+                )
 
 
 def define_profiles(plan: Plan, edit: ProfilesEdit) -> Plan:
@@ -227,6 +269,7 @@ def parse_edit(model: type[Edit], data: dict[str, object]) -> Edit:
     """A stage edit from the tool's (or the CLI file's) JSON arguments; every error names its JSON
     Pointer and what is allowed, so the tools can take items as plain objects (their schemas are
     in schema://plan) and still refuse a bad one precisely."""
+    refuse_confirmations(data)
     try:
         return model.model_validate(data)
     except ValidationError as exc:

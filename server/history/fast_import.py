@@ -22,7 +22,7 @@ def _quoted(rel: str) -> bytes:
     return ('"' + rel.replace("\\", "\\\\").replace('"', '\\"') + '"').encode("utf-8")
 
 
-def _git_time(when: datetime) -> bytes:
+def git_time(when: datetime) -> bytes:
     offset = when.utcoffset()
     if offset is None:
         raise ValueError("the commit time must carry a time zone")
@@ -49,7 +49,7 @@ def import_stream(
         data = contents[rel] or b""
         parts += [b"blob\nmark :%d\ndata %d\n" % (mark, len(data)), data, b"\n"]
     commit_mark = len(written) + 1
-    stamp = _git_time(when)
+    stamp = git_time(when)
     parts += [
         b"commit %s\nmark :%d\n" % (_SCRATCH_BRANCH.encode(), commit_mark),
         b"author %s %s\n" % (idents[0].encode("utf-8"), stamp),

@@ -128,8 +128,11 @@ def run_git(
     *args: str,
     top: Path | None,
     input: bytes | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> bytes:
     """Run `git <args>` in `cwd` and return its stdout; raise RepositoryError on any failure.
+
+    `extra_env` adds variables after the hardened environment (a person's commit dates).
 
     stdout goes to a temporary file, so output beyond MAX_OUTPUT_BYTES is refused without ever
     being held in this process's memory.
@@ -142,7 +145,7 @@ def run_git(
             done = subprocess.run(
                 command,
                 cwd=cwd,
-                env=git_env(top),
+                env={**git_env(top), **(extra_env or {})},
                 stdout=out,
                 stderr=subprocess.PIPE,
                 timeout=GIT_TIMEOUT_S,

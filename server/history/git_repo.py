@@ -25,6 +25,9 @@ Other choices (docs/user-guide.md, "Git behaviour"):
   records who asked for a change; the actor never becomes the author or committer, who is the
   identity git is configured with, or 'personalization-engine <personalization-engine@localhost>'
   for any part that is missing, so a missing identity never breaks a write.
+  The exception is a person's own command at a terminal (`plans approve`, `plans confirm-consent`):
+  they author and commit it under their git identity, which must exist, and `--sign` signs it with
+  their own key because they ask for it (person.py, docs/approvals.md).
 - The commit time is the caller's (`when`): the real time, or the demo's frozen clock, whose
   commits say so in a `Clock: frozen` trailer (commit_message.py).
 - git's ownership check applies: every command looks for the repository in the workspace's top
@@ -47,6 +50,7 @@ from ..errors import ConfinementError, RepositoryError, WorkspaceError
 from ..store.workspace import ALLOW_ENCLOSING_ENV, HOW_TO_SET, Workspace
 from .fast_import import import_stream, run_fast_import
 from .git_command import GitFailed, run_git
+from .person import Person, person_identity, signed_copy
 from .repo_state import (
     Repository,
     check_ready_to_commit,
@@ -58,6 +62,7 @@ from .repo_state import (
 
 __all__ = [
     "CommitInfo",
+    "Person",
     "Repository",
     "RepositoryError",
     "check_ready_to_commit",
@@ -69,6 +74,7 @@ __all__ = [
     "log_for",
     "open_repository",
     "parse_trailers",
+    "person_identity",
 ]
 
 FALLBACK_NAME = "personalization-engine"
@@ -239,21 +245,35 @@ def _stage(repo: Repository, entries: dict[str, str | None], zero: str) -> None:
         _git(repo, "update-index", "-z", "--index-info", input=lines)
 
 
-def commit_paths(repo: Repository, paths: Sequence[Path], message: str, when: datetime) -> str:
+def commit_paths(
+    repo: Repository,
+    paths: Sequence[Path],
+    message: str,
+    when: datetime,
+    *,
+    person: Person | None = None,
+    sign: bool = False,
+) -> str:
     """Commit exactly `paths`, as their bytes are on disk now, dated `when`; return the commit SHA.
 
     A path that no longer exists is removed in the commit. The user's index keeps everything else
     it holds. On any failure nothing is committed and HEAD and the index are as they were.
+    `person`: a person's own command; they author and commit it, and with `sign` they sign it with
+    their own key (person.py).
     """
     if not paths:
         raise ValueError("commit_paths needs at least one path")
     if "\0" in message:
         raise ValueError("a commit message cannot contain a NUL byte")
     contents = {_relative(repo, path): _read_ours(path) for path in paths}
-    idents = _identities(repo)
+    idents = (person.ident, person.ident) if person else _identities(repo)
     parent = _parent(repo)
     stream = import_stream(contents, message.encode("utf-8"), idents, when, parent)
     *blobs, commit = run_fast_import(repo, stream)
+    if sign:
+        if person is None:
+            raise ValueError("only a person's own commit is signed")
+        commit = signed_copy(repo, commit, parent, message, person, when)
     subject = message.split("\n", 1)[0]
     _move_head(repo, commit, parent, f"commit (personalization-engine): {subject}")
     blob_of = dict(zip([rel for rel, data in contents.items() if data is not None], blobs, strict=True))

@@ -182,7 +182,9 @@ def approve(engine, plan_id, role="Data Privacy Lead", decision="approved"):
     return apply(
         engine,
         plan_id,
-        lambda p: record_approval(p, approver="Priya Shah", role=role, decision=decision, note="ok", now=NOW),
+        lambda p: record_approval(
+            p, approver="Priya Shah", role=role, decision=decision, note="ok", actor="test", now=NOW
+        ),
     )
 
 
@@ -304,13 +306,15 @@ def head_and_file(repo_dir, plan_id):
             "remediation: must not be empty",
         ),
         (
-            lambda p: record_approval(p, approver="x", role="CFO", decision="approved", note="", now=NOW),
+            lambda p: record_approval(
+                p, approver="x", role="CFO", decision="approved", note="", actor="test", now=NOW
+            ),
             "role: 'CFO' is not allowed; use one of Personalization Architect, Data Privacy Lead, "
             "Exec sponsor",
         ),
         (
             lambda p: record_approval(
-                p, approver="x", role="Exec sponsor", decision="maybe", note="", now=NOW
+                p, approver="x", role="Exec sponsor", decision="maybe", note="", actor="a", now=NOW
             ),
             "decision: 'maybe' is not allowed; use one of approved, rejected, changes_requested",
         ),

@@ -177,7 +177,13 @@ def test_a_ledger_only_write_does_not_climb_the_coverage_escalation(engine, plan
         plan_id,
         "governance",
         lambda p: record_approval(
-            p, approver="Ana Ruiz", role="Personalization Architect", decision="approved", note="", now=NOW
+            p,
+            approver="Ana Ruiz",
+            role="Personalization Architect",
+            decision="approved",
+            note="",
+            actor="a",
+            now=NOW,
         ),
         expected_revision=None,
         actor="a",
