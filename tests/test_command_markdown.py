@@ -220,7 +220,7 @@ def test_each_companion_step_is_conditional_and_matches_gtm_essentials():
         # The names a step uses are ones gtm-essentials.md explains for that server.
         used = set(re.findall(r"`([a-z_]+)`", with_it))
         assert expect["tools"] <= used, server
-        for name in used - registered_tools() - BEING_ADDED_IN_ISSUE_15_TOOLS:
+        for name in used - registered_tools():
             assert f"`{name}`" in doc, (server, name)
     # Playwright's run records each qa_flow's outcome with the arguments record_qa_result takes.
     playwright = step("Review the findings, fix or escalate").split("If Playwright's tools")[1]
