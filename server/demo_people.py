@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cli.person_commands import AGENT_MARKERS
+from .core.confirmations import AGENT_MARKERS
 
 QUESTION_MARK = b"[y/N]"
 TIMEOUT_SECONDS = 120

@@ -23,6 +23,27 @@ from .ledger import DECISIONS, _choice, _text
 
 _MAX_LISTED = 40
 
+# Variables coding agents set in the shells they run commands in. Each is set by the agent itself,
+# not by a terminal a person types in, so its presence means a model may be typing the command:
+# - CLAUDECODE, CLAUDE_CODE_ENTRYPOINT: Claude Code (the issue names CLAUDECODE).
+# - GEMINI_CLI: Gemini CLI sets GEMINI_CLI=1 for its shell tool's commands.
+# - CODEX_SANDBOX, CODEX_THREAD_ID: OpenAI Codex CLI's sandboxed commands and its thread.
+# - CURSOR_AGENT: Cursor's agent (not CURSOR_TRACE_ID, which a person's Cursor terminal has too).
+# - AUGMENT_AGENT, ANTIGRAVITY_AGENT: the Augment and Google Antigravity agents.
+# - AI_AGENT: set by agents such as Vercel's v0 to say an agent runs the command.
+# Left out on purpose: the proposed generic AGENT variable, too common a name to refuse a person on.
+AGENT_MARKERS = (
+    "CLAUDECODE",
+    "CLAUDE_CODE_ENTRYPOINT",
+    "GEMINI_CLI",
+    "CODEX_SANDBOX",
+    "CODEX_THREAD_ID",
+    "CURSOR_AGENT",
+    "AUGMENT_AGENT",
+    "ANTIGRAVITY_AGENT",
+    "AI_AGENT",
+)
+
 
 def _listed(names: list[str]) -> str:
     shown = ", ".join(names[:_MAX_LISTED]) or "none"
