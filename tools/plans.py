@@ -11,6 +11,7 @@ from ..core import results
 from ..core.results import answer
 from ..core.sections import apply_sections, parse_sections
 from ..model.common import Channel, ShortText
+from ..model.plan import Regime, SignalFramework
 from ._common import (
     ADDITIVE,
     READ_ONLY,
@@ -38,6 +39,10 @@ def create_plan(
     timeline: Annotated[str | None, Field(max_length=200)] = None,
     pattern: Literal["diamond", "pipeline"] | None = None,
     pattern_rationale: Annotated[str | None, Field(max_length=4000)] = None,
+    regimes: Annotated[tuple[Regime, ...] | None, Field(description="Consent law presets.")] = None,
+    signals: Annotated[
+        tuple[SignalFramework, ...] | None, Field(description="Consent signal presets.")
+    ] = None,
     actor: ActorArg = None,
 ) -> WriteAnswer:
     """Create a plan at revision 1, once per initiative. Pattern: 'diamond' when intake and
@@ -55,6 +60,8 @@ def create_plan(
                 timeline=timeline,
                 pattern=pattern,
                 pattern_rationale=pattern_rationale,
+                regimes=regimes,
+                signals=signals,
                 actor=who_asks(actor, ctx),
             )
         )
