@@ -39,10 +39,8 @@ def create_plan(
     timeline: Annotated[str | None, Field(max_length=200)] = None,
     pattern: Literal["diamond", "pipeline"] | None = None,
     pattern_rationale: Annotated[str | None, Field(max_length=4000)] = None,
-    regimes: Annotated[tuple[Regime, ...] | None, Field(description="Consent law presets.")] = None,
-    signals: Annotated[
-        tuple[SignalFramework, ...] | None, Field(description="Consent signal presets.")
-    ] = None,
+    regimes: tuple[Regime, ...] = (),
+    signals: tuple[SignalFramework, ...] = (),
     actor: ActorArg = None,
 ) -> WriteAnswer:
     """Create a plan at revision 1, once per initiative. Pattern: 'diamond' when intake and
