@@ -112,12 +112,7 @@ def _activation(
         (a, k) for a, attr in used for k, g in enumerate(attr.consent) if g.purpose in needed
     )
 
-    lacking = [
-        _why_not(a, policy.purpose) + (" [sensitive data: consent only]" if limited else "")
-        for a in attributes
-        for limited in [_limited(a, policy)]
-        if not grants.allows(a, policy.purpose, _narrowed(bases, policy) if limited else bases)
-    ]
+    lacking = _lacking(attributes, policy, bases, grants)
     if lacking:
         scored = " (the profile scores people, so this is profiling)" if profiling else ""
         result.findings.append(
@@ -164,13 +159,21 @@ def _activation(
     _pii(index, i, policy, key, result)
 
 
-def _limited(attribute: Attribute, policy: EffectivePolicy) -> bool:
-    """Whether the plan's regimes narrow the bases for this attribute because its data is sensitive."""
-    return policy.sensitive_bases is not None and attribute.pii_class in SPECIAL_CLASSES
+def _lacking(
+    attributes: list[Attribute], policy: EffectivePolicy, bases: tuple[str, ...], grants: _Grants
+) -> list[str]:
+    """Why each attribute that does not grant the channel's purpose on an accepted basis fails.
 
-
-def _narrowed(bases: tuple[str, ...], policy: EffectivePolicy) -> tuple[str, ...]:
-    return tuple(b for b in bases if b in (policy.sensitive_bases or ()))
+    Under a regime that limits sensitive data (cpra), its attributes count only on the narrower bases.
+    """
+    lacking = []
+    for attribute in attributes:
+        limited = policy.sensitive_bases is not None and attribute.pii_class in SPECIAL_CLASSES
+        accepted = tuple(b for b in bases if b in (policy.sensitive_bases or ())) if limited else bases
+        if not grants.allows(attribute, policy.purpose, accepted):
+            note = " [sensitive data: consent only]" if limited else ""
+            lacking.append(_why_not(attribute, policy.purpose) + note)
+    return lacking
 
 
 def _pii(index: PlanIndex, i: int, policy: EffectivePolicy, key: str, result: ConsentResult) -> None:
