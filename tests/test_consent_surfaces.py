@@ -268,3 +268,19 @@ async def test_evidence_that_fits_is_stored_and_its_grant_reports_only_that_no_o
         if f["code"] in ("consent.evidence_missing", "consent.unconfirmed")
     ]
     assert records == [("consent.unconfirmed", "/attributes/0/consent/0")]
+
+
+async def test_write_plan_with_an_unknown_regime_lists_the_allowed_values_and_writes_nothing(
+    server, repo_dir
+):
+    async with client(server) as c:
+        r = await c.call_tool("create_plan", {"initiative": "X", "channels": ["web"]})
+        plan_id = r.structured_content["plan_id"]
+        before = snapshot(repo_dir)
+        r = await c.call_tool(
+            "write_plan",
+            {"plan_id": plan_id, "expected_revision": 1, "sections": {"consent_regimes": ["gdpr", "cpra"]}},
+        )
+    assert r.is_error
+    assert "/consent_regimes/0" in text(r) and REGIMES_ALLOWED in text(r)
+    assert snapshot(repo_dir) == before
