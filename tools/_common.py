@@ -10,7 +10,7 @@ from typing import Annotated, Any, TypeVar
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
-from pydantic import Field, ValidationError, WithJsonSchema
+from pydantic import Field, TypeAdapter, ValidationError, WithJsonSchema
 
 from ..core.engine import Engine, input_error
 from ..errors import EngineError
@@ -23,6 +23,11 @@ def text_or_null(max_length: int) -> WithJsonSchema:
     for arguments they leave out, and `anyOf [..., null]` on every optional argument costs the tool
     list (which the model reads every session) hundreds of bytes."""
     return WithJsonSchema({"type": "string", "maxLength": max_length})
+
+
+def advertised_as(plain_type: Any) -> WithJsonSchema:
+    """As text_or_null, for any optional argument: advertise the schema of its non-null type."""
+    return WithJsonSchema(TypeAdapter(plain_type).json_schema())
 
 
 def whole_number_or_null(minimum: int = 1) -> WithJsonSchema:

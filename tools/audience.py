@@ -48,9 +48,9 @@ async def size_audiences(
     expected_revision: OptionalRevisionArg = None,
     actor: ActorArg = "",
 ) -> dict[str, Any]:
-    """Count each profile's audience on real data (a row per person) and store the sizing run:
-    eligible, suppressed, net, winner, per channel after consent, overlaps, coverage, freshness.
-    Only counts leave the database. Example: {"plan_id": "...", "data": "data/users.parquet"}
+    """Count each profile's audience on real data (a row per person; only counts leave the
+    database) and store the sizing run: sizes per profile and channel, overlaps, coverage.
+    Example: {"plan_id": "...", "data": "data/users.parquet"}
     """
     who = who_asks(actor, ctx)
 

@@ -84,7 +84,7 @@ def resolve_blocker(
 ) -> WriteAnswer:
     """Resolve an open blocker and log its remediation; its escalations resolve with it. Fix the
     cause first (e.g. the attribute's consent), then call this. Example: {"plan_id": "...",
-    "blocker_id": "blk-1", "remediation": "Consent basis approved; attribute updated in r9."}
+    "blocker_id": "blk-1", "remediation": "Consent confirmed."}
     """
     return _write(
         ctx,

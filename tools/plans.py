@@ -11,6 +11,7 @@ from ..core import results
 from ..core.results import answer
 from ..core.sections import apply_sections, parse_sections
 from ..model.common import Channel, ShortText
+from ..model.plan import Regime, SignalFramework
 from ._common import (
     ADDITIVE,
     READ_ONLY,
@@ -20,6 +21,7 @@ from ._common import (
     RevisionArg,
     ToolSpec,
     WriteAnswer,
+    advertised_as,
     engine,
     run,
     text_or_null,
@@ -33,13 +35,17 @@ def create_plan(
     initiative: Annotated[str, Field(min_length=1, max_length=200, description="What the program is for.")],
     channels: Annotated[tuple[Channel, ...], Field(min_length=1, max_length=5)],
     ctx: Context,
-    metrics: Annotated[tuple[ShortText, ...] | None, Field(max_length=50)] = None,
+    metrics: Annotated[tuple[ShortText, ...] | None, Field(max_length=50), advertised_as(list[str])] = None,
     constraints: Annotated[
-        tuple[ShortText, ...] | None, Field(max_length=100, description="In words.")
+        tuple[ShortText, ...] | None, Field(max_length=100), advertised_as(list[str])
     ] = None,
     timeline: Annotated[str | None, Field(max_length=200), text_or_null(200)] = None,
-    pattern: Literal["diamond", "pipeline"] | None = None,
+    pattern: Annotated[
+        Literal["diamond", "pipeline"] | None, advertised_as(Literal["diamond", "pipeline"])
+    ] = None,
     pattern_rationale: Annotated[str | None, Field(max_length=4000), text_or_null(4000)] = None,
+    regimes: tuple[Regime, ...] = (),
+    signals: tuple[SignalFramework, ...] = (),
     actor: ActorArg = "",
 ) -> WriteAnswer:
     """Create a plan at revision 1, once per initiative. Pattern: 'diamond' when intake and
@@ -56,6 +62,8 @@ def create_plan(
                 timeline=timeline,
                 pattern=pattern,
                 pattern_rationale=pattern_rationale,
+                regimes=regimes,
+                signals=signals,
                 actor=who_asks(actor, ctx),
             )
         )
@@ -63,9 +71,8 @@ def create_plan(
 
 
 def list_plans(ctx: Context) -> dict[str, Any]:
-    """{plans: [{plan_id, revision, initiative, channels, updated_at, attributes, profiles,
-    activations}]}, oldest first. Call it before creating a plan, and to find a plan_id.
-    Example: {}
+    """The plans, oldest first: {plans: [{plan_id, revision, initiative, channels, updated_at,
+    attributes, profiles, activations}]}. Call it before creating a plan. Example: {}
     """
     return run(lambda: results.plan_list(engine(ctx)).model_dump(mode="json"))
 
@@ -92,10 +99,9 @@ def write_plan(
     ctx: Context,
     actor: ActorArg = "",
 ) -> WriteAnswer:
-    """Replace whole top-level sections (as in schema://plan; others stay): header sections such
-    as timeline, pattern, error_handling, consent_policy, success_metrics targets, or stage
-    sections. Server-owned fields are refused; errors name the JSON Pointer. Prefer the stage
-    tools for single items. Example: {"plan_id": "...", "expected_revision": 3, "sections":
+    """Replace whole top-level sections (as in schema://plan; others stay), e.g. timeline,
+    error_handling, consent_policy, success_metrics targets. Server-owned fields are refused.
+    Prefer the stage tools for single items. Example: {"plan_id": "...", "expected_revision": 3, "sections":
     {"timeline": "Launch by 2027-02-01"}}
     """
     with tool_errors():
@@ -112,7 +118,7 @@ def write_plan(
 
 def validate_plan(plan_id: PlanIdArg, ctx: Context) -> str:
     """Run every check: JSON text {plan_id, revision, valid, counts, findings [{code, severity,
-    pointer, message, stage}]}. Fix errors with the stage tools or record a blocker. Example:
+    pointer, message, stage}]}. Example:
     {"plan_id": "..."}
     """
     return run(lambda: results.validation_report(engine(ctx), plan_id).model_dump_json(indent=2))

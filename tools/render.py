@@ -26,9 +26,9 @@ def render_deliverables(
     ] = None,
     actor: ActorArg = "",
 ) -> dict[str, Any]:
-    """Render the deliverables (profile schema, profiles, activation checklist, plan summary,
-    data contract, report.html) and commit them under .claude/plans/<plan_id>/; the plan is not
-    changed. Then point the user to report.html. Example: {"plan_id": "..."}
+    """Render and commit the deliverables (profile schema, profiles, activation checklist, plan,
+    data contract, report.html) under .claude/plans/<plan_id>/; point the user to report.html.
+    Example: {"plan_id": "..."}
     """
     return run(
         lambda: render_and_commit(engine(ctx), plan_id, revision, who_asks(actor, ctx)).model_dump(

@@ -9,21 +9,23 @@ from pydantic import Field
 
 from ..core import rule_ops
 from ..model.targets import Target
-from ._common import READ_ONLY, PlanIdArg, ToolSpec, engine, run, text_or_null
+from ._common import READ_ONLY, PlanIdArg, ToolSpec, advertised_as, engine, run, text_or_null
 
 
 def simulate_profiles(
     plan_id: PlanIdArg,
     ctx: Context,
     records: Annotated[
-        list[dict[str, Any]] | None, Field(max_length=10_000, description="Records keyed by attribute name.")
+        list[dict[str, Any]] | None,
+        Field(max_length=10_000, description="Records keyed by attribute name."),
+        advertised_as(list[dict[str, Any]]),
     ] = None,
     records_file: Annotated[
         str | None,
         Field(max_length=1000, description="A CSV (header row) or JSON file in the workspace."),
         text_or_null(1000),
     ] = None,
-    explain: Annotated[bool | None, Field(description="False: verdicts only.")] = None,
+    explain: Annotated[bool | None, Field(description="False: verdicts only."), advertised_as(bool)] = None,
     now: Annotated[
         str | None, Field(max_length=64, description="Evaluation time, ISO 8601."), text_or_null(64)
     ] = None,

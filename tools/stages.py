@@ -22,6 +22,7 @@ from ._common import (
     RevisionArg,
     ToolSpec,
     WriteAnswer,
+    advertised_as,
     engine,
     run,
     text_or_null,
@@ -69,7 +70,7 @@ def record_intake(
     lifecycle_stages: items("Lifecycle stages {id, name, definition}.") = (),
     remove_lifecycle_stages: list[str] = (),
     open_questions: Annotated[
-        list[str] | None, Field(max_length=200, description="Replaces the list.")
+        list[str] | None, Field(max_length=200, description="Replaces the list."), advertised_as(list[str])
     ] = None,
     notes: Annotated[str | None, Field(max_length=4000), text_or_null(4000)] = None,
     mode: Mode = "merge",

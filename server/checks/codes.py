@@ -44,6 +44,11 @@ CHECK_FINDING_CODES: dict[str, str] = {
     "consent.pii_denied_by_policy": "A PII attribute is sent on a channel whose plan policy allows no PII.",
     "consent.special_category_targeting": "A profile targets on special-category data.",
     "consent.policy_loosens": "The plan's consent policy adds a lawful basis the default does not accept.",
+    # consent records and presets (issue 15, consent part)
+    "consent.evidence_missing": "A consent grant an activation relies on has no evidence.",
+    "consent.unconfirmed": "A consent grant an activation relies on was confirmed by no person.",
+    "consent.regime_not_applied": "A constraint names a consent regime or signal framework whose preset "
+    "the plan does not apply.",
     # freshness
     "fresh.profile_sla": "A profile's inputs refresh less often than its latency_sla.",
     "fresh.activation_sla": "An activation's inputs refresh less often than its latency_sla.",

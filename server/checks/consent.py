@@ -11,15 +11,18 @@ from dataclasses import dataclass, field
 from ..model import Attribute
 from ..model.findings import Finding
 from .consent_policy import (
-    PURPOSE_BASES,
     EffectivePolicy,
     effective_policy,
     gate_satisfied,
     normalized_signals,
 )
+from .consent_records import ReliedOn, grant_record_findings, regime_findings
 from .usage import PlanIndex, name_list, unique_names
 
 PII_CLASSES = ("direct", "sensitive", "special_category")
+# GDPR Art. 9 special categories and CPRA sensitive personal information: never targeted on, and
+# under cpra used only on consent.
+SPECIAL_CLASSES = ("sensitive", "special_category")
 
 
 @dataclass
@@ -27,6 +30,7 @@ class ConsentResult:
     findings: list[Finding] = field(default_factory=list)
     # Indexes of activations with at least one consent finding, for consent_integrity_pct.
     failing_activations: set[int] = field(default_factory=set)
+    relied_on: ReliedOn = field(default_factory=set)
 
 
 def either(options: tuple[str, ...]) -> str:
@@ -88,6 +92,8 @@ def consent_findings(index: PlanIndex) -> ConsentResult:
         _activation(index, i, policy, grants, result)
         if len(result.findings) > before:
             result.failing_activations.add(i)
+    # Warnings about the record, added after the loop so they never count an activation as failing.
+    result.findings += regime_findings(plan) + grant_record_findings(plan, result.relied_on)
     return result
 
 
@@ -99,11 +105,14 @@ def _activation(
     found = index.profile_of(activation)
     profiling = found is not None and found[1].scoring is not None
     bases = policy.profiling_bases if profiling else policy.bases
-    attributes = [
-        index.attributes[n][1] for n in unique_names(index.activation_uses(i)) if n in index.attributes
-    ]
+    used = [index.attributes[n] for n in unique_names(index.activation_uses(i)) if n in index.attributes]
+    attributes = [a for _, a in used]
+    needed = {policy.purpose, *policy.required_purposes}
+    result.relied_on.update(
+        (a, k) for a, attr in used for k, g in enumerate(attr.consent) if g.purpose in needed
+    )
 
-    lacking = [_why_not(a, policy.purpose) for a in attributes if not grants.allows(a, policy.purpose, bases)]
+    lacking = _lacking(attributes, policy, bases, grants)
     if lacking:
         scored = " (the profile scores people, so this is profiling)" if profiling else ""
         result.findings.append(
@@ -119,7 +128,8 @@ def _activation(
             )
         )
     for purpose in policy.required_purposes:
-        missing = [a.name for a in attributes if not grants.allows(a, purpose, PURPOSE_BASES[purpose])]
+        accepted = policy.purpose_bases[purpose]
+        missing = [a.name for a in attributes if not grants.allows(a, purpose, accepted)]
         if missing:
             result.findings.append(
                 Finding(
@@ -127,7 +137,7 @@ def _activation(
                     severity="error",
                     pointer=f"/activations/{i}",
                     message=f"the plan's {activation.channel} policy also requires {purpose} "
-                    f"({either(PURPOSE_BASES[purpose])}), which these attributes of {key} lack: "
+                    f"({either(accepted)}), which these attributes of {key} lack: "
                     f"{name_list(missing)}; add the grant or stop using them",
                     stage="activation",
                 )
@@ -147,6 +157,23 @@ def _activation(
             )
         )
     _pii(index, i, policy, key, result)
+
+
+def _lacking(
+    attributes: list[Attribute], policy: EffectivePolicy, bases: tuple[str, ...], grants: _Grants
+) -> list[str]:
+    """Why each attribute that does not grant the channel's purpose on an accepted basis fails.
+
+    Under a regime that limits sensitive data (cpra), its attributes count only on the narrower bases.
+    """
+    lacking = []
+    for attribute in attributes:
+        limited = policy.sensitive_bases is not None and attribute.pii_class in SPECIAL_CLASSES
+        accepted = tuple(b for b in bases if b in (policy.sensitive_bases or ())) if limited else bases
+        if not grants.allows(attribute, policy.purpose, accepted):
+            note = " [sensitive data: consent only]" if limited else ""
+            lacking.append(_why_not(attribute, policy.purpose) + note)
+    return lacking
 
 
 def _pii(index: PlanIndex, i: int, policy: EffectivePolicy, key: str, result: ConsentResult) -> None:
@@ -191,7 +218,7 @@ def _special_category(index: PlanIndex, result: ConsentResult) -> None:
         first_use: dict[str, str] = {}
         for name, pointer in uses:
             found = index.attributes.get(name)
-            if found is not None and found[1].pii_class == "special_category":
+            if found is not None and found[1].pii_class in SPECIAL_CLASSES:
                 first_use.setdefault(name, pointer)
         if not first_use:
             continue
@@ -201,10 +228,18 @@ def _special_category(index: PlanIndex, result: ConsentResult) -> None:
                 code="consent.special_category_targeting",
                 severity="error",
                 pointer=pointer,
-                message=f"profile {profile_id!r} targets on special-category attribute {name!r} (GDPR "
-                "Art. 9); remove it from eligibility and scoring",
+                message=f"profile {profile_id!r} targets on {_special_label(index, name)}; remove "
+                "it from eligibility and scoring",
                 stage="profiles",
             )
             for name, pointer in first_use.items()
         ]
         result.failing_activations.update(activations_of.get(profile_id, []))
+
+
+def _special_label(index: PlanIndex, name: str) -> str:
+    """'special-category attribute 'x' (GDPR Art. 9)', or the CPRA wording for sensitive data."""
+    if index.attributes[name][1].pii_class == "sensitive":
+        law = "CPRA sensitive personal information; targeting infers characteristics"
+        return f"sensitive attribute {name!r} ({law})"
+    return f"special-category attribute {name!r} (GDPR Art. 9)"

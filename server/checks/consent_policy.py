@@ -1,20 +1,29 @@
-"""The default consent policy per channel (docs/consent.md), and how a plan's override tightens it."""
+"""The consent policy per channel (docs/consent.md): the default, or the one the plan's regimes and
+signal frameworks derive (consent_presets), narrowed by the plan's own consent_policy override."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..model import Plan
 from ..model.plan import ChannelConsentPolicy
-
-
-@dataclass(frozen=True)
-class Gate:
-    """A consent signal an activation must check; `accepted` are the names that count as it."""
-
-    signal: str
-    accepted: tuple[str, ...]
+from .consent_presets import (
+    AD_PERSONALIZATION,
+    AD_USER_DATA,
+    ANALYTICS_STORAGE,
+    DEFAULT_PURPOSE_BASES,
+    EMAIL_OPT_IN,
+    IN_APP_ENABLED,
+    NOT_DO_NOT_CONTACT,
+    NOT_UNSUBSCRIBED,
+    PERSONALIZATION_STORAGE,
+    REGIME_PURPOSE_BASES,
+    REGIMES,
+    SIGNALS,
+    ChannelRule,
+    Gate,
+)
 
 
 @dataclass(frozen=True)
@@ -33,57 +42,28 @@ DEFAULT_POLICY: dict[str, ChannelPolicy] = {
         "email_marketing",
         ("consent", "legitimate_interest"),
         ("consent", "legitimate_interest"),
-        (
-            Gate("email_opt_in", ("email_opt_in", "email_optin", "email_consent", "marketing_opt_in")),
-            Gate("not_unsubscribed", ("not_unsubscribed", "unsubscribed", "email_unsubscribed")),
-        ),
+        (EMAIL_OPT_IN, NOT_UNSUBSCRIBED),
     ),
     "web": ChannelPolicy(
-        "web",
-        "onsite_personalization",
-        ("consent",),
-        ("consent",),
-        (Gate("personalization_storage", ("personalization_storage", "personalization_consent")),),
+        "web", "onsite_personalization", ("consent",), ("consent",), (PERSONALIZATION_STORAGE,)
     ),
     "in-app": ChannelPolicy(
         "in-app",
         "in_app_messaging",
         ("contract", "legitimate_interest", "consent"),
         ("consent",),
-        (
-            Gate(
-                "in_app_messaging_enabled",
-                ("in_app_messaging_enabled", "in_app_messaging_not_disabled", "in_app_messaging_disabled"),
-            ),
-        ),
+        (IN_APP_ENABLED,),
     ),
     "ads": ChannelPolicy(
-        "ads",
-        "ads_targeting",
-        ("consent",),
-        ("consent",),
-        (Gate("ad_user_data", ("ad_user_data",)), Gate("ad_personalization", ("ad_personalization",))),
+        "ads", "ads_targeting", ("consent",), ("consent",), (AD_USER_DATA, AD_PERSONALIZATION)
     ),
     "sales": ChannelPolicy(
-        "sales",
-        "sales_outreach",
-        ("legitimate_interest",),
-        ("legitimate_interest",),
-        (Gate("not_do_not_contact", ("do_not_contact", "not_do_not_contact", "do_not_contact_list")),),
+        "sales", "sales_outreach", ("legitimate_interest",), ("legitimate_interest",), (NOT_DO_NOT_CONTACT,)
     ),
 }
 
-# Bases each purpose accepts when a plan requires it on top of the channel's own purpose.
-PURPOSE_BASES: dict[str, tuple[str, ...]] = {
-    "email_marketing": ("consent", "legitimate_interest"),
-    "onsite_personalization": ("consent",),
-    "in_app_messaging": ("contract", "legitimate_interest", "consent"),
-    "ads_targeting": ("consent",),
-    "ads_measurement": ("consent",),
-    "sales_outreach": ("legitimate_interest",),
-    "analytics": ("consent", "legitimate_interest"),
-    "service_messages": ("contract", "legitimate_interest"),
-}
+# Bases each purpose accepts when a plan requires it on top of the channel's own purpose (no regime).
+PURPOSE_BASES: dict[str, tuple[str, ...]] = DEFAULT_PURPOSE_BASES
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 
@@ -115,32 +95,91 @@ class EffectivePolicy:
     required_purposes: tuple[str, ...]
     allow_pii: bool
     loosened: tuple[tuple[int, str], ...]  # (index, basis) the override tried to add; ignored
+    # Bases a required purpose accepts, under the plan's regimes.
+    purpose_bases: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(PURPOSE_BASES))
+    # Bases left for sensitive and special-category attributes (CPRA); None: no narrower limit.
+    sensitive_bases: tuple[str, ...] | None = None
+
+
+def _both(first: tuple[str, ...], second: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(b for b in first if b in second)
+
+
+def _union(gates: tuple[Gate, ...], more: tuple[Gate, ...]) -> tuple[Gate, ...]:
+    names = {g.signal for g in gates}
+    return gates + tuple(g for g in more if g.signal not in names)
+
+
+def _from_regimes(regimes: tuple[str, ...], channel: str) -> ChannelRule:
+    """The strictest combination: a grant must satisfy every regime named."""
+    rules = [REGIMES[r][channel] for r in regimes]
+    combined = rules[0]
+    bases, profiling = combined.bases, combined.profiling_bases or combined.bases
+    gates, required, sensitive = combined.gates, combined.required_purposes, combined.sensitive_bases
+    for rule in rules[1:]:
+        bases = _both(bases, rule.bases)
+        profiling = _both(profiling, rule.profiling_bases or rule.bases)
+        gates = _union(gates, rule.gates)
+        required += tuple(p for p in rule.required_purposes if p not in required)
+        if rule.sensitive_bases is not None:
+            sensitive = rule.sensitive_bases if sensitive is None else _both(sensitive, rule.sensitive_bases)
+    return ChannelRule(bases, profiling, gates, required, all(r.allow_pii for r in rules), sensitive)
+
+
+def _purpose_bases(regimes: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    if not regimes:
+        return dict(PURPOSE_BASES)
+    tables = [REGIME_PURPOSE_BASES[r] for r in regimes]
+    return {p: tuple(b for b in bases if all(b in t[p] for t in tables)) for p, bases in tables[0].items()}
+
+
+def _base_rule(plan: Plan, channel: str) -> ChannelRule:
+    """The policy before the plan's own override: the default, or its regimes', plus its signals'."""
+    if plan.consent_regimes:
+        rule = _from_regimes(tuple(plan.consent_regimes), channel)
+    else:
+        default = DEFAULT_POLICY[channel]
+        rule = ChannelRule(default.bases, default.profiling_bases, default.gates)
+    gates = rule.gates
+    for signal in plan.consent_signals:
+        extra = SIGNALS[signal].get(channel)
+        if extra is not None:
+            gates = _union(gates, extra.gates)
+    return ChannelRule(
+        rule.bases, rule.profiling_bases, gates, rule.required_purposes, rule.allow_pii, rule.sensitive_bases
+    )
 
 
 def effective_policy(plan: Plan, channel: str) -> EffectivePolicy:
     default = DEFAULT_POLICY[channel]
+    base = _base_rule(plan, channel)
+    bases, profiling = base.bases, base.profiling_bases or base.bases
     override: ChannelConsentPolicy | None = plan.consent_policy.get(channel)  # type: ignore[call-overload]
-    if override is None:
-        return EffectivePolicy(
-            channel, default.purpose, default.bases, default.profiling_bases, default.gates, (), True, ()
-        )
-    bases, profiling = default.bases, default.profiling_bases
     loosened: tuple[tuple[int, str], ...] = ()
-    if override.accepted_bases is not None:
-        wanted = set(override.accepted_bases)
-        bases = tuple(b for b in bases if b in wanted)
-        profiling = tuple(b for b in profiling if b in wanted)
-        loosened = tuple((k, b) for k, b in enumerate(override.accepted_bases) if b not in default.bases)
-    extra_gates = tuple(
-        Gate(signal, (normalize_signal(signal).strip("_"),)) for signal in override.required_gates
-    )
+    gates, required, allow_pii = base.gates, base.required_purposes, base.allow_pii
+    if override is not None:
+        if override.accepted_bases is not None:
+            wanted = set(override.accepted_bases)
+            bases = tuple(b for b in bases if b in wanted)
+            profiling = tuple(b for b in profiling if b in wanted)
+            loosened = tuple((k, b) for k, b in enumerate(override.accepted_bases) if b not in base.bases)
+        gates = _union(
+            gates,
+            tuple(Gate(signal, (normalize_signal(signal).strip("_"),)) for signal in override.required_gates),
+        )
+        required += tuple(p for p in override.required_purposes if p not in required)
+        allow_pii = allow_pii and override.allow_pii
+    if "google-consent-mode-v2" in plan.consent_signals and "analytics" in required:
+        gates = _union(gates, (ANALYTICS_STORAGE,))
     return EffectivePolicy(
         channel,
         default.purpose,
         bases,
         profiling,
-        default.gates + extra_gates,
-        tuple(override.required_purposes),
-        override.allow_pii,
+        gates,
+        required,
+        allow_pii,
         loosened,
+        _purpose_bases(tuple(plan.consent_regimes)),
+        base.sensitive_bases,
     )

@@ -70,6 +70,12 @@ def _register_new(sub: argparse._SubParsersAction) -> None:
     new.add_argument("--timeline", help="when it should launch, in words")
     new.add_argument("--pattern", choices=["diamond", "pipeline"], help="stage pattern (default diamond)")
     new.add_argument("--pattern-rationale", help="why this pattern")
+    new.add_argument(
+        "--regimes", help="comma list of consent law presets: gdpr-eprivacy, uk-gdpr, cpra (docs/consent.md)"
+    )
+    new.add_argument(
+        "--signals", help="comma list of consent signal presets: tcf-v2.2, google-consent-mode-v2"
+    )
     new.add_argument("--actor", help="who makes the change (default cli:<git user.name or $USER>)")
     new.add_argument("--now", help=argparse.SUPPRESS)
     new.set_defaults(handler=cmd_new)
@@ -154,6 +160,8 @@ def cmd_new(args: argparse.Namespace) -> int:
         timeline=args.timeline,
         pattern=args.pattern,
         pattern_rationale=args.pattern_rationale,
+        regimes=split_list(args.regimes),
+        signals=split_list(args.signals),
         actor=args.actor or engine.default_actor(),
     )
     if args.json:

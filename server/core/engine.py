@@ -198,7 +198,8 @@ class Engine:
 
     # --- writing -------------------------------------------------------------------------------
     def create_plan(self, *, actor: str, **header: Any) -> WriteResult:
-        """A new plan at revision 1 from its header fields (initiative, channels, metrics...)."""
+        """A new plan at revision 1 from its header fields (initiative, channels, metrics, regimes,
+        signals...)."""
         actor = one_line(actor)
         w = self._writer()
         with self.store.locked():
@@ -356,6 +357,8 @@ def new_plan(plan_id: str, now: datetime, header: dict[str, Any]) -> Plan:
         "metrics": list(header.get("metrics") or []),
         "constraints": list(header.get("constraints") or []),
         "timeline": header.get("timeline"),
+        "consent_regimes": list(header.get("regimes") or []),
+        "consent_signals": list(header.get("signals") or []),
         "pattern": {
             "kind": header.get("pattern") or "diamond",
             "rationale": header.get("pattern_rationale") or "",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
 from .common import (
     MAX_ITEMS,
@@ -18,6 +18,7 @@ from .common import (
     Slug,
     Strict,
 )
+from .evidence import evidence_problem, ref_problem
 from .rules import RuleNode, Scalar
 
 AttributeType = Literal["string", "integer", "number", "boolean", "timestamp", "date"]
@@ -93,10 +94,19 @@ class ConsentEvidence(Strict):
 
     kind: EvidenceKind
     ref: ShortText = Field(
-        description="cmp_purpose: the CMP's purpose id; tcf_purpose: 1-11; consent_mode: ad_storage, "
-        "analytics_storage, ad_user_data, ad_personalization, personalization_storage; lia, dpia: "
-        "the document's reference."
+        description="cmp_purpose: the CMP's purpose id; tcf_purpose: a TCF v2.2 purpose number, '1' "
+        "to '11'; consent_mode: a Google Consent Mode v2 type, e.g. 'ad_user_data'; lia, dpia: the "
+        "document's reference."
     )
+
+    @field_validator("ref")
+    @classmethod
+    def _ref_fits_kind(cls, ref: str, info: ValidationInfo) -> str:
+        kind = info.data.get("kind")
+        problem = ref_problem(kind, ref) if kind is not None else None
+        if problem:
+            raise ValueError(problem)
+        return ref
 
 
 class Confirmation(Strict):
@@ -117,6 +127,20 @@ class ConsentGrant(Strict):
     confirmed_by: Confirmation | None = Field(
         None, description="Server-owned: set by `plans confirm-consent` run by the person."
     )
+
+    @field_validator("evidence")
+    @classmethod
+    def _evidence_fits_grant(
+        cls, evidence: ConsentEvidence | None, info: ValidationInfo
+    ) -> ConsentEvidence | None:
+        # Only once purpose and basis are valid themselves; otherwise their own errors say enough.
+        purpose, basis = info.data.get("purpose"), info.data.get("lawful_basis")
+        if evidence is None or purpose is None or basis is None:
+            return evidence
+        problem = evidence_problem(purpose, basis, evidence.kind, evidence.ref)
+        if problem:
+            raise ValueError(problem)
+        return evidence
 
 
 class Attribute(Strict):

@@ -6,6 +6,9 @@ import json
 from pathlib import Path
 
 from personalization_engine.model import Plan
+from personalization_engine.model.stages import ConsentGrant
+
+from .fixtures.make_plans import grants
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -27,3 +30,8 @@ def update_attribute(plan: Plan, name: str, **update) -> Plan:
     """The plan with attribute `name` replaced by a copy carrying `update`."""
     attributes = tuple(a.model_copy(update=update) if a.name == name else a for a in plan.attributes)
     return plan.model_copy(update={"attributes": attributes})
+
+
+def grant(purpose: str, lawful_basis: str) -> ConsentGrant:
+    """A grant as the fixtures hold it: with evidence that fits its basis and a confirming person."""
+    return ConsentGrant.model_validate(grants((purpose, lawful_basis))[0])

@@ -6,7 +6,7 @@ from personalization_engine.checks.run import run_checks
 from personalization_engine.model.plan import ChannelConsentPolicy
 from personalization_engine.model.stages import ConsentGrant, Scoring, WeightedCondition
 
-from .helpers import clean_plan, update_at, update_attribute
+from .helpers import clean_plan, grant, update_at, update_attribute
 
 
 def consent_findings(plan):
@@ -35,9 +35,9 @@ def test_an_attribute_without_the_channel_purpose_fails_consent_naming_attribute
 def test_email_accepts_legitimate_interest_but_web_does_not():
     plan = clean_plan()
     grants = (
-        ConsentGrant(purpose="email_marketing", lawful_basis="legitimate_interest"),
-        ConsentGrant(purpose="onsite_personalization", lawful_basis="legitimate_interest"),
-        ConsentGrant(purpose="in_app_messaging", lawful_basis="contract"),
+        grant("email_marketing", "legitimate_interest"),
+        grant("onsite_personalization", "legitimate_interest"),
+        grant("in_app_messaging", "contract"),
     )
     plan = plan.model_copy(
         update={"attributes": tuple(a.model_copy(update={"consent": grants}) for a in plan.attributes)}
@@ -50,7 +50,7 @@ def test_email_accepts_legitimate_interest_but_web_does_not():
 def test_a_plan_policy_can_refuse_soft_opt_in_on_email():
     plan = clean_plan()
     consent = list(attribute(plan, "plan_tier").consent)
-    consent[2] = ConsentGrant(purpose="email_marketing", lawful_basis="legitimate_interest")
+    consent[2] = grant("email_marketing", "legitimate_interest")
     plan = update_attribute(plan, "plan_tier", consent=tuple(consent))
     assert run_checks(plan) == []
     plan = plan.model_copy(
