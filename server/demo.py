@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -28,6 +29,7 @@ from mcp import Client, StdioServerParameters
 from . import demo_content as content
 from .audience.sample_data import write_sample_data
 from .demo_cli import CliClient
+from .demo_people import Person, run_as
 from .errors import EngineError, InputError
 
 DEMO_ACTOR = "demo:claude-code"
@@ -70,16 +72,39 @@ def server_parameters(folder: Path, now: str | None) -> StdioServerParameters:
 class Session:
     """Calls tools, keeps the latest revision, and narrates each step."""
 
-    def __init__(self, client: Client, out: TextIO, folder: Path, reference_time: datetime) -> None:
+    def __init__(
+        self, client: Client, out: TextIO, folder: Path, reference_time: datetime, frozen_clock: str | None
+    ) -> None:
         self.client = client
         self.out = out
         self.folder = folder
         self.reference_time = reference_time
+        self.frozen_clock = frozen_clock
         self.plan_id = ""
         self.revision = 0
+        self.people_announced = False
 
     def say(self, text: str) -> None:
         print(text, file=self.out)
+
+    async def person(self, person: Person, argv: list[str]) -> None:
+        """A command only a person may run (`plans approve`, `plans confirm-consent`), run as them."""
+        if not self.people_announced:
+            self.say(
+                "  (the demo stands in for the people below: each command runs in a pseudo-terminal "
+                "with that person's git identity, and the demo answers its question 'y')"
+            )
+            self.people_announced = True
+        frozen = ["--frozen-clock", self.frozen_clock] if self.frozen_clock else []
+        full = ["plans", *argv, "--workspace", str(self.folder), *frozen]
+        code, output = await anyio.to_thread.run_sync(lambda: run_as(person, self.folder, full))
+        if code != 0:
+            raise DemoError(f"{person.name}: plans {' '.join(argv[:1])} failed ({code}): {output.strip()}")
+        await self.call("read_plan", {"plan_id": self.plan_id})  # the revision the person wrote
+        shown = shlex.join(argv[:1] + argv[2:])
+        if len(shown) > 120:
+            shown = f"{argv[0]} ({argv.count('--attribute')} attributes)"
+        self.say(f"  r{self.revision} {person.name} <{person.email}>: plans {shown}")
 
     async def call(self, tool: str, args: dict[str, Any]) -> dict[str, Any]:
         result = await self.client.call_tool(tool, args)
@@ -149,10 +174,31 @@ async def escalation_steps(s: Session) -> None:
             f"reached {escalation['owner_reached']} ({escalation['trigger']})"
         )
     await s.write("inventory_attributes", {"attributes": [content.CONSENT_FIX]})
+    attribute, purpose = content.CONSENT_CONFIRMED
+    await s.person(
+        content.PRIVACY_LEAD, ["confirm-consent", s.plan_id, "--attribute", attribute, "--purpose", purpose]
+    )
     blocker_id = plan["blockers"][-1]["id"]
     await s.write("resolve_blocker", {"blocker_id": blocker_id, "remediation": content.REMEDIATION})
+
+
+async def approval_steps(s: Session) -> None:
+    """The model reports what each approver said; each person then confirms at their own terminal,
+    and the reviewed revision is finalized."""
+    every_attribute = [arg for a in content.ATTRIBUTES for arg in ("--attribute", a["name"])]
+    await s.person(content.PRIVACY_LEAD, ["confirm-consent", s.plan_id, *every_attribute])
     for approval in content.APPROVALS:
         await s.write("record_approval", approval)
+    for approval in content.APPROVALS:
+        person = content.PEOPLE[approval["approver"]]
+        argv = ["approve", s.plan_id, "--role", approval["role"], "--comment", approval["note"]]
+        await s.person(person, argv)
+    done = await s.write("finalize_plan", {})
+    s.say(f"    final: r{done['final_revision']} tagged {done['tag'] or done['tag_error']}")
+    s.say(
+        "  consent-flow QA: not run here, since it needs the real site; with Playwright the command "
+        "runs each qa_flow and records it with record_qa_result (docs/qa.md)"
+    )
 
 
 async def rules_steps(s: Session) -> None:
@@ -210,7 +256,7 @@ async def render_steps(s: Session) -> None:
     )
 
 
-EXTRA_STEPS: list[Step] = [rules_steps, sizing_steps, escalation_steps, render_steps]
+EXTRA_STEPS: list[Step] = [rules_steps, sizing_steps, escalation_steps, approval_steps, render_steps]
 
 
 async def run(folder: Path, now: str | None, out: TextIO, via: str = "mcp") -> dict[str, Any]:
@@ -224,7 +270,7 @@ async def run(folder: Path, now: str | None, out: TextIO, via: str = "mcp") -> d
     else:
         client_context = Client(server_parameters(folder, now))
     async with client_context as client:
-        s = Session(client, out, folder, reference)
+        s = Session(client, out, folder, reference, now)
         s.say(f"workspace: {folder}")
         s.say("stages (each line is one revision and one git commit):")
         await stage_steps(s)

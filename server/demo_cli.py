@@ -70,6 +70,7 @@ class CliClient:
             "record_blocker": self._blocker,
             "resolve_blocker": self._resolve,
             "record_approval": self._approval,
+            "finalize_plan": lambda plan_id, _: ["plans", "finalize", plan_id or ""],
         }
         if name in builders:
             return [*builders[name](plan_id, args), *revision_flag, *common]
@@ -82,7 +83,8 @@ class CliClient:
 
     def _create(self, _: str | None, args: dict[str, Any]) -> list[str]:
         argv = ["plans", "new", "--initiative", args["initiative"], "--channels", ",".join(args["channels"])]
-        for flag, key in (("--metrics", "metrics"), ("--constraints", "constraints")):
+        lists = (("--metrics", "metrics"), ("--constraints", "constraints"))
+        for flag, key in (*lists, ("--regimes", "regimes"), ("--signals", "signals")):
             if args.get(key):
                 argv += [flag, ",".join(args[key])]
         for flag, key in (("--timeline", "timeline"), ("--pattern", "pattern")):

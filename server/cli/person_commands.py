@@ -23,6 +23,7 @@ from ..core.confirmations import (
     confirm_approval,
     confirm_consent,
     consent_grant,
+    consent_grant_list,
     ladder_person,
 )
 from ..core.engine import Engine
@@ -59,13 +60,18 @@ def register(sub: argparse._SubParsersAction, make_parser) -> None:
     consent = make_parser(
         sub,
         "confirm-consent",
-        "confirm, as a ladder approver, that an attribute's consent grant and its evidence hold",
+        "confirm, as a ladder approver, that consent grants and their evidence hold: one grant "
+        "(--attribute with --purpose), or every evidenced, unconfirmed grant of the attributes named",
         "personalization-engine plans confirm-consent plan-20261124T090000Z --attribute email "
         "--purpose email_marketing",
     )
     consent.add_argument("plan_id", metavar="PLAN_ID")
-    consent.add_argument("--attribute", required=True, help="the attribute's name")
-    consent.add_argument("--purpose", required=True, help="the purpose of its grant")
+    consent.add_argument(
+        "--attribute", required=True, action="append", help="an attribute's name (repeat for several)"
+    )
+    consent.add_argument(
+        "--purpose", help="the purpose of its grant; left out, every evidenced grant not yet confirmed"
+    )
     consent.set_defaults(handler=cmd_confirm_consent)
 
 
@@ -138,23 +144,46 @@ def cmd_approve(args: argparse.Namespace) -> int:
 def cmd_confirm_consent(args: argparse.Namespace) -> int:
     engine, person, plan, errors = _prepare(args)
     rung = ladder_person(plan, person)
-    _, attribute, _, grant = consent_grant(plan, args.attribute, args.purpose)
+    chosen = _grants_to_confirm(plan, args.attribute, args.purpose)
 
     def operation(current: Plan, now: datetime) -> Plan:
-        return confirm_consent(
-            current, person=person, attribute=args.attribute, purpose=args.purpose, now=now
-        )
+        for attribute, purpose in chosen:
+            current = confirm_consent(current, person=person, attribute=attribute, purpose=purpose, now=now)
+        return current
 
-    evidence = grant.evidence
-    lines = [
-        f"Plan      {plan.plan_id}: {plan.initiative}, revision {plan.revision} ({errors} open errors)",
-        f"Attribute {attribute.name} (PII class {attribute.pii_class})",
-        f"Grant     {grant.purpose} on lawful basis {grant.lawful_basis}",
-        f"Evidence  {evidence.kind}: {evidence.ref}" if evidence else "Evidence  none",
-        f"You       {person.ident}, {rung.role}",
-    ]
-    question = "Confirm that this grant and its evidence hold?"
+    lines = [f"Plan      {plan.plan_id}: {plan.initiative}, revision {plan.revision} ({errors} open errors)"]
+    for attribute, purpose in chosen:
+        _, attr, _, grant = consent_grant(plan, attribute, purpose)
+        evidence = grant.evidence
+        lines.append(
+            f"Grant     {attr.name} (PII class {attr.pii_class}): {grant.purpose} on lawful basis "
+            f"{grant.lawful_basis}, evidence {evidence.kind}: {evidence.ref}"  # type: ignore[union-attr]
+        )
+    lines.append(f"You       {person.ident}, {rung.role}")
+    question = f"Confirm that {'this grant' if len(chosen) == 1 else f'these {len(chosen)} grants'} and "
+    question += "the evidence hold?"
     return _write_if_yes(args, engine, person, plan, lines, question, "attributes", operation)
+
+
+def _grants_to_confirm(plan: Plan, attributes: list[str], purpose: str | None) -> list[tuple[str, str]]:
+    """(attribute, purpose) of each grant to confirm. A named purpose must exist and have evidence;
+    without one, each named attribute gives its evidenced grants that no one confirmed yet."""
+    if purpose is not None:
+        for attribute in attributes:
+            consent_grant(plan, attribute, purpose)  # refuses unknown names and missing evidence
+        return [(attribute, purpose) for attribute in dict.fromkeys(attributes)]
+    chosen = []
+    for attribute in dict.fromkeys(attributes):
+        for grant in consent_grant_list(plan, attribute):
+            if grant.evidence is not None and grant.confirmed_by is None:
+                chosen.append((attribute, grant.purpose))
+    if not chosen:
+        raise InputError(
+            "the attributes named have no grant with evidence left to confirm; record evidence with "
+            "inventory_attributes, or name one grant with --purpose",
+            field="--attribute",
+        )
+    return chosen
 
 
 def _write_if_yes(

@@ -140,6 +140,18 @@ def consent_grant(plan: Plan, attribute: str, purpose: str) -> tuple[int, Attrib
     return index, attr, g, grant
 
 
+def consent_grant_list(plan: Plan, attribute: str) -> tuple[ConsentGrant, ...]:
+    """An attribute's grants; refuses an unknown attribute, listing the known ones."""
+    attr = next((a for a in plan.attributes if a.name == attribute), None)
+    if attr is None:
+        raise NotFoundError(
+            f"no attribute {attribute!r} in {plan.plan_id}; attributes: "
+            f"{_listed([a.name for a in plan.attributes])}",
+            field="--attribute",
+        )
+    return attr.consent
+
+
 def confirm_consent(plan: Plan, *, person: Person, attribute: str, purpose: str, now: datetime) -> Plan:
     """The grant with `confirmed_by` set to the person, on the current revision."""
     ladder_person(plan, person)

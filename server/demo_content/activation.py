@@ -4,14 +4,35 @@ from __future__ import annotations
 
 from typing import Any
 
-from .inventory import ATTRIBUTES
+from ..demo_people import Person
+from ..model.plan import DEFAULT_COVERS
+from .inventory import ATTRIBUTES, grant
+
+# What consent-flow QA checks for each web and in-app activation (docs/qa.md).
+QA_FLOWS: dict[str, dict[str, Any]] = {
+    "web": {
+        "url": "https://app.example.com/pricing",
+        "opt_in_control": "'Accept all' in the cookie banner",
+        "opt_out_control": "'Reject all' in the cookie banner, and 'Privacy settings' in the footer",
+        "before_opt_in_must_not": [
+            "no personalization_storage cookie or local-storage key is set",
+            "no request reaches the edge profile lookup API",
+        ],
+    },
+    "in-app": {
+        "url": "https://app.example.com/onboarding",
+        "opt_in_control": "'Show me tips' in the welcome dialog",
+        "opt_out_control": "'Turn off tips' in Settings > Notifications",
+        "before_opt_in_must_not": ["Appcues identify() is not called with profile traits"],
+    },
+}
 
 
 def _activation(profile: str, channel: str, destination: str, **extra: Any) -> dict[str, Any]:
     gates = {
         "email": ["email_opt_in", "not email_unsubscribed"],
         "web": ["personalization_consent (Consent Mode personalization_storage)"],
-        "in-app": ["not in_app_messaging_disabled"],
+        "in-app": ["not in_app_messaging_disabled", "personalization_consent"],
     }[channel]
     base: dict[str, Any] = {
         "profile_id": profile,
@@ -48,7 +69,8 @@ def _activation(profile: str, channel: str, destination: str, **extra: Any) -> d
             "latency_sla": "1h",
         },
     }[channel]
-    return {**base, **defaults, **extra}
+    flow = {"qa_flow": QA_FLOWS[channel]} if channel in QA_FLOWS else {}
+    return {**base, **defaults, **flow, **extra}
 
 
 ACTIVATIONS = [
@@ -56,9 +78,8 @@ ACTIVATIONS = [
     _activation("new-trial-activation", "email", "Braze"),
     _activation("new-trial-activation", "web", "Optimizely Web"),
     _activation("stalled-trial", "email", "Braze"),
-    # Scoring is profiling, and in-app profiling needs consent while the usage attributes were
-    # collected for in-app service messages under contract: so team expansion runs on the web,
-    # where these attributes carry onsite_personalization consent.
+    # Team expansion runs on the web, where the usage attributes carry onsite_personalization
+    # consent, and by email.
     _activation("team-expansion", "web", "Optimizely Web", payload_attributes=["teammates_invited"]),
     _activation("team-expansion", "email", "Braze"),
     # The deliberate gap: feature_adoption_score was collected for in-app and analytics only, so
@@ -78,9 +99,9 @@ ACTIVATIONS = [
 CONSENT_FIX = {
     **next(a for a in ATTRIBUTES if a["name"] == "feature_adoption_score"),
     "consent": [
-        {"purpose": "in_app_messaging", "lawful_basis": "legitimate_interest"},
-        {"purpose": "analytics", "lawful_basis": "legitimate_interest"},
-        {"purpose": "onsite_personalization", "lawful_basis": "consent"},
+        grant("in_app_messaging", "consent"),
+        grant("analytics", "legitimate_interest"),
+        grant("onsite_personalization", "consent"),
     ],
 }
 
@@ -126,9 +147,19 @@ LADDER_AND_FALLBACKS: dict[str, Any] = {
     "error_handling": {
         "retry_limit": 2,
         "escalation_ladder": [
-            {"role": "Personalization Architect", "owner": "Maya Chen"},
-            {"role": "Data Privacy Lead", "owner": "Grace Kim"},
-            {"role": "Exec sponsor", "owner": "Dana Whitfield"},
+            {
+                "role": "Personalization Architect",
+                "owner": "Maya Chen",
+                "email": "maya.chen@example.com",
+                "covers": list(DEFAULT_COVERS["Personalization Architect"]),
+            },
+            {
+                "role": "Data Privacy Lead",
+                "owner": "Grace Kim",
+                "email": "grace.kim@example.com",
+                "covers": list(DEFAULT_COVERS["Data Privacy Lead"]),
+            },
+            {"role": "Exec sponsor", "owner": "Dana Whitfield", "email": "dana.whitfield@example.com"},
         ],
         "fallback_owners": [
             {"role": "Grace Kim", "fallback": "Omar Haddad (Deputy Privacy Lead)"},
@@ -160,10 +191,19 @@ BLOCKER_REPEAT = {
     **BLOCKER,
     "detail": "Re-checked after the consent sync: still no onsite_personalization grant.",
 }
+# The people who confirm: each ladder rung's approver, by name.
+PEOPLE: dict[str, Person] = {
+    "Maya Chen": Person("Maya Chen", "maya.chen@example.com"),
+    "Grace Kim": Person("Grace Kim", "grace.kim@example.com"),
+    "Dana Whitfield": Person("Dana Whitfield", "dana.whitfield@example.com"),
+}
+PRIVACY_LEAD = PEOPLE["Grace Kim"]
+# The grant the consent blocker was about, which the privacy lead confirms with its evidence.
+CONSENT_CONFIRMED = ("feature_adoption_score", "onsite_personalization")
 REMEDIATION = (
-    "Privacy office confirmed feature_adoption_score may be used for onsite personalization on a "
-    "consent basis; the attribute's consent was updated and the web activation stays gated on "
-    "personalization_consent."
+    "feature_adoption_score now has an onsite_personalization grant on a consent basis, with its "
+    "evidence (Consent Mode personalization_storage), confirmed by Grace Kim with plans "
+    "confirm-consent; the web activation stays gated on personalization_consent."
 )
 APPROVALS = [
     {
@@ -173,10 +213,10 @@ APPROVALS = [
         "note": "Profiles, priorities and fallbacks reviewed.",
     },
     {
-        "approver": "Omar Haddad",
+        "approver": "Grace Kim",
         "role": "Data Privacy Lead",
         "decision": "approved",
-        "note": "Consent gates verified for web, in-app and email (acting for Grace Kim).",
+        "note": "Consent gates and evidence verified for web, in-app and email.",
     },
     {
         "approver": "Dana Whitfield",

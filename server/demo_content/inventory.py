@@ -12,6 +12,10 @@ CREATE: dict[str, Any] = {
     "metrics": ["day-7 activation rate", "trial-to-paid conversion", "teammates invited per workspace"],
     "constraints": ["GDPR and ePrivacy for EU users", "Braze and Appcues are the only messaging tools"],
     "timeline": "Pilot in 6 weeks, full rollout next quarter",
+    # The constraint names GDPR and ePrivacy, so their preset applies; the web gate is Google
+    # Consent Mode's personalization_storage.
+    "regimes": ["gdpr-eprivacy"],
+    "signals": ["google-consent-mode-v2"],
     "pattern": "diamond",
     "pattern_rationale": (
         "Growth owns the objectives and Data Engineering owns the inventory; both can start now and "
@@ -120,7 +124,7 @@ def _attr(
         "source_id": source,
         "refresh_cadence": cadence,
         "freshness_sla": sla,
-        "consent": [{"purpose": p, "lawful_basis": b} for p, b in purposes],
+        "consent": [grant(p, b) for p, b in purposes],
         "pii_class": pii,
         "owner": owner,
         "required": required,
@@ -130,10 +134,24 @@ def _attr(
     return attribute
 
 
-# Purposes each kind of attribute is collected for (GDPR Art. 6 basis per purpose).
+# What shows each grant holds (docs/consent.md): the consent platform's purpose ids, Google Consent
+# Mode's personalization_storage on the web, and the legitimate-interest assessment for analytics.
+EVIDENCE: dict[tuple[str, str], dict[str, str]] = {
+    ("in_app_messaging", "consent"): {"kind": "cmp_purpose", "ref": "onetrust:C0003-in-app-guidance"},
+    ("email_marketing", "consent"): {"kind": "cmp_purpose", "ref": "onetrust:C0004-marketing-email"},
+    ("onsite_personalization", "consent"): {"kind": "consent_mode", "ref": "personalization_storage"},
+    ("analytics", "legitimate_interest"): {"kind": "lia", "ref": "LIA-2026-04 product analytics"},
+}
+
+
+def grant(purpose: str, basis: str) -> dict[str, Any]:
+    return {"purpose": purpose, "lawful_basis": basis, "evidence": EVIDENCE[(purpose, basis)]}
+
+
+# Purposes each kind of attribute is collected for, with the basis GDPR and ePrivacy accept.
 _SERVICE = [
-    ("in_app_messaging", "contract"),
-    ("email_marketing", "legitimate_interest"),
+    ("in_app_messaging", "consent"),
+    ("email_marketing", "consent"),
     ("onsite_personalization", "consent"),
 ]
 _ALL = [*_SERVICE, ("analytics", "legitimate_interest")]
@@ -156,7 +174,7 @@ ATTRIBUTES = [
         "crm",
         "daily",
         "1d",
-        [("email_marketing", "legitimate_interest")],
+        [("email_marketing", "consent")],
         "Primary email address.",
         pii="direct",
         owner="RevOps",
@@ -216,7 +234,7 @@ ATTRIBUTES = [
         "warehouse",
         "daily",
         "2d",
-        [("in_app_messaging", "legitimate_interest"), ("analytics", "legitimate_interest")],
+        [("in_app_messaging", "consent"), ("analytics", "legitimate_interest")],
         "0-100 breadth of key-feature use, modelled nightly.",
     ),
     _attr(
