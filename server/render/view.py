@@ -18,7 +18,7 @@ from ..errors import EngineError
 from ..model import Activation, Attribute, DataSource, Plan, Profile, Scenario
 from ..model.findings import Finding
 from ..rules import ScenarioResult, compile_sql, run_scenarios, simulate
-from . import svg
+from . import svg, tree_svg
 from .escaping import mermaid_label
 from .matrix import CoverageMatrix, coverage_matrix
 from .readiness import Readiness, readiness, status_line, status_word
@@ -59,8 +59,13 @@ class ProfileView:
             )
             for n in self.graph.nodes
         ]
-        return svg.layered_graph(
-            nodes, self.graph.edges, key=f"p{self.profile.id}", title=f"Decision tree of {self.profile.name}"
+        return tree_svg.decision_tree(
+            nodes,
+            self.graph.edges,
+            self.graph.order,
+            self.graph.flipped,
+            key=f"p{self.profile.id}",
+            title=f"Decision tree of {self.profile.name}",
         )
 
 
