@@ -132,6 +132,7 @@ def render_deliverables(plan: Plan) -> dict[str, str]:
 __all__ = [
     "CSV_COLUMNS",
     "DELIVERABLES",
+    "PURPOSES",
     "PlanView",
     "build_view",
     "render_activation_checklist_md",

@@ -194,15 +194,14 @@ def _consent_items(plan: Plan) -> list[Item]:
 
 
 def readiness(plan: Plan, findings: list[Finding], failing: list[tuple[str, str]]) -> Readiness:
-    """`failing`: (scenario id, message) of each scenario that does not land where it should."""
+    """`failing`: (pointer, message) of each scenario that does not land where it should."""
     groups = {key: Group(key, title) for key, title, _ in _GROUPS}
     errors = Group("errors", "Errors")
     rungs = _rungs(plan, findings)
     groups["approvals"].items += _approval_items(rungs)
     groups["consent"].items += _consent_items(plan)
     scenario_findings = {f.pointer for f in findings if f.code == "rules.scenario_failed"}
-    for scenario_id, message in failing:
-        pointer = next((f"/scenarios/{i}" for i, s in enumerate(plan.scenarios) if s.id == scenario_id), "")
+    for pointer, message in failing:
         if pointer not in scenario_findings:  # a failing scenario the checks did not report
             groups["scenarios"].items.append(Item(message, anchor(plan, pointer), "error"))
     for finding in findings:

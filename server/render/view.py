@@ -268,7 +268,7 @@ def build_view(plan: Plan) -> PlanView:
         AttributeRow(a, sources.get(a.source_id or ""), used_by.get(a.name, [])) for a in plan.attributes
     ]
     pairs = zip(plan.scenarios, results, strict=True)
-    failing = [(s.id, r.message) for s, r in pairs if r is not None and not r.passed]
+    failing = [(r.pointer, r.message) for _, r in pairs if r is not None and not r.passed]
     return PlanView(
         plan=plan,
         findings=findings,
