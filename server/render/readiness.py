@@ -162,11 +162,12 @@ def _approval_items(rungs: list[RungApproval]) -> list[Item]:
     for row in rungs:
         if row.ok:
             continue
-        who = row.approval.approver if row.approval else (row.owner or "no one named")
-        if row.approval is not None and row.approval.decision != "approved" and row.state == "confirmed":
-            what = row.approval.decision.replace("_", " ")
-        else:
-            what = _STATE_WORDS[row.state]
+        approval = row.approval
+        who = approval.approver if approval else (row.owner or "no one named")
+        what = _STATE_WORDS.get(row.state, "")
+        if approval is not None and approval.decision != "approved":
+            # A rejection blocks whether it was confirmed or only reported; say both.
+            what = approval.decision.replace("_", " ") + (f" ({what})" if what else "")
         items.append(Item(f"{row.role} ({who}): {what}", "#approvals", "warning"))
     return items
 

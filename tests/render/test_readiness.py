@@ -118,6 +118,21 @@ def test_a_missing_approval_and_a_rung_email_show_by_rung():
     assert '<td class="blocked">missing</td>' in page
 
 
+def test_a_rejection_blocks_launch_whether_it_was_confirmed_or_only_reported():
+    plan = confirmed(example_plan())
+    rejected = plan.approvals[-1].model_copy(update={"decision": "changes_requested"})
+    page = summary(
+        render_report_html(plan.model_copy(update={"approvals": (*plan.approvals[:-1], rejected)}))
+    )
+    assert "Exec sponsor (Dana Whitfield): changes requested</a>" in page
+    assert '<td class="blocked">changes requested, confirmed' in page
+    reported = rejected.model_copy(update={"status": "reported", "confirmed_by": None})
+    page = summary(
+        render_report_html(plan.model_copy(update={"approvals": (*plan.approvals[:-1], reported)}))
+    )
+    assert "Exec sponsor (Dana Whitfield): changes requested (reported, not confirmed)</a>" in page
+
+
 def test_a_failing_scenario_is_an_error_in_the_summary_linking_to_its_profile():
     plan = example_plan()
     first = plan.scenarios[0]
