@@ -12,19 +12,26 @@ Where a node has several bracket ends on one side, arrivals sit above departures
 above outer ones, so no horizontal leg crosses another bracket's vertical leg.
 
 Labels wrap instead of being cut; a label longer than MAX_LINES lines ends in an ellipsis, and the
-full text is the node's tooltip. Text widths are estimated (CHAR_WIDTH per character), as in svg.py.
+full text is the node's tooltip. Text widths are estimated per character (text_width), generously,
+since the page cannot measure: the browser tests check the estimate against real glyphs.
 """
 
 from __future__ import annotations
 
 import math
 import textwrap
+import unicodedata
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
 
 from .svg import CHAR_WIDTH, FILLS, GraphNode
+
+# 11px sans-serif (DejaVu Sans, Debian's default): most characters fit CHAR_WIDTH; capitals need
+# more, and m, w, M, W, wide (CJK) characters and emoji up to a full em and a little.
+_CAPITAL = 9.0
+_FULL_WIDTH = 12.0
 
 WRAP = 34  # characters per line of a node label
 MAX_LINES = 6
@@ -67,6 +74,18 @@ class TreeLayout:
     segments: list[list[tuple[float, float]]] = field(default_factory=list)  # one polyline per edge
     labels: list[Box] = field(default_factory=list)  # every text box: node lines and edge labels
     parts: list[str] = field(default_factory=list)
+
+
+def text_width(text: str) -> float:
+    width = 0.0
+    for ch in text:
+        if unicodedata.east_asian_width(ch) in ("W", "F") or ord(ch) > 0xFFFF or ch in "mwMW@%&":
+            width += _FULL_WIDTH
+        elif ch.isupper():
+            width += _CAPITAL
+        else:
+            width += CHAR_WIDTH
+    return width
 
 
 def wrap(label: str) -> list[str]:
@@ -140,7 +159,7 @@ def layout_tree(
     straight, brackets = _arcs(order, edges, flipped)
     ends = _ends(order, brackets)
     lines = {i: wrap(by_id[i].label) for i in order}
-    half = max(max(len(line) for line in lines[i]) * CHAR_WIDTH / 2 + PAD_X for i in order)
+    half = max(max(text_width(line) for line in lines[i]) / 2 + PAD_X for i in order)
     lanes = {s: max((a.lane for a in brackets if a.side == s), default=0) for s in (-1, 1)}
 
     def reach(side: int) -> float:
@@ -152,7 +171,7 @@ def layout_tree(
     for i in order:
         n_ends = max(len(ends.get((i, s), [])) for s in (-1, 1))
         height = max(len(lines[i]) * LINE_HEIGHT + 2 * PAD_Y, (n_ends + 1) * SLOT)
-        w = max(len(line) for line in lines[i]) * CHAR_WIDTH + 2 * PAD_X
+        w = max(text_width(line) for line in lines[i]) + 2 * PAD_X
         tree.boxes[i] = Box(centre_x - w / 2, y, w, height)
         y += height + GAP
     tree.height = math.ceil(y - GAP + MARGIN)
@@ -183,7 +202,7 @@ def _node(tree: TreeLayout, node: GraphNode, lines: list[str]) -> list[str]:
     ]
     top = box.y + (box.height - len(lines) * LINE_HEIGHT) / 2
     for k, line in enumerate(lines):
-        width = len(line) * CHAR_WIDTH
+        width = text_width(line)
         text_box = Box(box.x + box.width / 2 - width / 2, top + k * LINE_HEIGHT, width, LINE_HEIGHT)
         tree.labels.append(text_box)
         parts.append(

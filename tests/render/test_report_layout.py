@@ -73,9 +73,16 @@ def long_values(plan: Plan) -> Plan:
 
 def blocked(plan: Plan) -> Plan:
     """Blockers of every kind at once: failing scenarios (errors), missing and reported approvals,
-    grants without evidence, and a profile with a deep rule of long labels."""
+    grants without evidence, a profile with a deep rule of long labels, and one of wide characters."""
     scenarios = [s.model_copy(update={"expected_profile": plan.profiles[-1].id}) for s in plan.scenarios]
     deep = {"all": [worst_case(6, 2, itertools.count()), {"op": "is_not_null", "attr": "email"}]}
+    wide = Profile.model_validate(
+        {
+            "id": "x",
+            "name": "W" * 40,
+            "eligibility": {"op": "eq", "attr": "country", "value": "測試" * 20 + "😀" * 10},
+        }
+    )
     profiles = [
         plan.profiles[0].model_copy(
             update={
@@ -84,7 +91,8 @@ def blocked(plan: Plan) -> Plan:
                 ).eligibility
             }
         ),
-        *plan.profiles[1:],
+        plan.profiles[1].model_copy(update={"name": wide.name, "eligibility": wide.eligibility}),
+        *plan.profiles[2:],
     ]
     return plan.model_copy(
         update={"scenarios": scenarios, "approvals": plan.approvals[:1], "profiles": profiles}
