@@ -206,15 +206,17 @@ def readiness(plan: Plan, findings: list[Finding], failing: list[tuple[str, str]
         if pointer not in scenario_findings:  # a failing scenario the checks did not report
             groups["scenarios"].items.append(Item(message, anchor(plan, pointer), "error"))
     for finding in findings:
-        href = anchor(plan, finding.pointer)
-        if finding.severity == "error":
-            errors.items.append(Item(f"{finding.message}", href, "error"))
-            continue
+        item = Item(finding.message, anchor(plan, finding.pointer), finding.severity)
         key = _group_of(finding.code)
-        # Approvals and consent grants are listed from the model above; their findings say the same.
-        if key in ("approvals", "consent", "other") or finding.severity != "warning":
-            continue
-        groups[key].items.append(Item(finding.message, href, "warning"))
+        if key in ("scenarios", "qa") and finding.severity in ("error", "warning"):
+            groups[key].items.append(item)
+        elif finding.severity == "error":
+            errors.items.append(item)
+        # Other warnings are not launch blockers; approvals and consent grants are listed from the
+        # model above, and their warnings say the same.
+    for group in groups.values():
+        group.items.sort(key=lambda i: i.severity != "error")  # errors first, otherwise in order
+    errors.title = "Other errors" if any(g.errors for g in groups.values()) else "Errors"
     if changed_since_final(plan):
         groups["approvals"].items.insert(
             0, Item("the content changed since the final revision: finalize again", "#approvals", "warning")
@@ -224,7 +226,8 @@ def readiness(plan: Plan, findings: list[Finding], failing: list[tuple[str, str]
         changed_since_final=changed_since_final(plan),
         record=plan.final,
         errors=errors,
-        groups=[g for g in groups.values() if g.items],
+        # Groups holding errors come first, so the red items lead the summary.
+        groups=[g for g in sorted(groups.values(), key=lambda g: g.errors == 0) if g.items],
         rungs=rungs,
     )
 

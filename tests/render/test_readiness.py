@@ -141,7 +141,7 @@ def test_a_failing_scenario_is_an_error_in_the_summary_linking_to_its_profile():
         update={"scenarios": (first.model_copy(update={"expected_profile": other}), *plan.scenarios[1:])}
     )
     page = summary(render_report_html(plan))
-    assert '<h3 class="error">Errors <span class="count">1</span></h3>' in page
+    assert '<h3 class="error">Failing scenarios <span class="count">1</span></h3>' in page
     assert f'<li class="error"><a href="#profile-{other}">scenario &#39;{first.id}&#39;' in page
     assert page.count('<li class="error">') == 1
 
@@ -163,11 +163,16 @@ def test_codes_added_by_other_parts_land_in_their_group_and_errors_stay_errors()
     ]
     result = readiness(plan, found, [])
     assert [(i.text, i.href, i.severity) for i in result.errors.items] == [
-        ("qa.failed happened", "#activation", "error"),
         ("consent.regime_not_applied happened", "#findings", "error"),
     ]
-    groups = {g.key: [i.text for i in g.items] for g in result.groups}
-    assert groups == {"qa": ["qa.missing happened"]}  # consent grants are counted from the model
+    groups = {g.key: [(i.text, i.href, i.severity) for i in g.items] for g in result.groups}
+    assert groups == {  # consent grants are counted from the model; a sparse column blocks nothing
+        "qa": [
+            ("qa.failed happened", "#activation", "error"),
+            ("qa.missing happened", "#activation", "warning"),
+        ]
+    }
+    assert result.errors.title == "Other errors"
 
 
 def test_the_summary_shows_audience_sizes_of_the_latest_run_or_says_there_is_none():
