@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import get_args
 
 from ..model import Plan
+from ..model.stages import Purpose
 from .contract import contract_context
 from .environment import render_template
 from .escaping import csv_cell, plain
+from .readiness import status_word
 from .view import PlanView, build_view
 
 DELIVERABLES = (
@@ -24,6 +27,8 @@ DELIVERABLES = (
     "data-contract.odcs.yaml",
     "report.html",
 )
+# One column per consent purpose, each holding the lawful basis (or nothing), so a spreadsheet can filter.
+PURPOSES: tuple[str, ...] = get_args(Purpose)
 CSV_COLUMNS = (
     "attribute",
     "type",
@@ -32,11 +37,12 @@ CSV_COLUMNS = (
     "source_system",
     "refresh_cadence",
     "freshness_sla",
-    "consent",
+    *(f"consent_{purpose}" for purpose in PURPOSES),
     "pii_class",
     "owner",
     "required",
     "used_by_profiles",
+    "plan_status",
 )
 
 
@@ -54,8 +60,12 @@ def render_profile_schema_csv(plan: Plan | PlanView) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
+    status = status_word(view.plan)
     for row in view.attributes:
         a = row.attribute
+        bases: dict[str, list[str]] = {}
+        for grant in a.consent:
+            bases.setdefault(grant.purpose, []).append(grant.lawful_basis)
         values = (
             a.name,
             a.type,
@@ -64,11 +74,12 @@ def render_profile_schema_csv(plan: Plan | PlanView) -> str:
             row.source.system if row.source else None,
             a.refresh_cadence,
             a.freshness_sla,
-            "; ".join(f"{g.purpose}: {g.lawful_basis}" for g in a.consent),
+            *("; ".join(bases.get(purpose, [])) for purpose in PURPOSES),
             a.pii_class,
             a.owner,
             "true" if a.required else "false",
             " ".join(row.used_by),
+            status,
         )
         writer.writerow([csv_cell(plain(v)) for v in values])
     return out.getvalue()
@@ -121,6 +132,7 @@ def render_deliverables(plan: Plan) -> dict[str, str]:
 __all__ = [
     "CSV_COLUMNS",
     "DELIVERABLES",
+    "PURPOSES",
     "PlanView",
     "build_view",
     "render_activation_checklist_md",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..model import Plan
+from ..model.final import is_final
 
 # The default dialect's (DuckDB) column types for the inventory's logical types.
 PHYSICAL_TYPES = {
@@ -52,7 +53,6 @@ class ContractContext:
 
 
 def contract_context(plan: Plan) -> ContractContext:
-    approved = any(a.decision == "approved" and a.revision == plan.revision for a in plan.approvals)
     goals = "; ".join(g.statement for g in plan.intake.goals)
     members: dict[tuple[str, str], Member] = {}
     for owner in plan.governance.owners:
@@ -73,7 +73,8 @@ def contract_context(plan: Plan) -> ContractContext:
         if a.freshness_sla
     ]
     return ContractContext(
-        status="active" if approved else "draft",
+        # Only a finalized revision is a contract to build on; anything else is a proposal under review.
+        status="active" if is_final(plan) else "draft",
         purpose=f"Attributes behind the audience profiles of {plan.initiative}"
         + (f": {goals}" if goals else ""),
         usage=f"Profile eligibility, suppression, scoring and activation on {', '.join(plan.channels)}.",

@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import functools
 import re
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 import jinja2
 from markupsafe import Markup, escape
 
+from .dates import as_utc, readable
 from .escaping import fence, md_block, md_cell, md_inline, mermaid_label, plain, yaml_scalar
 from .matrix import SYMBOLS
 from .rule_text import duration_words
 
 _IDENTIFIER = re.compile(r"[A-Za-z0-9_.:-]+")
-# Spelled out rather than strftime's %b, which follows the process locale: a render is the same anywhere.
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def _iso(value: datetime | date | str | None) -> str:
@@ -43,12 +42,8 @@ def _when(value: datetime | date | str | None) -> Markup:
     if not isinstance(value, date):
         return escape(value)
     if not isinstance(value, datetime):
-        day = f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
-        return Markup('<time datetime="{0}">{1}</time>').format(value.isoformat(), day)
-    # A naive time is taken as UTC: the model stores UTC, and guessing a local zone would be worse.
-    utc = value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    text = f"{utc.day} {_MONTHS[utc.month - 1]} {utc.year}, {utc:%H:%M} UTC"
-    return Markup('<time datetime="{0}">{1}</time>').format(_iso(utc), text)
+        return Markup('<time datetime="{0}">{1}</time>').format(value.isoformat(), readable(value))
+    return Markup('<time datetime="{0}">{1}</time>').format(_iso(as_utc(value)), readable(value))
 
 
 def _pct(value: float | None) -> str:
@@ -90,6 +85,7 @@ def environment() -> jinja2.Environment:
         text=plain,
         iso=_iso,
         when=_when,
+        date=readable,
         pct=_pct,
         count=_count,
         code=_code,

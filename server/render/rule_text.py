@@ -110,6 +110,9 @@ class DecisionGraph:
     edges: list[tuple[str, str, str]] = field(default_factory=list)
     tests: int = 0
     too_large: bool = False
+    order: list[str] = field(default_factory=list)  # reading order, for tree_svg: see decision_graph
+    # Tests under an odd number of nots: their "yes" leads where an even test's "no" would (tree_svg).
+    flipped: set[str] = field(default_factory=set)
 
     def add(self, kind: str, label: str, tone: str = "neutral") -> str:
         node_id = f"n{len(self.nodes)}"
@@ -121,22 +124,24 @@ def _count_nodes(node: RuleNode | None) -> int:
     return sum(1 for _ in nodes(node))
 
 
-def _tests(graph: DecisionGraph, node: RuleNode, yes: str, no: str) -> str:
+def _tests(graph: DecisionGraph, node: RuleNode, yes: str, no: str, flipped: bool = False) -> str:
     """Add the tests of `node` so that a true rule reaches `yes`, a false one `no`; return the entry."""
     if isinstance(node, AllOf):
         entry = yes
         for child in reversed(node.all):
-            entry = _tests(graph, child, entry, no)
+            entry = _tests(graph, child, entry, no, flipped)
         return entry
     if isinstance(node, AnyOf):
         entry = no
         for child in reversed(node.any):
-            entry = _tests(graph, child, yes, entry)
+            entry = _tests(graph, child, yes, entry, flipped)
         return entry
     if isinstance(node, NotOf):
-        return _tests(graph, node.not_, no, yes)
+        return _tests(graph, node.not_, no, yes, not flipped)
     test = graph.add("test", condition_words(node))
     graph.tests += 1
+    if flipped:
+        graph.flipped.add(test)
     graph.edges.append((test, yes, "yes"))
     graph.edges.append((test, no, "no"))
     return test
@@ -177,6 +182,11 @@ def decision_graph(profile: Profile) -> DecisionGraph:
             else rule_yes
         )
     graph.edges.insert(0, (start, entry, ""))
+    # _tests creates the tests of an all-of or any-of last child first, so the reverse of creation
+    # is reading order: each combinator's tests form one contiguous run, which tree_svg relies on.
+    # Suppression was created first and eligibility last, so they read eligibility, score, suppression.
+    tests = [n.id for n in graph.nodes if n.kind == "test"]
+    graph.order = [start, *reversed(tests), member, suppressed, not_eligible]
     return graph
 
 

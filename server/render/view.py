@@ -18,9 +18,10 @@ from ..errors import EngineError
 from ..model import Activation, Attribute, DataSource, Plan, Profile, Scenario
 from ..model.findings import Finding
 from ..rules import ScenarioResult, compile_sql, run_scenarios, simulate
-from . import svg
+from . import svg, tree_svg
 from .escaping import mermaid_label
 from .matrix import CoverageMatrix, coverage_matrix
+from .readiness import Readiness, readiness, status_line, status_word
 from .rule_text import DecisionGraph, decision_graph, duration_words, inline, mermaid, outline, value_words
 from .sizing import SizingView, latest_sizing
 
@@ -58,8 +59,13 @@ class ProfileView:
             )
             for n in self.graph.nodes
         ]
-        return svg.layered_graph(
-            nodes, self.graph.edges, key=f"p{self.profile.id}", title=f"Decision tree of {self.profile.name}"
+        return tree_svg.decision_tree(
+            nodes,
+            self.graph.edges,
+            self.graph.order,
+            self.graph.flipped,
+            key=f"p{self.profile.id}",
+            title=f"Decision tree of {self.profile.name}",
         )
 
 
@@ -114,6 +120,9 @@ class PlanView:
     sizing: SizingView | None
     dependency_mermaid: str
     dependency_svg: Markup
+    readiness: Readiness
+    status_line: str
+    status_word: str
     unmatched_scenarios: list[tuple[Scenario, ScenarioResult | None]] = field(default_factory=list)
     dialect: str = DEFAULT_DIALECT
     sources: dict[str, DataSource] = field(default_factory=dict)
@@ -258,6 +267,8 @@ def build_view(plan: Plan) -> PlanView:
     attributes = [
         AttributeRow(a, sources.get(a.source_id or ""), used_by.get(a.name, [])) for a in plan.attributes
     ]
+    pairs = zip(plan.scenarios, results, strict=True)
+    failing = [(r.pointer, r.message) for _, r in pairs if r is not None and not r.passed]
     return PlanView(
         plan=plan,
         findings=findings,
@@ -270,6 +281,9 @@ def build_view(plan: Plan) -> PlanView:
         sizing=latest_sizing(plan),
         dependency_mermaid=_dependency_mermaid(plan),
         dependency_svg=_dependency_svg(plan),
+        readiness=readiness(plan, findings, failing),
+        status_line=status_line(plan),
+        status_word=status_word(plan),
         sources=sources,
         unmatched_scenarios=[
             pair for key, pairs in scenarios_of.items() if key not in known for pair in pairs

@@ -1,4 +1,4 @@
-"""report.html shows times as people read them, in UTC, and keeps the exact instant in the markup."""
+"""Deliverables show times as people read them, in UTC; report.html keeps the exact instant in the markup."""
 
 from __future__ import annotations
 
@@ -35,7 +35,19 @@ def test_a_time_in_another_zone_is_shown_in_utc():
     assert 'updated <time datetime="2026-11-24T09:00:17.123456Z">24 Nov 2026, 09:00 UTC</time>' in page
 
 
-def test_markdown_deliverables_keep_exact_iso_times_for_diffs_and_tools():
+def test_markdown_deliverables_show_readable_utc_times_without_seconds():
+    plan = example_plan()
+    entries = [entry.model_copy(update={"at": EXACT}) for entry in plan.change_log]
+    files = render_deliverables(plan.model_copy(update={"updated_at": EXACT, "change_log": entries}))
+    for name in ("plan.md", "profiles.md", "profile-schema.md", "activation-checklist.md"):
+        text = files[name]
+        assert "updated 24 Nov 2026, 09:00 UTC" in text, name
+        assert not re.search(r"\d{2}:\d{2}:\d{2}", text), f"{name} shows a time with seconds"
+        assert not re.search(r"\d{4}-\d{2}-\d{2}T\d", text), f"{name} shows an ISO timestamp"
+    assert "| 15 | 24 Nov 2026, 09:00 UTC |" in files["plan.md"]  # the change log
+
+
+def test_the_data_contract_keeps_an_iso_timestamp_for_the_tools_that_read_it():
     files = render_deliverables(example_plan())
-    assert "2026-11-24T09:00:09Z" in files["plan.md"]  # the worked example's sizing run
-    assert "UTC</time>" not in files["plan.md"]
+    created = r'^contractCreatedTs: "\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z"$'
+    assert re.search(created, files["data-contract.odcs.yaml"], re.M)
