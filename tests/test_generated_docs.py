@@ -80,7 +80,15 @@ def test_the_demo_with_a_frozen_clock_prints_the_same_output_and_commits_twice(t
     # Every plan revision of a frozen-clock run says so in its commit.
     log = git(folder, "log", "--format=%s|%(trailers:key=Clock,valueonly,separator=)").splitlines()
     revisions = [line for line in log if line and not line.startswith("render:")]
-    assert len(revisions) == 15 and all(line.endswith("|frozen") for line in revisions), log
+    assert len(revisions) == 21 and all(line.endswith("|frozen") for line in revisions), log
+    # It ends finalized and tagged, each approval confirmed in a commit its person authored.
+    assert "finalize_plan: finalized revision 20" in outputs[0] and "stands in for the people" in outputs[0]
+    assert git(folder, "tag", "--list", "personalization/*").split() == [
+        "personalization/plan-20261124T090000Z/final-r20"
+    ]
+    authors = set(git(folder, "log", "--format=%an <%ae>").splitlines())
+    people = {"Maya Chen <maya.chen@example.com>", "Grace Kim <grace.kim@example.com>"}
+    assert people | {"Dana Whitfield <dana.whitfield@example.com>"} <= authors
     # The floor for realistic content: 15 attributes, 4 profiles across web, in-app, email.
     plans = list((folder / ".claude" / "plans").glob("plan-*.json"))
     assert len(plans) == 1 and str(plans[0].relative_to(folder)) in outputs[0]

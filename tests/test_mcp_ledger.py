@@ -114,13 +114,13 @@ async def test_write_plan_tightens_the_consent_policy_and_the_checks_apply_it(en
             {
                 "plan_id": pid,
                 "expected_revision": rev,
-                "sections": {"consent_policy": {"email": {"accepted_bases": ["consent"]}}},
+                "sections": {"consent_policy": {"email": {"required_purposes": ["ads_measurement"]}}},
             },
         )
         assert not result.is_error, text(result)
         assert "changed consent_policy: consent_policy" in result.structured_content["changes"]
         report = json_text(await c.call_tool("validate_plan", {"plan_id": pid}))
-        # Email attributes collected on legitimate interest no longer pass once only consent is accepted.
+        # Email attributes granted no ads_measurement purpose no longer pass once email requires it.
         assert report["counts"]["error"] > before
         assert any(
             f["code"].startswith("consent.") and f["pointer"].startswith("/activations/")

@@ -318,7 +318,7 @@ def test_a_ladder_approver_confirms_a_grant_with_evidence(repo_dir, plan_id, per
     )
     code, out = at_terminal(argv, {**person_env, **PRIYA})
     assert code == 0, out
-    assert "Evidence  cmp_purpose: onetrust:C0004" in out
+    assert "evidence cmp_purpose: onetrust:C0004" in out
     assert "Confirm that this grant and its evidence hold? [y/N]" in out
     grant = engine.read_plan(plan_id).attributes[0].consent[0]
     assert (grant.confirmed_by.name, grant.confirmed_by.revision) == ("Priya Shah", 2)
@@ -377,3 +377,23 @@ def test_approve_json_prints_the_write_outcome(repo_dir, plan_id, person_env):
     assert code == 0, out
     outcome = json.loads(out[out.index("{") :])
     assert (outcome["revision"], outcome["written"]) == (3, True)
+
+
+def test_without_purpose_every_evidenced_unconfirmed_grant_of_the_attributes_named_is_confirmed(
+    repo_dir, plan_id, person_env, engine
+):
+    argv = command(repo_dir, "confirm-consent", plan_id, "--attribute", "email_opt_in")
+    code, out = at_terminal(argv, {**person_env, **PRIYA})
+    assert code == 0, out
+    # The analytics grant has no evidence, so only the email_marketing grant is shown and confirmed.
+    assert "email_opt_in (PII class none): email_marketing" in out and ": analytics" not in out
+    grants = engine.read_plan(plan_id).attributes[0].consent
+    assert [g.confirmed_by is not None for g in grants] == [True, False]
+    # Nothing is left to confirm: a second run is refused and writes nothing.
+    _refused(
+        repo_dir,
+        argv,
+        {**person_env, **PRIYA},
+        "--attribute: the attributes named have no grant with evidence left to confirm; record "
+        "evidence with inventory_attributes, or name one grant with --purpose",
+    )

@@ -160,8 +160,11 @@ def cmd_confirm_consent(args: argparse.Namespace) -> int:
             f"{grant.lawful_basis}, evidence {evidence.kind}: {evidence.ref}"  # type: ignore[union-attr]
         )
     lines.append(f"You       {person.ident}, {rung.role}")
-    question = f"Confirm that {'this grant' if len(chosen) == 1 else f'these {len(chosen)} grants'} and "
-    question += "the evidence hold?"
+    question = (
+        "Confirm that this grant and its evidence hold?"
+        if len(chosen) == 1
+        else f"Confirm that these {len(chosen)} grants and their evidence hold?"
+    )
     return _write_if_yes(args, engine, person, plan, lines, question, "attributes", operation)
 
 

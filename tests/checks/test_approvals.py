@@ -273,8 +273,8 @@ def test_the_confirmation_is_authored_by_the_person_and_kept_when_the_grant_is_r
 @pytest.mark.parametrize(
     "changed",
     [
-        {**GRANT, "lawful_basis": "legitimate_interest"},
-        {**GRANT, "evidence": {"kind": "tcf_purpose", "ref": "1"}},
+        {**GRANT, "lawful_basis": "legitimate_interest", "evidence": {"kind": "lia", "ref": "LIA-7"}},
+        {**GRANT, "evidence": {"kind": "cmp_purpose", "ref": "onetrust:C0009"}},
         {key: value for key, value in GRANT.items() if key != "evidence"},
     ],
 )

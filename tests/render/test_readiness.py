@@ -21,6 +21,19 @@ AT = datetime(2026, 11, 25, 14, 30, 12, 345678, tzinfo=timezone.utc)
 MARKDOWN = ("profile-schema.md", "profiles.md", "activation-checklist.md", "plan.md")
 
 
+def draft_example() -> Plan:
+    """The worked example as it stood before its people confirmed anything and it was finalized:
+    approvals only reported, grants without evidence or a confirming person."""
+    document = example_plan().model_dump(mode="json", by_alias=True)
+    document["final"] = None
+    for approval in document["approvals"]:
+        approval.update(status="reported", confirmed_by=None)
+    for attribute in document["attributes"]:
+        for grant in attribute["consent"]:
+            grant.update(evidence=None, confirmed_by=None)
+    return Plan.model_validate(document)
+
+
 def finalized(plan: Plan) -> Plan:
     record = FinalRecord(
         revision=plan.revision, at=AT, by="Dana Whitfield", content_sha256=content_sha256(plan)
@@ -36,7 +49,23 @@ def confirmed(plan: Plan) -> Plan:
         approval.update(status="confirmed", confirmed_by={**who, "name": approval["approver"]})
     for attribute in document["attributes"]:
         for grant in attribute["consent"]:
-            grant.update(evidence={"kind": "cmp_purpose", "ref": "onetrust:C0004"}, confirmed_by=who)
+            kind = "lia" if grant["lawful_basis"] == "legitimate_interest" else "cmp_purpose"
+            grant.update(evidence={"kind": kind, "ref": "onetrust:C0004"}, confirmed_by=who)
+    document["qa_results"] = [
+        {
+            "id": f"qa-{k}",
+            "profile_id": activation["profile_id"],
+            "channel": activation["channel"],
+            "url": activation["qa_flow"]["url"],
+            "outcome": "passed",
+            "ran_at": document["updated_at"],
+            "artefact_sha256": "0" * 64,
+            "recorded_by": "Pat",
+            "recorded_at": document["updated_at"],
+        }
+        for k, activation in enumerate(document["activations"], start=1)
+        if activation.get("qa_flow")
+    ]
     return Plan.model_validate(document)
 
 
@@ -45,7 +74,7 @@ def summary(page: str) -> str:
 
 
 def test_a_revision_that_was_never_finalized_says_draft_in_every_deliverable():
-    files = render_deliverables(example_plan())
+    files = render_deliverables(draft_example())
     for name in MARKDOWN:
         assert "**DRAFT: not finalized; not reviewed for launch**" in files[name].splitlines()[2], name
     assert "<title>DRAFT: " in files["report.html"]
@@ -58,7 +87,7 @@ def test_a_revision_that_was_never_finalized_says_draft_in_every_deliverable():
 
 
 def test_a_final_revision_says_final_with_the_finalized_revision_in_every_deliverable():
-    plan = finalized(example_plan())
+    plan = finalized(draft_example())
     files = render_deliverables(plan)
     line = f"**FINAL: revision {plan.revision} was finalized 25 Nov 2026, 14:30 UTC by Dana Whitfield**"
     for name in MARKDOWN:
@@ -71,7 +100,7 @@ def test_a_final_revision_says_final_with_the_finalized_revision_in_every_delive
 
 
 def test_a_content_change_after_finalize_makes_every_deliverable_a_draft_again():
-    plan = finalized(example_plan())
+    plan = finalized(draft_example())
     changed = plan.model_copy(update={"timeline": "Pilot in 8 weeks"})
     files = render_deliverables(changed)
     for name in MARKDOWN:
@@ -81,27 +110,28 @@ def test_a_content_change_after_finalize_makes_every_deliverable_a_draft_again()
 
 
 def test_the_summary_lists_reported_approvals_and_grants_without_evidence_as_what_blocks_launch():
-    page = summary(render_report_html(example_plan()))
+    page = summary(render_report_html(draft_example()))
     assert "What blocks launch" in page
     assert '<a href="#approvals">Exec sponsor (Dana Whitfield): reported, not confirmed</a>' in page
     assert "68 grant(s) on 18 attribute(s) carry no evidence: user_id, email, plan_tier and 15 more" in page
     assert '<a href="#attribute-user_id">' in page
     # By rung: role, approver, decision, reported or confirmed, and the revision it was given on.
     assert re.search(
-        r"<td>3</td><td>Exec sponsor<div class=\"sub\">Dana Whitfield</div></td>\s*"
-        r"<td class=\"pending\">approved, reported<div class=\"sub\">on revision 14</div>",
+        r"<td>3</td><td>Exec sponsor<div class=\"sub\">Dana Whitfield "
+        r"&lt;dana.whitfield@example.com&gt;</div></td>\s*"
+        r"<td class=\"pending\">approved, reported<div class=\"sub\">on revision 19</div>",
         page,
     )
 
 
 def test_confirmed_approvals_and_grants_with_evidence_leave_nothing_blocking_launch():
-    page = summary(render_report_html(confirmed(example_plan())))
+    page = summary(render_report_html(confirmed(draft_example())))
     assert "Nothing blocks launch." in page
     assert "approved, confirmed" in page and "reported" not in page
 
 
 def test_a_missing_approval_and_a_rung_email_show_by_rung():
-    plan = example_plan()
+    plan = draft_example()
     ladder = [
         rung.model_copy(update={"email": "dana@example.com"}) if rung.role == "Exec sponsor" else rung
         for rung in plan.error_handling.escalation_ladder
@@ -119,7 +149,7 @@ def test_a_missing_approval_and_a_rung_email_show_by_rung():
 
 
 def test_a_rejection_blocks_launch_whether_it_was_confirmed_or_only_reported():
-    plan = confirmed(example_plan())
+    plan = confirmed(draft_example())
     rejected = plan.approvals[-1].model_copy(update={"decision": "changes_requested"})
     page = summary(
         render_report_html(plan.model_copy(update={"approvals": (*plan.approvals[:-1], rejected)}))
@@ -134,7 +164,7 @@ def test_a_rejection_blocks_launch_whether_it_was_confirmed_or_only_reported():
 
 
 def test_a_failing_scenario_is_an_error_in_the_summary_linking_to_its_profile():
-    plan = example_plan()
+    plan = draft_example()
     first = plan.scenarios[0]
     other = next(p.id for p in plan.profiles if p.id != first.expected_profile)
     plan = plan.model_copy(
@@ -153,7 +183,7 @@ def finding(code: str, severity: str, pointer: str = "/plan") -> Finding:
 
 
 def test_codes_added_by_other_parts_land_in_their_group_and_errors_stay_errors():
-    plan = confirmed(example_plan())
+    plan = confirmed(draft_example())
     found = [
         finding("qa.missing", "warning", "/activations/0"),
         finding("qa.failed", "error", "/activations/1"),
@@ -176,7 +206,7 @@ def test_codes_added_by_other_parts_land_in_their_group_and_errors_stay_errors()
 
 
 def test_the_summary_shows_audience_sizes_of_the_latest_run_or_says_there_is_none():
-    plan = example_plan()
+    plan = draft_example()
     page = summary(render_report_html(sized(plan)))
     run = sized(plan).sizing_runs[-1]
     for row in run.profiles:
@@ -188,7 +218,7 @@ def test_the_summary_shows_audience_sizes_of_the_latest_run_or_says_there_is_non
 
 
 def test_engineering_detail_sits_behind_disclosure_below_the_summary():
-    page = render_report_html(example_plan())
+    page = render_report_html(draft_example())
     body = page.split("<body>", 1)[1]
     assert body.index('id="readiness"') < body.index('id="overview"') < body.index('id="findings"')
     findings = page.split('<section id="findings">', 1)[1]
@@ -198,7 +228,7 @@ def test_engineering_detail_sits_behind_disclosure_below_the_summary():
 
 
 def test_the_csv_has_one_filterable_column_per_consent_purpose_holding_the_lawful_basis():
-    plan = example_plan()
+    plan = draft_example()
     text = render_deliverables(plan)["profile-schema.csv"]
     rows = list(csv.DictReader(io.StringIO(text)))
     assert list(rows[0]) == list(CSV_COLUMNS)

@@ -19,7 +19,7 @@ def visible_text(page: str) -> str:
 
 def test_report_times_read_as_day_month_year_and_utc_minutes_without_seconds_or_microseconds():
     plan = example_plan()
-    entries = [entry.model_copy(update={"at": EXACT}) for entry in plan.change_log]
+    entries = tuple(entry.model_copy(update={"at": EXACT}) for entry in plan.change_log)
     page = render_report_html(plan.model_copy(update={"updated_at": EXACT, "change_log": entries}))
     text = visible_text(page)
     assert "updated 24 Nov 2026, 09:00 UTC" in text
@@ -37,7 +37,7 @@ def test_a_time_in_another_zone_is_shown_in_utc():
 
 def test_markdown_deliverables_show_readable_utc_times_without_seconds():
     plan = example_plan()
-    entries = [entry.model_copy(update={"at": EXACT}) for entry in plan.change_log]
+    entries = tuple(entry.model_copy(update={"at": EXACT}) for entry in plan.change_log)
     files = render_deliverables(plan.model_copy(update={"updated_at": EXACT, "change_log": entries}))
     for name in ("plan.md", "profiles.md", "profile-schema.md", "activation-checklist.md"):
         text = files[name]

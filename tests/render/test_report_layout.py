@@ -68,13 +68,13 @@ def long_values(plan: Plan) -> Plan:
     run = sized_plan.sizing_runs[-1]
     location = "s3://analytics-exports-prod-eu-west-1/" + "personalization/" * 6 + "users.parquet"
     source = run.source.model_copy(update={"location": location})
-    return sized_plan.model_copy(update={"sizing_runs": [run.model_copy(update={"source": source})]})
+    return sized_plan.model_copy(update={"sizing_runs": (run.model_copy(update={"source": source}),)})
 
 
 def blocked(plan: Plan) -> Plan:
     """Blockers of every kind at once: failing scenarios (errors), missing and reported approvals,
     grants without evidence, a profile with a deep rule of long labels, and one of wide characters."""
-    scenarios = [s.model_copy(update={"expected_profile": plan.profiles[-1].id}) for s in plan.scenarios]
+    scenarios = tuple(s.model_copy(update={"expected_profile": plan.profiles[-1].id}) for s in plan.scenarios)
     deep = {"all": [worst_case(6, 2, itertools.count()), {"op": "is_not_null", "attr": "email"}]}
     wide = Profile.model_validate(
         {
@@ -95,7 +95,7 @@ def blocked(plan: Plan) -> Plan:
         *plan.profiles[2:],
     ]
     return plan.model_copy(
-        update={"scenarios": scenarios, "approvals": plan.approvals[:1], "profiles": profiles}
+        update={"scenarios": scenarios, "approvals": plan.approvals[:1], "profiles": tuple(profiles)}
     )
 
 

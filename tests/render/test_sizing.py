@@ -54,7 +54,7 @@ def sized(plan: Plan) -> Plan:
             "data_coverage_pct": 97.5,
         }
     )
-    return plan.model_copy(update={"sizing_runs": [run]})
+    return plan.model_copy(update={"sizing_runs": (run,)})
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +79,6 @@ def test_report_html_draws_the_overlap_heatmap_and_the_measured_coverage(files):
 
 
 def test_plans_without_sizing_leave_the_section_out():
-    plan = example_plan().model_copy(update={"sizing_runs": []})
+    plan = example_plan().model_copy(update={"sizing_runs": ()})
     assert latest_sizing(plan) is None
     assert 'id="sizing"' not in render_deliverables(plan)["report.html"]
