@@ -309,7 +309,7 @@ def test_plans_recover_removes_an_index_lock_left_by_a_crash_and_writes_work_aga
     assert code != 0 and "plans recover" in err
     code, out, err = cli(capsys, "plans", "recover", *ws)
     assert code == 0, err
-    assert "removed a stale .git/index.lock" in out and not lock.exists()
+    assert "removed stale git lock files" in out and not lock.exists()
     code, _, err = cli(capsys, "plans", "blocker", plan_id, "--kind", "consent", "--subject", "x", *ws)
     assert code == 0, err
 

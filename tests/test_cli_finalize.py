@@ -140,3 +140,21 @@ def test_without_any_git_identity_the_tag_carries_the_fallback_tagger(
     ).stdout
     assert "\ntagger personalization-engine <personalization-engine@localhost> " in body
     assert engine.read_plan(plan_id).final.by == "release-bot"
+
+
+def test_plans_recover_clears_the_lock_a_killed_finalize_left_on_its_tag(
+    engine: Engine, repo_dir: Path, capsys
+):
+    plan_id = ready_plan(engine)
+    reviewed = engine.read_plan(plan_id).revision
+    name = tag_name(plan_id, reviewed)
+    lock = repo_dir / ".git" / "refs" / "tags" / f"{name}.lock"
+    lock.parent.mkdir(parents=True)
+    lock.write_text("")
+    assert finalize(repo_dir, plan_id) == 0  # final, but the tag is refused while the lock stays
+    assert ".lock" in capsys.readouterr().err
+    assert main(["plans", "recover", "--workspace", str(repo_dir)]) == 0
+    capsys.readouterr()
+    assert not lock.exists()
+    assert finalize(repo_dir, plan_id) == 0
+    assert f"tag: {name}" in capsys.readouterr().out

@@ -179,7 +179,7 @@ def cmd_recover(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"index_lock_removed": cleared, "notes": notes})
         return 0
-    print("removed a stale .git/index.lock" if cleared else "no stale index.lock")
+    print("removed stale git lock files" if cleared else "no stale git lock file")
     for note in notes:
         print(note)
     return 0

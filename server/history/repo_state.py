@@ -90,12 +90,23 @@ def check_ready_to_commit(repo: Repository, lock_wait_s: float | None = None) ->
             raise RepositoryError(index_lock_report(repo, wait, lock))
 
 
-def ref_locks(repo: Repository) -> list[Path]:
-    """Lock files of HEAD and of the branch it points at that exist now."""
-    common = repo.git_dir
+def _common_dir(repo: Repository) -> Path:
     pointer = repo.git_dir / "commondir"
     if pointer.is_file():
-        common = (repo.git_dir / pointer.read_text().strip()).resolve()
+        return (repo.git_dir / pointer.read_text().strip()).resolve()
+    return repo.git_dir
+
+
+def final_tag_locks(repo: Repository) -> list[Path]:
+    """Lock files a killed finalize left on its tag (refs/tags/personalization/...); git then
+    refuses that tag until the lock is gone."""
+    folder = _common_dir(repo) / "refs" / "tags" / "personalization"
+    return sorted(folder.rglob("*.lock")) if folder.is_dir() else []
+
+
+def ref_locks(repo: Repository) -> list[Path]:
+    """Lock files of HEAD and of the branch it points at that exist now."""
+    common = _common_dir(repo)
     candidates = [repo.git_dir / "HEAD.lock"]
     try:
         head = (repo.git_dir / "HEAD").read_text(errors="replace").strip()
@@ -159,13 +170,14 @@ def index_lock_report(repo: Repository, waited_s: float, lock: Path | None = Non
 
 
 def clear_stale_index_lock(repo: Repository) -> bool:
-    """Remove index.lock and HEAD's ref locks if no git process can hold them; False when none.
+    """Remove index.lock, HEAD's ref locks and final tags' locks if no git process can hold them;
+    False when none.
 
     Raises RepositoryError, leaving a lock alone, when a git process runs in the repository or
     when the running processes cannot be listed (no /proc).
     """
     cleared = False
-    for lock in [repo.git_dir / "index.lock", *ref_locks(repo)]:
+    for lock in [repo.git_dir / "index.lock", *ref_locks(repo), *final_tag_locks(repo)]:
         cleared = _clear_stale_lock(repo, lock) or cleared
     return cleared
 
