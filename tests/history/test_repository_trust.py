@@ -8,13 +8,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
 
 from personalization_engine.core.engine import Engine
 from personalization_engine.errors import RepositoryError, WorkspaceError
-from personalization_engine.history import git_command, git_repo
+from personalization_engine.history import git_command, git_repo, repo_state
 from personalization_engine.store.workspace import Workspace
 
 from ..conftest import git
@@ -129,6 +130,16 @@ def test_a_lock_left_by_a_crash_is_named_with_the_command_that_clears_it(repo, p
     git_repo.check_ready_to_commit(repo)
 
 
+def _until_listed(repo, pid: int, bound_s: float = 30.0) -> None:
+    """Poll (bounded) until /proc shows the git process in the repository: on a loaded machine the
+    kernel may show it a moment after Popen returns, and a process /proc does not show yet is one
+    no check can see (the failure this test once had under heavy load)."""
+    deadline = time.monotonic() + bound_s
+    while pid not in [found for found, _ in repo_state.git_processes_in(repo) or []]:
+        assert time.monotonic() < deadline, f"git process {pid} never showed in /proc"
+        time.sleep(0.01)
+
+
 def test_a_lock_is_never_cleared_while_a_git_process_runs_in_the_repository(repo, project: Path, monkeypatch):
     monkeypatch.setenv("PERSONALIZATION_ENGINE_GIT_LOCK_WAIT", "0")
     lock = project / ".git" / "index.lock"
@@ -136,6 +147,7 @@ def test_a_lock_is_never_cleared_while_a_git_process_runs_in_the_repository(repo
     # A git process that stays alive in the repository until its input closes.
     running = subprocess.Popen(["git", "cat-file", "--batch"], cwd=project, stdin=subprocess.PIPE)
     try:
+        _until_listed(repo, running.pid)
         held = rf"held by a running git process \(pid {running.pid}: git cat-file --batch\)"
         with pytest.raises(RepositoryError, match=held):
             git_repo.check_ready_to_commit(repo)
@@ -152,7 +164,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from personalization_engine.errors import RepositoryError
-from personalization_engine.history import git_command, git_repo
+from personalization_engine.history import git_command, git_repo, repo_state
 from personalization_engine.store.workspace import Workspace
 root = Path(sys.argv[1])
 repo = git_repo.open_repository(Workspace(root=root, source="option"), create=False)
