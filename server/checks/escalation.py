@@ -94,6 +94,7 @@ _LEDGER_FIELDS = {
     "escalations",
     "approvals",
     "qa_results",
+    "exports",
     "final",
 }
 

@@ -8,7 +8,7 @@ from ..model.findings import Finding
 from ..model.plan import Approval
 
 # Ledger entries and audience sizings (measurements on data) say nothing new about the plan's content.
-_LEDGER_SECTIONS = {"blockers", "escalations", "approvals", "sizing_runs", "qa_results", "final"}
+_LEDGER_SECTIONS = {"blockers", "escalations", "approvals", "sizing_runs", "qa_results", "exports", "final"}
 _COMPUTED_METRIC_FIELDS = {"actual"}
 
 

@@ -35,6 +35,7 @@ SERVER_OWNED = {
     "approvals": "use record_approval",
     "sizing_runs": "use size_audiences",
     "qa_results": "use record_qa_result",
+    "exports": "use export_activation",
     "final": "use finalize_plan",
 }
 COMPUTED_METRIC_FIELDS = {"actual", "activation_readiness_by_channel"}

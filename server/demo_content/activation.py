@@ -35,6 +35,7 @@ def _activation(profile: str, channel: str, destination: str, **extra: Any) -> d
         "in-app": ["not in_app_messaging_disabled", "personalization_consent"],
     }[channel]
     base: dict[str, Any] = {
+        "export_target": {"email": "dbt", "web": "flagd", "in-app": "growthbook"}[channel],
         "profile_id": profile,
         "channel": channel,
         "destination": destination,
@@ -74,7 +75,10 @@ def _activation(profile: str, channel: str, destination: str, **extra: Any) -> d
 
 
 ACTIVATIONS = [
-    _activation("new-trial-activation", "in-app", "Appcues"),
+    # Each activation names what carries it to production (docs/exports.md): email audiences are
+    # dbt models synced by reverse ETL; the web reads flagd; in-app is moving from LaunchDarkly to
+    # GrowthBook, one profile at a time.
+    _activation("new-trial-activation", "in-app", "Appcues", export_target="launchdarkly"),
     _activation("new-trial-activation", "email", "Braze"),
     _activation("new-trial-activation", "web", "Optimizely Web"),
     _activation("stalled-trial", "email", "Braze"),
@@ -91,7 +95,7 @@ ACTIVATIONS = [
         payload_attributes=["feature_adoption_score"],
         latency_sla="1d",
     ),
-    _activation("power-user-upgrade", "in-app", "Appcues", latency_sla="1d"),
+    _activation("power-user-upgrade", "in-app", "Appcues", latency_sla="1d", export_target="growthbook"),
     _activation("dormant-free", "email", "Braze"),
 ]
 

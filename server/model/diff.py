@@ -27,6 +27,7 @@ KEYED_SECTIONS: dict[str, KeyFn] = {
     # before/after copy of every earlier run (which made the change log grow quadratically).
     "sizing_runs": lambda item: item["id"],
     "qa_results": lambda item: item["id"],
+    "exports": lambda item: item["id"],
 }
 # Bookkeeping that changes on every write and says nothing about content.
 IGNORED = {"revision", "updated_at", "change_log"}
@@ -48,6 +49,7 @@ SINGULAR = {
     "approvals": "approval",
     "sizing_runs": "sizing run",
     "qa_results": "QA result",
+    "exports": "export",
 }
 
 

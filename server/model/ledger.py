@@ -10,8 +10,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from .common import Channel, LongText, ShortText, Slug, Strict
+from .common import Channel, Duration, LongText, ShortText, Slug, Strict
 from .stages import Confirmation
+from .targets import Dialect, ExportTarget
 
 
 class Blocker(Strict):
@@ -98,6 +99,47 @@ class FinalRecord(Strict):
         "finalize's answer, and finalizing again makes it.",
     )
     tag_error: ShortText | None = Field(None, description="Why the final commit was not tagged.")
+
+
+class ExportRefusal(Strict):
+    """A profile (or one activation of it) a target could not carry, and the condition why."""
+
+    profile_id: Slug
+    channel: Channel | None = Field(None, description="Null when the whole profile was refused.")
+    pointer: ShortText = Field(description="JSON Pointer of the condition the target cannot express.")
+    condition: ShortText = Field(description="The condition as text, e.g. 'last_active_at half-life 7d'.")
+    reason: ShortText
+
+
+class ExportCutoff(Strict):
+    """A relative window the target cannot evaluate, frozen to an absolute instant at export time."""
+
+    profile_id: Slug
+    pointer: ShortText
+    condition: ShortText = Field(description="e.g. 'signup_at within_last 14d'.")
+    cutoff: datetime = Field(description="The window's start as of the export time.")
+    allowed_age: Duration = Field(description="How long after the export the cutoff stays acceptable.")
+
+
+class ExportRun(Strict):
+    """One export of a revision to a destination, committed under .claude/plans/<plan_id>/exports/."""
+
+    id: Slug
+    target: ExportTarget
+    revision: int = Field(ge=1, description="The plan revision the files were generated from.")
+    content_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    exported_at: datetime
+    cutoff_at: datetime | None = Field(
+        None, description="The time relative windows were frozen at; null when none was."
+    )
+    draft: bool = Field(description="True unless the revision was final and had no error findings.")
+    dialect: Dialect | None = Field(None, description="dbt only: the SQL dialect of the models.")
+    folder: ShortText
+    files: tuple[ShortText, ...] = ()
+    profiles: tuple[Slug, ...] = Field(default=(), description="The profiles the export carries.")
+    refusals: tuple[ExportRefusal, ...] = ()
+    cutoffs: tuple[ExportCutoff, ...] = ()
+    recorded_by: ShortText
 
 
 class FieldChange(Strict):

@@ -40,9 +40,16 @@ def _approvals_are_reported(document: Document) -> Document:
     return document
 
 
+def _exports_start_empty(document: Document) -> Document:
+    """1.2 -> 1.3: activations name their export target and the ledger records exports. A 1.2 plan
+    has neither: its activations name no target (a finding asks for one) and no export was made."""
+    return document
+
+
 STEPS: dict[str, tuple[str, Callable[[Document], Document]]] = {
     "1.0": ("1.1", _scenarios_carry_their_time),
     "1.1": ("1.2", _approvals_are_reported),
+    "1.2": ("1.3", _exports_start_empty),
 }
 
 

@@ -25,6 +25,9 @@ from .ledger import (  # noqa: F401  (re-exported: the plan's ledger types live 
     ChangeItem,
     ChangeLogEntry,
     Escalation,
+    ExportCutoff,
+    ExportRefusal,
+    ExportRun,
     FieldChange,
     FinalRecord,
     QaResult,
@@ -232,7 +235,7 @@ def _channels_unique(channels: tuple[str, ...]) -> tuple[str, ...]:
 
 
 class Plan(Strict):
-    schema_version: Literal["1.2"] = SCHEMA_VERSION
+    schema_version: Literal["1.3"] = SCHEMA_VERSION
     plan_id: Annotated[str, Field(pattern=PLAN_ID_PATTERN)]
     revision: int = Field(ge=1, description="Server-owned: incremented by every accepted write.")
     created_at: datetime
@@ -279,5 +282,8 @@ class Plan(Strict):
     )
     qa_results: tuple[QaResult, ...] = Field(
         default=(), description="Server-owned: consent-flow QA runs (record_qa_result)."
+    )
+    exports: tuple[ExportRun, ...] = Field(
+        default=(), description="Server-owned: exports to dbt and flag systems (export_activation)."
     )
     final: FinalRecord | None = Field(None, description="Server-owned: set by finalize_plan.")

@@ -20,6 +20,7 @@ from .common import (
 )
 from .evidence import evidence_problem, ref_problem
 from .rules import RuleNode, Scalar
+from .targets import ExportTarget
 
 AttributeType = Literal["string", "integer", "number", "boolean", "timestamp", "date"]
 Purpose = Literal[
@@ -266,6 +267,7 @@ class Activation(Strict):
     fallback_state: ShortText | None = None
     owner: ShortText | None = None
     qa_flow: QaFlow | None = Field(None, description="For web and in-app: the opt-in flow QA checks.")
+    export_target: ExportTarget | None = Field(None, description="What carries it to production.")
 
 
 # --- governance -------------------------------------------------------------------------------

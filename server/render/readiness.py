@@ -116,6 +116,7 @@ def anchor(plan: Plan, pointer: str) -> str:
         "activations": "#activation",
         "approvals": "#approvals",
         "qa_results": "#activation",
+        "exports": "#activation",
         "blockers": "#governance",
         "escalations": "#governance",
         "governance": "#governance",

@@ -1,0 +1,13 @@
+"""The launchdarkly export (docs/exports.md): not built yet."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..errors import InputError
+from ..model import Plan
+from .common import ExportBundle
+
+
+def export_launchdarkly(plan: Plan, *, exported_at: datetime, draft: bool) -> ExportBundle:
+    raise InputError("the launchdarkly export is not built yet", field="target")
