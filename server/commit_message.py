@@ -57,6 +57,28 @@ def render_deliverables_message(
     )
 
 
+def render_export_message(
+    plan_id: str,
+    revision: int,
+    target: str,
+    actor: str,
+    changed: Iterable[str],
+    *,
+    draft: bool,
+    frozen_clock: bool = False,
+) -> str:
+    """The message of an export commit: which files of which target, from which plan revision."""
+    names = sorted(changed)
+    kind = "draft " if draft else ""
+    return _message(
+        f"export: {kind}{target} files of {plan_id} r{revision} ({len(names)} changed)",
+        names,
+        {"Plan-Id": plan_id, "Plan-Revision": str(revision), "Stage": "export", "Actor": actor},
+        None,
+        frozen_clock,
+    )
+
+
 def _message(
     subject: str,
     lines: list[str],

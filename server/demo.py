@@ -248,6 +248,25 @@ async def sizing_steps(s: Session) -> None:
         )
 
 
+async def export_steps(s: Session) -> None:
+    """Carry the final revision into production: dbt models, and each flag system's file."""
+    for target in ("dbt", "flagd", "launchdarkly", "growthbook"):
+        result = await s.call(
+            "export_activation", {"plan_id": s.plan_id, "target": target, "actor": DEMO_ACTOR}
+        )
+        s.revision = result["ledger_revision"] or s.revision
+        state = "draft " if result["draft"] else ""
+        s.say(
+            f"  r{s.revision} export_activation {target}: {state}{len(result['files'])} files in "
+            f"{result['folder']}/, carrying {len(result['profiles'])} profiles"
+        )
+        for refusal in result["refusals"]:
+            where = refusal["profile_id"] + (f"/{refusal['channel']}" if refusal.get("channel") else "")
+            s.say(f"    refused {where}: {refusal['condition']} ({refusal['reason']})")
+        for cutoff in result["cutoffs"]:
+            s.say(f"    frozen {cutoff['profile_id']}: {cutoff['condition']} as after {cutoff['cutoff']}")
+
+
 async def render_steps(s: Session) -> None:
     result = await s.call("render_deliverables", {"plan_id": s.plan_id, "actor": DEMO_ACTOR})
     s.say(
@@ -256,7 +275,14 @@ async def render_steps(s: Session) -> None:
     )
 
 
-EXTRA_STEPS: list[Step] = [rules_steps, sizing_steps, escalation_steps, approval_steps, render_steps]
+EXTRA_STEPS: list[Step] = [
+    rules_steps,
+    sizing_steps,
+    escalation_steps,
+    approval_steps,
+    export_steps,
+    render_steps,
+]
 
 
 async def run(folder: Path, now: str | None, out: TextIO, via: str = "mcp") -> dict[str, Any]:

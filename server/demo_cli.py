@@ -74,6 +74,8 @@ class CliClient:
         }
         if name in builders:
             return [*builders[name](plan_id, args), *revision_flag, *common]
+        if name == "export_activation":
+            return ["plans", "export", plan_id or "", "--to", args["target"], *common]
         return self._read(name, plan_id, args)
 
     def file(self, name: str, args: dict[str, Any]) -> str:
@@ -151,4 +153,6 @@ class CliClient:
             return ["plans", "size", plan_id or "", "--data", args["data"], "--json"]
         if name == "render_deliverables":
             return ["plans", "render", plan_id or "", "--json"]
+        if name == "export_activation":
+            return ["plans", "export", plan_id or "", "--to", args["target"], "--json"]
         raise ValueError(f"the CLI demo has no command for tool {name!r}")

@@ -12,6 +12,7 @@ import ipaddress
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
+from typing import Any
 
 from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
@@ -39,6 +40,36 @@ INSTRUCTIONS = (
 )
 
 
+def without_generated_titles(schema: Any) -> Any:
+    """The schema without `title` keywords: pydantic titles every argument after its name ("Plan
+    Id") and the schema after the function ("create_planArguments"), which repeats what the model
+    already reads, in every session. Property names and descriptions are untouched."""
+    if isinstance(schema, dict):
+        return {
+            key: without_generated_titles(value)
+            for key, value in schema.items()
+            if not (key == "title" and isinstance(value, str))
+        }
+    if isinstance(schema, list):
+        return [without_generated_titles(value) for value in schema]
+    return schema
+
+
+class CompactServer(MCPServer):
+    """MCPServer whose tools/list leaves out generated schema titles (the tool-list budget)."""
+
+    async def list_tools(self) -> list[MCPTool]:
+        return [
+            tool.model_copy(
+                update={
+                    "input_schema": without_generated_titles(tool.input_schema),
+                    "output_schema": without_generated_titles(tool.output_schema),
+                }
+            )
+            for tool in await super().list_tools()
+        ]
+
+
 def register_tools(server: MCPServer) -> None:
     """Register every tool, in the order tools/list gives them; the docstring is the description."""
     for spec in ALL_TOOLS:
@@ -53,7 +84,7 @@ def register_tools(server: MCPServer) -> None:
 
 async def registered_tools() -> list[MCPTool]:
     """The tools as tools/list gives them (for generated docs and budgets)."""
-    server = MCPServer(name=PLUGIN_NAME)
+    server = CompactServer(name=PLUGIN_NAME)
     register_tools(server)
     return await server.list_tools()
 
@@ -109,7 +140,7 @@ def build_server(engine: Engine, *, token: str | None = None, public_url: str | 
             "token_verifier": StaticTokenVerifier(token),
             "auth": AuthSettings(issuer_url=url, resource_server_url=None),
         }
-    server = MCPServer(
+    server = CompactServer(
         name=PLUGIN_NAME,
         title="Personalization Engine",
         version=__version__,

@@ -1,5 +1,5 @@
-"""Plan format versions: a 1.0 plan and a 1.1 plan (the worked example as each format wrote it) are
-upgraded in memory on read, validate, and are stored in the current format by their next write."""
+"""Plan format versions: a 1.0, a 1.1 and a 1.2 plan (the worked example as each format wrote it)
+are upgraded in memory on read, validate, and are stored in the current format by their next write."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from .conftest import git
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FIXTURE = FIXTURES / "plan-v1.0.json"
 FIXTURE_1_1 = FIXTURES / "plan-v1.1.json"
+FIXTURE_1_2 = FIXTURES / "plan-v1.2.json"
 PLAN_ID = "plan-20261124T090000Z"
 
 
@@ -35,7 +36,7 @@ def _install_fixture(repo_dir: Path, fixture: Path = FIXTURE) -> Path:
 
 def test_the_fixture_is_a_1_0_plan_with_scenarios_that_carry_no_time():
     document = json.loads(FIXTURE.read_text())
-    assert document["schema_version"] == "1.0" and SCHEMA_VERSION == "1.2"
+    assert document["schema_version"] == "1.0" and SCHEMA_VERSION == "1.3"
     assert document["scenarios"] and all("as_of" not in s for s in document["scenarios"])
 
 
@@ -123,5 +124,47 @@ def test_the_next_write_stores_a_1_1_plan_in_the_current_format(engine: Engine, 
     assert result.revision == revision + 1
     assert on_disk["schema_version"] == SCHEMA_VERSION
     assert {a["status"] for a in on_disk["approvals"]} == {"reported"}
+    assert schema_issues(on_disk) == []
+    assert git(repo_dir, "status", "--porcelain") == ""
+
+
+def test_the_1_2_fixture_is_the_finalized_worked_example_without_export_targets():
+    document = json.loads(FIXTURE_1_2.read_text())
+    assert document["schema_version"] == "1.2" and document["final"] is not None
+    assert document["activations"] and all("export_target" not in a for a in document["activations"])
+    assert "exports" not in document
+
+
+def test_a_1_2_plan_reads_with_no_export_targets_no_exports_and_stays_final(engine: Engine, repo_dir):
+    from personalization_engine.model.final import is_final
+
+    path = _install_fixture(repo_dir, FIXTURE_1_2)
+    before = path.read_bytes()
+    plan, _ = engine.store.load(PLAN_ID)
+    assert plan.schema_version == SCHEMA_VERSION
+    assert plan.exports == () and all(a.export_target is None for a in plan.activations)
+    # The new fields have defaults the content hash leaves as they were: the plan is still final.
+    assert is_final(plan)
+    document = plan.model_dump(mode="json", by_alias=True)
+    assert schema_issues(document) == [] and model_issues(document) == []
+    findings = engine.current_findings(PLAN_ID)[1]
+    assert {f.code for f in findings if f.code.startswith("export.")} == {"export.target_missing"}
+    assert path.read_bytes() == before
+
+
+def test_the_next_write_stores_a_1_2_plan_in_the_current_format(engine: Engine, repo_dir):
+    path = _install_fixture(repo_dir, FIXTURE_1_2)
+
+    def add(plan):
+        return plan.model_copy(
+            update={"attributes": (*plan.attributes, Attribute(name="migrated", type="string"))}
+        )
+
+    revision = json.loads(path.read_text())["revision"]
+    result = engine.apply(PLAN_ID, "attributes", add, expected_revision=revision, actor="migration-test")
+    on_disk = json.loads(path.read_text())
+    assert result.revision == revision + 1
+    assert on_disk["schema_version"] == SCHEMA_VERSION and on_disk["exports"] == []
+    assert all(a["export_target"] is None for a in on_disk["activations"])
     assert schema_issues(on_disk) == []
     assert git(repo_dir, "status", "--porcelain") == ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..rules import RULE_FINDING_CODES
+from .exports import EXPORT_FINDING_CODES
 from .final_findings import FINAL_FINDING_CODES
 from .sizing import AUDIENCE_FINDING_CODES
 
@@ -78,6 +79,7 @@ CHECK_FINDING_CODES: dict[str, str] = {
     "qa.stale": "The latest QA result of a consent flow is older than the governance qa_cadence.",
     # finalize (issue 15)
     **FINAL_FINDING_CODES,
+    **EXPORT_FINDING_CODES,
     # approvals that mean something (issue 15)
     "approval.reported": "The latest approval of a required role is only reported, not confirmed.",
 }

@@ -10,6 +10,7 @@ from ..rules import rule_findings
 from .completeness import completeness_findings
 from .consent import consent_findings
 from .escalation import refresh_coverage_escalation
+from .exports import export_findings
 from .final_findings import final_findings
 from .freshness import freshness_findings
 from .graph import graph_findings
@@ -44,6 +45,7 @@ def check_findings(plan: Plan) -> list[Finding]:
         *ledger_findings(plan),
         *latest_sizing_findings(plan),
         *qa_findings(plan),
+        *export_findings(plan),
         *final_findings(plan),
     ]
 

@@ -11,6 +11,7 @@ from ..model.diff import describe
 from . import (
     audience_commands,
     edit_commands,
+    export_commands,
     finalize_commands,
     person_commands,
     qa_commands,
@@ -143,6 +144,7 @@ def _extra_plan_commands():
         edit_commands.register,
         rules_commands.register,
         render_commands.register,
+        export_commands.register,
         audience_commands.register,
         qa_commands.register,
         finalize_commands.register,

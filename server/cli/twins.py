@@ -23,5 +23,6 @@ TOOL_COMMANDS: dict[str, str] = {
     "compile_rules": "plans compile",
     "size_audiences": "plans size",
     "render_deliverables": "plans render",
+    "export_activation": "plans export",
     "finalize_plan": "plans finalize",
 }

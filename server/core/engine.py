@@ -37,6 +37,7 @@ from ..store.plans import PLAN_ID_RE, PlanStore, content_hash, parse_document, p
 from ..store.workspace import Workspace
 from . import pipeline
 from .deliverables import DeliverablesResult, commit_deliverables
+from .export_files import ExportFilesResult, commit_export
 from .pipeline import WriteResult
 from .recovery import recover_plan
 
@@ -282,6 +283,24 @@ class Engine:
             plan_id,
             files,
             revision=revision,
+            actor=actor,
+            now=w.now,
+            frozen_clock=self.frozen_clock,
+        )
+
+    def commit_export(
+        self, plan_id: str, target: str, files: dict[str, bytes], *, revision: int, draft: bool, actor: str
+    ) -> ExportFilesResult:
+        """Write an export's files under .claude/plans/<plan_id>/exports/<target>/ and commit them alone."""
+        w = self._writer()
+        return commit_export(
+            self.store,
+            w.repo,
+            plan_id,
+            target,
+            files,
+            revision=revision,
+            draft=draft,
             actor=actor,
             now=w.now,
             frozen_clock=self.frozen_clock,

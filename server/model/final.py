@@ -21,9 +21,19 @@ _ACTUALS = (
 )
 
 
+# Content fields added after format 1.2, left out of the hash while unset: upgrading a final plan
+# must not make it "changed since final".
+_LATER_FIELDS = {"activations": ("export_target",)}
+
+
 def content_document(plan: Plan) -> dict[str, object]:
     """The content sections as JSON, without the server-computed metric actuals."""
     document = plan.model_dump(mode="json", by_alias=True, include=set(CONTENT_SECTIONS))
+    for section, names in _LATER_FIELDS.items():
+        for item in document[section]:
+            for name in names:
+                if item.get(name) is None:
+                    item.pop(name, None)
     metrics = document["success_metrics"]
     metrics.pop("activation_readiness_by_channel", None)
     for name in _ACTUALS:

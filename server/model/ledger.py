@@ -139,6 +139,9 @@ class ExportRun(Strict):
     profiles: tuple[Slug, ...] = Field(default=(), description="The profiles the export carries.")
     refusals: tuple[ExportRefusal, ...] = ()
     cutoffs: tuple[ExportCutoff, ...] = ()
+    carriers: dict[ShortText, ShortText] = Field(
+        default_factory=dict, description="'profile_id/channel' -> the file (in folder) that carries it."
+    )
     recorded_by: ShortText
 
 

@@ -20,6 +20,7 @@ from ..model.findings import Finding
 from ..rules import ScenarioResult, compile_sql, run_scenarios, simulate
 from . import svg, tree_svg
 from .escaping import mermaid_label
+from .export_links import ExportLink, export_link
 from .matrix import CoverageMatrix, coverage_matrix
 from .readiness import Readiness, readiness, status_line, status_word
 from .rule_text import DecisionGraph, decision_graph, duration_words, inline, mermaid, outline, value_words
@@ -75,6 +76,7 @@ class ActivationView:
     profile_name: str
     findings: list[Finding]
     ready: bool
+    export: ExportLink
 
 
 @dataclass
@@ -300,7 +302,11 @@ def _channels(plan: Plan, by_activation: dict[int, list[Finding]]) -> list[Chann
         own = by_activation.get(i, [])
         views[activation.channel].activations.append(
             ActivationView(
-                activation, names.get(activation.profile_id, activation.profile_id), own, is_ready(plan, i)
+                activation,
+                names.get(activation.profile_id, activation.profile_id),
+                own,
+                is_ready(plan, i),
+                export_link(plan, activation),
             )
         )
         views[activation.channel].findings.extend(own)

@@ -1,0 +1,208 @@
+"""Exporting as a core operation: a revision's destination files, committed on their own, and the
+export recorded in the ledger (its own write), or written into a person's `--out` folder.
+
+Re-exporting is a no-op when the last export to the target has the same content, options and draft
+state, and its frozen cutoffs (if any) are still within their allowed age: the files are rebuilt as of
+that export, so the bytes match, and only files missing from disk are restored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from ..checks.exports import cutoff_expired
+from ..errors import InputError
+from ..export import build_export
+from ..export.common import ExportBundle
+from ..model import Plan
+from ..model.final import content_sha256, is_final
+from ..model.findings import Finding
+from ..model.ledger import ExportRun
+from ..model.targets import EXPORT_TARGETS
+from .engine import Engine, WriteResult
+from .export_files import exports_folder, write_out
+
+STAGE = "activation"
+
+
+@dataclass
+class ExportOutcome:
+    plan_id: str
+    target: str
+    revision: int
+    folder: str
+    files: list[str]
+    changed: list[str]
+    commit: str | None
+    draft: bool
+    bundle: ExportBundle
+    run: ExportRun | None = None
+    ledger: WriteResult | None = None
+    errors: list[Finding] = field(default_factory=list)
+
+
+class ExportAnswer(BaseModel):
+    """What export_activation and `plans export --json` return."""
+
+    plan_id: str
+    target: str
+    revision: int = Field(description="The plan revision the files come from.")
+    written: bool = Field(description="False when an unchanged revision was exported again.")
+    commit: str | None = Field(description="The files' commit; null when nothing changed or with --out.")
+    folder: str
+    files: list[str]
+    draft: bool
+    profiles: list[str] = Field(description="The profiles the export carries.")
+    refusals: list[dict] = Field(description="What the target could not carry, and why.")
+    cutoffs: list[dict] = Field(description="Relative windows frozen at cutoff_at.")
+    cutoff_at: str | None
+    carriers: dict[str, str] = Field(description="'profile/channel' -> the file that carries it.")
+    ledger_revision: int | None = Field(description="The revision recording the export; null if none.")
+
+
+def export_plan(
+    engine: Engine,
+    plan_id: str,
+    target: str,
+    *,
+    dialect: str | None = None,
+    allow_errors: bool = False,
+    out: str | None = None,
+    actor: str,
+) -> ExportOutcome:
+    """Export the plan's latest revision to `target` (see the module docstring)."""
+    if target not in EXPORT_TARGETS:
+        raise InputError(
+            f"export target {target!r} is not one of {', '.join(EXPORT_TARGETS)}", field="target"
+        )
+    plan, findings = engine.current_findings(plan_id)
+    errors = [f for f in findings if f.severity == "error"]
+    if errors and not allow_errors:
+        codes = ", ".join(sorted({f.code for f in errors}))
+        raise InputError(
+            f"plan {plan_id} revision {plan.revision} has {len(errors)} error finding(s) ({codes}); fix "
+            "them (validate_plan lists them), or export anyway with allow_errors (--allow-errors), "
+            "which marks every file as a draft",
+            field="plan_id",
+        )
+    draft = bool(errors) or not is_final(plan)
+    evaluated_at = engine.clock()
+    if out is not None:
+        bundle = build_export(plan, target, exported_at=evaluated_at, draft=draft, dialect=dialect)
+        folder = write_out(engine.ws.root, out, _encoded(bundle))
+        files = sorted(bundle.files)
+        return ExportOutcome(
+            plan_id, target, plan.revision, _shown(engine, folder), files, files, None, draft, bundle
+        )
+    previous = _reusable(plan, target, dialect, draft, evaluated_at)
+    if previous is not None:
+        # As of that export: the same revision label and cutoff instant give the same bytes.
+        labelled = plan.model_copy(update={"revision": previous.revision})
+        at = previous.cutoff_at or evaluated_at
+        bundle = build_export(labelled, target, exported_at=at, draft=draft, dialect=dialect)
+    else:
+        bundle = build_export(plan, target, exported_at=evaluated_at, draft=draft, dialect=dialect)
+    revision = previous.revision if previous is not None else plan.revision
+    files = engine.commit_export(
+        plan_id, target, _encoded(bundle), revision=revision, draft=draft, actor=actor
+    )
+    outcome = ExportOutcome(
+        plan_id,
+        target,
+        revision,
+        _shown(engine, files.folder),
+        files.files,
+        files.changed,
+        files.commit,
+        draft,
+        bundle,
+        run=previous,
+        errors=errors,
+    )
+    if previous is not None:
+        return outcome
+    folder = _shown(engine, exports_folder(engine.store, plan_id, target))
+    run_fields = {
+        "target": target,
+        "revision": plan.revision,
+        "content_sha256": content_sha256(plan),
+        "cutoff_at": bundle.cutoff_at,
+        "draft": draft,
+        "dialect": (dialect or "duckdb") if target == "dbt" else None,
+        "folder": folder,
+        "files": tuple(sorted(bundle.files)),
+        "profiles": bundle.profiles,
+        "refusals": bundle.refusals,
+        "cutoffs": bundle.cutoffs,
+        "carriers": dict(sorted(bundle.carriers.items())),
+        "recorded_by": actor,
+    }
+    outcome.ledger = engine.apply(
+        plan_id,
+        STAGE,
+        lambda p, now: _record(p, run_fields, now),
+        expected_revision=None,
+        actor=actor,
+        timed=True,
+        summary=f"exported r{plan.revision} to {target}" + (" (draft)" if draft else ""),
+    )
+    outcome.run = engine.read_plan(plan_id).exports[-1]
+    return outcome
+
+
+def _record(plan: Plan, run_fields: dict, now: datetime) -> Plan:
+    run = ExportRun(id=f"exp-{len(plan.exports) + 1}", exported_at=now, **run_fields)
+    return plan.model_copy(update={"exports": (*plan.exports, run)})
+
+
+def _reusable(plan: Plan, target: str, dialect: str | None, draft: bool, at: datetime) -> ExportRun | None:
+    """The last export to `target`, when exporting again would make the same files."""
+    runs = [r for r in plan.exports if r.target == target]
+    if not runs:
+        return None
+    last = runs[-1]
+    same = (
+        last.content_sha256 == content_sha256(plan)
+        and last.draft == draft
+        and last.dialect == ((dialect or "duckdb") if target == "dbt" else None)
+    )
+    if not same or (last.cutoff_at is not None and cutoff_expired(last, at)):
+        return None
+    return last
+
+
+def _encoded(bundle: ExportBundle) -> dict[str, bytes]:
+    return {name: text.encode("utf-8") for name, text in bundle.files.items()}
+
+
+def _shown(engine: Engine, folder) -> str:
+    try:
+        return folder.resolve().relative_to(engine.ws.root.resolve()).as_posix()
+    except ValueError:
+        return str(folder)
+
+
+__all__ = ["ExportOutcome", "export_plan"]
+
+
+def as_answer(outcome: ExportOutcome) -> ExportAnswer:
+    bundle = outcome.bundle
+    return ExportAnswer(
+        plan_id=outcome.plan_id,
+        target=outcome.target,
+        revision=outcome.revision,
+        written=bool(outcome.changed) or outcome.ledger is not None,
+        commit=outcome.commit,
+        folder=outcome.folder,
+        files=outcome.files,
+        draft=outcome.draft,
+        profiles=list(bundle.profiles),
+        refusals=[r.model_dump(mode="json", exclude_none=True) for r in bundle.refusals],
+        cutoffs=[c.model_dump(mode="json") for c in bundle.cutoffs],
+        cutoff_at=None if bundle.cutoff_at is None else bundle.cutoff_at.isoformat().replace("+00:00", "Z"),
+        carriers={key: f"{outcome.folder}/{path}" for key, path in sorted(bundle.carriers.items())},
+        ledger_revision=None if outcome.ledger is None else outcome.ledger.revision,
+    )
