@@ -1,5 +1,5 @@
-"""kill -9 at random points of real CLI writes (`plans write`, `plans qa-result`), renders and
-finalizes, in a repo with the user's own changes.
+"""kill -9 at random points of real CLI writes (`plans write`, `plans qa-result`), renders,
+finalizes and exports, in a repo with the user's own changes.
 
 After every kill: the plan file parses, `git fsck` is clean, the next CLI write succeeds (after
 `plans recover` when the killed git left a stale lock, the documented way out) and the user's
@@ -45,7 +45,7 @@ CONSOLE_SCRIPT = (
 ENV = {**os.environ, "PERSONALIZATION_ENGINE_GIT_LOCK_WAIT": "1"}
 USER_FILES = ("staged.txt", "unstaged.txt", "both.txt", "added.txt")
 QA_TRACE = "qa-trace.zip"  # the artefact `plans qa-result` hashes: an untracked file of the user's
-KINDS = ("write", "render", "finalize", "qa-result")
+KINDS = ("write", "render", "finalize", "qa-result", "export")
 
 
 class Launcher:
@@ -177,6 +177,9 @@ def _command(repo: Path, kind: str, plan_id: str, n: int) -> tuple[tuple[str, ..
         run = ("--profile", "new-trial-activation", "--channel", "web", "--outcome", "passed")
         artefact = ("--ran-at", "2026-11-24T08:30:00Z", "--artefact", str(repo / QA_TRACE))
         return ("qa-result", plan_id, *run, *artefact), None
+    if kind == "export":
+        # Alternating targets: a flag file and a dbt folder (many files, some removed when profiles go).
+        return ("export", plan_id, "--to", "flagd" if n % 2 else "dbt"), None
     if kind == "finalize":
         # Confirmed approvals of the current revision (the previous write staled them), written in
         # this process; the finalize is then the CLI command that commits and tags.
@@ -203,7 +206,7 @@ def _timed(cli: Launcher, repo: Path, kind: str, plan_id: str) -> float:
     """How long a command takes here: the shorter of two (the first may still warm up)."""
     times = []
     for n in range(2):
-        if kind == "finalize" and n == 1:
+        if kind in ("finalize", "export") and n == 1:
             _write_and_wait(cli, repo, plan_id)  # content changed, so the next finalize is not a no-op
         args, body = _command(repo, kind, plan_id, -n)
         start = time.monotonic()
@@ -270,6 +273,9 @@ def test_kill_9_during_cli_writes_and_renders_never_breaks_the_plan_the_repo_or_
     # The installed console script, once: a render after all that commits every deliverable.
     render = _cli(repo, "render", plan_id)
     assert render.returncode == 0, render.stderr
+    for target in ("flagd", "dbt"):  # and an export restores and commits what a kill left uncommitted
+        export = _cli(repo, "export", plan_id, "--to", target)
+        assert export.returncode == 0, export.stderr
     assert git(repo, "status", "--porcelain", "--", ".claude/plans") == ""
     assert _user_state(repo) == user
     tags = _final_tags_point_at_their_final_commits(repo, plan_id)

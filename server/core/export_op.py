@@ -14,16 +14,19 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from ..checks.exports import cutoff_expired
+from ..commit_message import one_line
 from ..errors import InputError
 from ..export import build_export
 from ..export.common import ExportBundle
 from ..model import Plan
+from ..model.common import MAX_SHORT_TEXT
 from ..model.final import content_sha256, is_final
 from ..model.findings import Finding
 from ..model.ledger import ExportRun
-from ..model.targets import EXPORT_TARGETS
+from ..model.targets import EXPORT_TARGETS, SQL_DIALECTS
 from .engine import Engine, WriteResult
 from .export_files import exports_folder, write_out
+from .ledger import _text
 
 STAGE = "activation"
 
@@ -74,10 +77,13 @@ def export_plan(
     actor: str,
 ) -> ExportOutcome:
     """Export the plan's latest revision to `target` (see the module docstring)."""
+    actor = _text(one_line(actor), "actor", limit=MAX_SHORT_TEXT)
     if target not in EXPORT_TARGETS:
         raise InputError(
             f"export target {target!r} is not one of {', '.join(EXPORT_TARGETS)}", field="target"
         )
+    if dialect is not None and dialect not in SQL_DIALECTS:
+        raise InputError(f"dialect {dialect!r} is not one of {', '.join(SQL_DIALECTS)}", field="dialect")
     plan, findings = engine.current_findings(plan_id)
     errors = [f for f in findings if f.severity == "error"]
     if errors and not allow_errors:
@@ -106,6 +112,9 @@ def export_plan(
     else:
         bundle = build_export(plan, target, exported_at=evaluated_at, draft=draft, dialect=dialect)
     revision = previous.revision if previous is not None else plan.revision
+    # Built (and so validated) before anything is written: the ledger write after the files' commit
+    # must not fail on what the export made.
+    run = _run(engine, plan, target, dialect, draft, bundle, actor, evaluated_at)
     files = engine.commit_export(
         plan_id, target, _encoded(bundle), revision=revision, draft=draft, actor=actor
     )
@@ -124,26 +133,10 @@ def export_plan(
     )
     if previous is not None:
         return outcome
-    folder = _shown(engine, exports_folder(engine.store, plan_id, target))
-    run_fields = {
-        "target": target,
-        "revision": plan.revision,
-        "content_sha256": content_sha256(plan),
-        "cutoff_at": bundle.cutoff_at,
-        "draft": draft,
-        "dialect": (dialect or "duckdb") if target == "dbt" else None,
-        "folder": folder,
-        "files": tuple(sorted(bundle.files)),
-        "profiles": bundle.profiles,
-        "refusals": bundle.refusals,
-        "cutoffs": bundle.cutoffs,
-        "carriers": dict(sorted(bundle.carriers.items())),
-        "recorded_by": actor,
-    }
     outcome.ledger = engine.apply(
         plan_id,
         STAGE,
-        lambda p, now: _record(p, run_fields, now),
+        lambda p, now: _record(p, run, now),
         expected_revision=None,
         actor=actor,
         timed=True,
@@ -153,9 +146,39 @@ def export_plan(
     return outcome
 
 
-def _record(plan: Plan, run_fields: dict, now: datetime) -> Plan:
-    run = ExportRun(id=f"exp-{len(plan.exports) + 1}", exported_at=now, **run_fields)
-    return plan.model_copy(update={"exports": (*plan.exports, run)})
+def _run(
+    engine: Engine,
+    plan: Plan,
+    target: str,
+    dialect: str | None,
+    draft: bool,
+    bundle: ExportBundle,
+    actor: str,
+    at: datetime,
+) -> ExportRun:
+    """The ledger entry, stamped with its id and the write's time when it is recorded."""
+    return ExportRun(
+        id=f"exp-{len(plan.exports) + 1}",
+        target=target,  # type: ignore[arg-type]  (checked against EXPORT_TARGETS above)
+        revision=plan.revision,
+        content_sha256=content_sha256(plan),
+        exported_at=at,
+        cutoff_at=bundle.cutoff_at,
+        draft=draft,
+        dialect=(dialect or "duckdb") if target == "dbt" else None,  # type: ignore[arg-type]
+        folder=_shown(engine, exports_folder(engine.store, plan.plan_id, target)),
+        files=tuple(sorted(bundle.files)),
+        profiles=bundle.profiles,
+        refusals=bundle.refusals,
+        cutoffs=bundle.cutoffs,
+        carriers=dict(sorted(bundle.carriers.items())),
+        recorded_by=actor,
+    )
+
+
+def _record(plan: Plan, run: ExportRun, now: datetime) -> Plan:
+    stamped = run.model_copy(update={"id": f"exp-{len(plan.exports) + 1}", "exported_at": now})
+    return plan.model_copy(update={"exports": (*plan.exports, stamped)})
 
 
 def _reusable(plan: Plan, target: str, dialect: str | None, draft: bool, at: datetime) -> ExportRun | None:

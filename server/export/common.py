@@ -15,6 +15,7 @@ from datetime import datetime
 from itertools import combinations
 from typing import Union
 
+from ..commit_message import one_line
 from ..errors import InputError
 from ..model import Activation, Plan
 from ..model.ledger import ExportCutoff, ExportRefusal
@@ -110,7 +111,7 @@ def channel_lineups(
                     profile_id=activation.profile_id,
                     channel=activation.channel,
                     pointer=e.pointer,
-                    condition=e.text[:200],
+                    condition=short(e.text),
                     reason="the consent gate entry names no boolean attribute, so the destination "
                     "cannot check it; name the attribute that records this choice",
                 )
@@ -133,6 +134,11 @@ def channel_lineups(
                 slots.append(Slot(profile, activation, index, gate))
         lineups.append(ChannelLineup(channel, tuple(slots)))
     return lineups, refusals
+
+
+def short(text: str) -> str:
+    """Text for a ledger entry: one line of at most 200 characters (rule values may hold anything)."""
+    return one_line(text)[:200] or "?"
 
 
 # --- negation normal form -----------------------------------------------------------------------
@@ -295,7 +301,7 @@ def membership(profile: PreparedProfile, now_us: int, *, with_score: bool = True
 
 
 def _refusal(profile: PreparedProfile, pointer: str, condition: str, reason: str) -> ExportRefusal:
-    return ExportRefusal(profile_id=profile.id, pointer=pointer, condition=condition[:200], reason=reason)
+    return ExportRefusal(profile_id=profile.id, pointer=pointer, condition=short(condition), reason=reason)
 
 
 def refuse_literal(
@@ -307,7 +313,7 @@ def refuse_literal(
         profile_id=profile.id,
         channel=channel,
         pointer=lit.leaf.pointer,
-        condition=(text if lit.positive else f"NOT {text}")[:200],
+        condition=short(text if lit.positive else f"NOT {text}"),
         reason=reason,
     )
 
@@ -333,7 +339,7 @@ def window_cutoff(profile: PreparedProfile, leaf: Leaf) -> ExportCutoff:
     return ExportCutoff(
         profile_id=profile.id,
         pointer=leaf.pointer,
-        condition=describe_condition(leaf.source)[:200],
+        condition=short(describe_condition(leaf.source)),
         cutoff=cutoff,
         allowed_age=profile.profile.latency_sla or DEFAULT_ALLOWED_AGE,
     )

@@ -101,12 +101,16 @@ class FinalRecord(Strict):
     tag_error: ShortText | None = Field(None, description="Why the final commit was not tagged.")
 
 
+# A JSON Pointer into the plan: deep rule trees make long ones.
+Pointer = Annotated[str, Field(min_length=1, max_length=2000, pattern=r"^/")]
+
+
 class ExportRefusal(Strict):
     """A profile (or one activation of it) a target could not carry, and the condition why."""
 
     profile_id: Slug
     channel: Channel | None = Field(None, description="Null when the whole profile was refused.")
-    pointer: ShortText = Field(description="JSON Pointer of the condition the target cannot express.")
+    pointer: Pointer = Field(description="JSON Pointer of the condition the target cannot express.")
     condition: ShortText = Field(description="The condition as text, e.g. 'last_active_at half-life 7d'.")
     reason: ShortText
 
@@ -115,7 +119,7 @@ class ExportCutoff(Strict):
     """A relative window the target cannot evaluate, frozen to an absolute instant at export time."""
 
     profile_id: Slug
-    pointer: ShortText
+    pointer: Pointer
     condition: ShortText = Field(description="e.g. 'signup_at within_last 14d'.")
     cutoff: datetime = Field(description="The window's start as of the export time.")
     allowed_age: Duration = Field(description="How long after the export the cutoff stays acceptable.")

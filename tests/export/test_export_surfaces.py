@@ -1,0 +1,227 @@
+"""`plans export` and export_activation at the surfaces people and models use: the files, the one
+commit naming the revision, the ledger entry, the no-op re-export, --out, drafts, and every bad input
+refused with its field named and nothing written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import anyio
+import pytest
+from mcp import Client
+
+from personalization_engine.cli.main import main
+from personalization_engine.core.engine import Engine
+from personalization_engine.server import build_server
+
+from ..conftest import git
+from .helpers import EXAMPLE_ID, export_folder, install_example, tree_state
+
+
+@pytest.fixture
+def example(repo_dir: Path) -> str:
+    return install_example(repo_dir)
+
+
+def cli(repo_dir: Path, capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(["plans", *argv, "--workspace", str(repo_dir)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def export_json(repo_dir: Path, capsys, *argv: str) -> dict:
+    code, out, err = cli(repo_dir, capsys, "export", EXAMPLE_ID, *argv, "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_an_export_commits_the_targets_files_once_naming_the_revision_and_records_it(
+    engine: Engine, example: str, repo_dir: Path, capsys
+):
+    head = git(repo_dir, "rev-parse", "HEAD")
+    done = export_json(repo_dir, capsys, "--to", "flagd")
+    folder = export_folder(repo_dir, "flagd")
+    assert done["revision"] == 21 and done["written"] and not done["draft"]
+    assert done["folder"] == f".claude/plans/{EXAMPLE_ID}/exports/flagd"
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()) == done["files"]
+    # Two commits: the files (naming revision 21), then the ledger entry (revision 22).
+    commits = git(repo_dir, "log", "--format=%H", f"{head}..HEAD").splitlines()
+    assert len(commits) == 2
+    files_message = git(repo_dir, "log", "-1", "--format=%B", commits[1])
+    assert "Plan-Revision: 21" in files_message and "Stage: export" in files_message
+    changed = git(repo_dir, "show", "--name-only", "--format=", commits[1]).splitlines()
+    assert sorted(changed) == sorted(f"{done['folder']}/{name}" for name in done["files"])
+    plan = engine.read_plan(EXAMPLE_ID)
+    assert plan.revision == 22 == done["ledger_revision"]
+    run = plan.exports[-1]
+    assert (run.target, run.revision, run.draft, run.id) == ("flagd", 21, False, "exp-1")
+    assert run.files == tuple(done["files"]) and set(run.carriers) == set(done["carriers"])
+    assert git(repo_dir, "status", "--porcelain") == ""
+
+
+def test_exporting_an_unchanged_revision_again_makes_no_commit_and_no_ledger_entry(
+    engine: Engine, example: str, repo_dir: Path, capsys
+):
+    export_json(repo_dir, capsys, "--to", "flagd")
+    head = git(repo_dir, "rev-parse", "HEAD")
+    again = export_json(repo_dir, capsys, "--to", "flagd")
+    assert not again["written"] and again["commit"] is None and again["ledger_revision"] is None
+    assert again["revision"] == 21  # still the revision the files came from
+    assert git(repo_dir, "rev-parse", "HEAD") == head
+    assert len(engine.read_plan(EXAMPLE_ID).exports) == 1
+
+
+def test_a_deleted_export_file_is_restored_and_committed_by_the_next_export(
+    example: str, repo_dir: Path, capsys
+):
+    done = export_json(repo_dir, capsys, "--to", "flagd")
+    victim = export_folder(repo_dir, "flagd") / done["files"][0]
+    kept = victim.read_bytes()
+    victim.unlink()
+    again = export_json(repo_dir, capsys, "--to", "flagd")
+    assert victim.read_bytes() == kept and again["commit"] is not None and again["ledger_revision"] is None
+    assert git(repo_dir, "status", "--porcelain") == ""
+
+
+def test_a_content_change_makes_the_export_outdated_and_the_next_export_commits_and_records_again(
+    engine: Engine, example: str, repo_dir: Path, capsys
+):
+    export_json(repo_dir, capsys, "--to", "flagd")
+
+    def rename(plan):
+        profiles = (plan.profiles[0].model_copy(update={"name": "Brand-new trial"}), *plan.profiles[1:])
+        return plan.model_copy(update={"profiles": profiles})
+
+    engine.apply(EXAMPLE_ID, "profiles", rename, expected_revision=None, actor="test")
+    codes = {f.code for f in engine.current_findings(EXAMPLE_ID)[1]}
+    assert "export.outdated" in codes
+    again = export_json(repo_dir, capsys, "--to", "flagd")
+    # The plan changed since it was finalized, so this export is a draft.
+    assert again["written"] and again["draft"] and again["revision"] == 23
+    for name in again["files"]:
+        assert "DRAFT" in (export_folder(repo_dir, "flagd") / name).read_text().upper()
+    assert "export.outdated" not in {f.code for f in engine.current_findings(EXAMPLE_ID)[1]}
+
+
+def test_the_export_tool_answers_like_the_cli_and_lists_what_the_target_could_not_carry(
+    engine: Engine, example: str, repo_dir: Path
+):
+    async def call() -> dict:
+        async with Client(build_server(engine)) as client:
+            result = await client.call_tool("export_activation", {"plan_id": EXAMPLE_ID, "target": "flagd"})
+            assert not result.is_error, result.content
+            return result.structured_content
+
+    done = anyio.run(call)
+    assert done["target"] == "flagd" and done["ledger_revision"] == 22
+    # The demo's team expansion scores with half-life decay, which flagd's JSON Logic cannot compute.
+    assert [(r["profile_id"], r["pointer"]) for r in done["refusals"]] == [
+        ("team-expansion", "/profiles/2/scoring/decay")
+    ]
+    assert "team-expansion" not in done["profiles"]
+    assert done["carriers"]["new-trial-activation/web"].startswith(done["folder"] + "/")
+
+
+def test_out_writes_a_new_folder_inside_the_workspace_and_commits_and_records_nothing(
+    engine: Engine, example: str, repo_dir: Path, capsys
+):
+    head = git(repo_dir, "rev-parse", "HEAD")
+    done = export_json(repo_dir, capsys, "--to", "flagd", "--out", "build/flags")
+    out = repo_dir / "build" / "flags"
+    assert done["commit"] is None and done["ledger_revision"] is None and done["folder"] == "build/flags"
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == done["files"]
+    assert git(repo_dir, "rev-parse", "HEAD") == head
+    assert engine.read_plan(EXAMPLE_ID).exports == ()
+    assert git(repo_dir, "status", "--porcelain") == "?? build/"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["--to", "optimizely"],
+            "export target 'optimizely' is not one of dbt, flagd, launchdarkly, growthbook",
+        ),
+        (["--to", "flagd", "--dialect", "postgres"], "dialect applies to the dbt target only"),
+        (["--to", "dbt", "--dialect", "oracle"], "dialect 'oracle' is not one of duckdb, postgres"),
+        (["--to", "flagd", "--out", "../outside"], "is outside the workspace"),
+        (["--to", "flagd", "--out", "/tmp"], "is outside the workspace"),
+        (["--to", "flagd", "--out", "docs"], "is not empty"),
+        (["--to", "flagd", "--out", "notes.txt"], "is a file"),
+        (["--to", "flagd", "--out", ".git/exports"], ".git"),
+        (["--to", "flagd", "--actor", "bell\x07"], "control characters"),
+    ],
+)
+def test_bad_export_arguments_are_refused_naming_the_field_and_nothing_is_written(
+    example: str, repo_dir: Path, capsys, argv: list[str], message: str
+):
+    (repo_dir / "docs").mkdir()
+    (repo_dir / "docs" / "keep.md").write_text("mine\n")
+    (repo_dir / "notes.txt").write_text("mine\n")
+    before = tree_state(repo_dir)
+    code, _, err = cli(repo_dir, capsys, "export", EXAMPLE_ID, *argv)
+    assert code != 0 and message in err, err
+    assert tree_state(repo_dir) == before
+
+
+def test_out_through_a_symlink_that_leads_out_is_refused_and_nothing_is_written(
+    example: str, repo_dir: Path, tmp_path: Path, capsys
+):
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (repo_dir / "link").symlink_to(outside, target_is_directory=True)
+    before = tree_state(repo_dir)
+    code, _, err = cli(repo_dir, capsys, "export", EXAMPLE_ID, "--to", "flagd", "--out", "link/flags")
+    assert code != 0 and "is outside the workspace" in err and "out" in err
+    assert tree_state(repo_dir) == before and list(outside.iterdir()) == []
+
+
+def test_a_plan_with_error_findings_exports_only_with_allow_errors_and_then_as_a_draft(
+    engine: Engine, example: str, repo_dir: Path, capsys
+):
+    def drop_email_gate(plan):
+        # The email activation no longer gates on consent: consent.gate_missing is an error.
+        index = next(i for i, a in enumerate(plan.activations) if a.channel == "email")
+        activations = list(plan.activations)
+        activations[index] = activations[index].model_copy(update={"consent_gate": ()})
+        return plan.model_copy(update={"activations": tuple(activations)})
+
+    engine.apply(EXAMPLE_ID, "activation", drop_email_gate, expected_revision=None, actor="test")
+    before = tree_state(repo_dir)
+    code, _, err = cli(repo_dir, capsys, "export", EXAMPLE_ID, "--to", "flagd")
+    assert code != 0 and "error finding" in err and "consent.gate_missing" in err and "--allow-errors" in err
+    assert tree_state(repo_dir) == before
+    done = export_json(repo_dir, capsys, "--to", "flagd", "--allow-errors")
+    assert done["draft"] and engine.read_plan(EXAMPLE_ID).exports[-1].draft
+    for name in done["files"]:
+        assert "DRAFT" in (export_folder(repo_dir, "flagd") / name).read_text().upper()
+
+
+def test_the_export_tool_refuses_an_unknown_target_naming_the_field_and_writes_nothing(
+    engine: Engine, example: str, repo_dir: Path
+):
+    async def call() -> str:
+        async with Client(build_server(engine)) as client:
+            result = await client.call_tool("export_activation", {"plan_id": EXAMPLE_ID, "target": "x"})
+            assert result.is_error
+            return " ".join(getattr(part, "text", "") for part in result.content)
+
+    before = tree_state(repo_dir)
+    assert "target" in anyio.run(call)
+    assert tree_state(repo_dir) == before
+
+
+def test_the_checklist_and_the_report_link_each_activation_to_the_file_that_carries_it(
+    example: str, repo_dir: Path, capsys
+):
+    done = export_json(repo_dir, capsys, "--to", "flagd")
+    assert cli(repo_dir, capsys, "render", EXAMPLE_ID)[0] == 0
+    deliverables = repo_dir / ".claude" / "plans" / EXAMPLE_ID
+    carrier = done["carriers"]["new-trial-activation/web"]
+    relative = Path(carrier).relative_to(f".claude/plans/{EXAMPLE_ID}").as_posix()
+    assert (deliverables / relative).is_file()
+    assert f"]({relative})" in (deliverables / "activation-checklist.md").read_text()
+    assert f'href="{relative}"' in (deliverables / "report.html").read_text()
+    assert "team-expansion" in (deliverables / "activation-checklist.md").read_text()
+    assert "flagd (exp-1, revision 21) refused it" in (deliverables / "activation-checklist.md").read_text()
