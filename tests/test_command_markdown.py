@@ -178,6 +178,15 @@ def test_approvals_are_recorded_as_reported_and_each_approver_confirms_in_their_
     assert "You cannot run it" in approvals and "never claim an approval is confirmed" in approvals
 
 
+def test_the_command_names_export_targets_and_exports_once_final_showing_what_a_target_could_not_carry():
+    mapping = flat(step("Activation mapping"))
+    assert "`export_target`" in mapping and "`dbt`" in mapping and "`flagd`" in mapping
+    final = flat(step("Finalize, then show what blocks launch"))
+    assert final.index("`finalize_plan`") < final.index("`export_activation`")
+    assert "every refusal" in final and "frozen cutoff" in final
+    assert "Pass `allow_errors` only when the user asks for a draft" in final
+
+
 def test_the_command_never_finalizes_while_errors_are_open_and_ends_with_what_blocks_launch():
     steps = sections()
     last = max(steps)
