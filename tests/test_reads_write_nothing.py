@@ -13,6 +13,7 @@ from mcp import Client
 
 from personalization_engine.cli.main import main
 from personalization_engine.core.engine import Engine
+from personalization_engine.model import Activation
 from personalization_engine.server import build_server
 
 from .render.helpers import fill_plan
@@ -121,4 +122,31 @@ def test_a_refused_finalize_leaves_the_workspace_git_and_tags_unchanged(
     assert snapshot(repo_dir) == before
     assert main(["plans", "finalize", filled, "--workspace", str(repo_dir)]) == 1
     assert "cannot be finalized" in capsys.readouterr().err
+    assert snapshot(repo_dir) == before
+
+
+def test_a_refused_export_leaves_the_workspace_and_git_unchanged(
+    engine: Engine, filled: str, repo_dir: Path, capsys
+):
+    # An email activation without its consent gate is an error: the export refuses it without
+    # --allow-errors.
+    def ungated(plan):
+        activation = Activation(profile_id="dormant-free", channel="email", export_target="dbt")
+        return plan.model_copy(update={"activations": (activation,)})
+
+    engine.apply(filled, "activation", ungated, expected_revision=None, actor="test")
+    assert any(f.severity == "error" for f in engine.current_findings(filled)[1])
+
+    async def run() -> str:
+        async with Client(build_server(engine)) as client:
+            result = await client.call_tool("export_activation", {"plan_id": filled, "target": "dbt"})
+            assert result.is_error
+            return " ".join(getattr(part, "text", "") for part in result.content)
+
+    before = snapshot(repo_dir)
+    assert "error finding" in anyio.run(run)
+    assert snapshot(repo_dir) == before
+    # Exit 2: bad input, as for every refused argument.
+    assert main(["plans", "export", filled, "--to", "growthbook", "--workspace", str(repo_dir)]) == 2
+    assert "allow-errors" in capsys.readouterr().err
     assert snapshot(repo_dir) == before

@@ -225,3 +225,21 @@ def test_the_checklist_and_the_report_link_each_activation_to_the_file_that_carr
     assert f'href="{relative}"' in (deliverables / "report.html").read_text()
     assert "team-expansion" in (deliverables / "activation-checklist.md").read_text()
     assert "flagd (exp-1, revision 21) refused it" in (deliverables / "activation-checklist.md").read_text()
+
+
+def test_an_export_through_the_real_server_over_stdio_commits_and_records_it(repo_dir: Path, example: str):
+    from ..test_transports import stdio_params
+
+    async def call() -> dict:
+        with anyio.fail_after(120):
+            async with Client(stdio_params(repo_dir)) as client:
+                result = await client.call_tool(
+                    "export_activation", {"plan_id": EXAMPLE_ID, "target": "flagd", "actor": "stdio-test"}
+                )
+                assert not result.is_error, result.content
+                return result.structured_content
+
+    done = anyio.run(call)
+    assert done["ledger_revision"] == 22 and done["commit"]
+    assert "Actor: stdio-test" in git(repo_dir, "log", "-1", "--format=%B", done["commit"])
+    assert git(repo_dir, "status", "--porcelain") == ""
