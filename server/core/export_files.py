@@ -3,6 +3,7 @@ or written into a person's own new or empty folder (`--out`) and committed nowhe
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -129,13 +130,18 @@ def _inside(folder: Path, name: str) -> Path:
 
 
 def _files_below(folder: Path) -> dict[str, Path]:
+    """The files an earlier export left, refusing any link below the folder: a planted link could
+    lead a rewrite, or the removal of a file the export no longer makes, outside the workspace."""
+    found: dict[str, Path] = {}
     if not folder.is_dir():
-        return {}
-    return {
-        path.relative_to(folder).as_posix(): path
-        for path in folder.rglob("*")
-        if path.is_file() and not path.is_symlink()
-    }
+        return found
+    for top, dirs, files in os.walk(folder, followlinks=False):
+        for name in [*dirs, *files]:
+            refuse_link(Path(top) / name, "a file in the export folder")
+        for name in files:
+            path = Path(top) / name
+            found[path.relative_to(folder).as_posix()] = path
+    return found
 
 
 def _restore(folder: Path, previous: dict[str, bytes], names: list[str]) -> None:

@@ -243,3 +243,21 @@ def test_an_export_through_the_real_server_over_stdio_commits_and_records_it(rep
     assert done["ledger_revision"] == 22 and done["commit"]
     assert "Actor: stdio-test" in git(repo_dir, "log", "-1", "--format=%B", done["commit"])
     assert git(repo_dir, "status", "--porcelain") == ""
+
+
+@pytest.mark.parametrize("where", ["exports", "exports/flagd", "exports/flagd/planted"])
+def test_a_link_in_the_export_folders_is_refused_and_nothing_outside_is_written_or_removed(
+    example: str, repo_dir: Path, tmp_path: Path, capsys, where: str
+):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "precious.txt").write_text("keep me\n")
+    link = repo_dir / ".claude" / "plans" / EXAMPLE_ID / where
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(outside, target_is_directory=True)
+    head = git(repo_dir, "rev-parse", "HEAD")
+    code, _, err = cli(repo_dir, capsys, "export", EXAMPLE_ID, "--to", "flagd")
+    assert code == 2 and f"{str(link)!r} is a symlink" in err and "Traceback" not in err
+    assert sorted(p.name for p in outside.iterdir()) == ["precious.txt"]
+    assert (outside / "precious.txt").read_text() == "keep me\n"
+    assert git(repo_dir, "rev-parse", "HEAD") == head
