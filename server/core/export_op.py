@@ -4,11 +4,14 @@ export recorded in the ledger (its own write), or written into a person's `--out
 Re-exporting is a no-op when the last export to the target has the same content, options and draft
 state, and its frozen cutoffs (if any) are still within their allowed age: the files are rebuilt as of
 that export, so the bytes match, and only files missing from disk are restored.
+
+The files' commit comes first and the ledger write second. A crash between them leaves committed
+files without a ledger entry; the next export finds the same bytes (no commit) and records it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel, Field
@@ -21,7 +24,6 @@ from ..export.common import ExportBundle
 from ..model import Plan
 from ..model.common import MAX_SHORT_TEXT
 from ..model.final import content_sha256, is_final
-from ..model.findings import Finding
 from ..model.ledger import ExportRun
 from ..model.targets import EXPORT_TARGETS, SQL_DIALECTS
 from .engine import Engine, WriteResult
@@ -42,9 +44,7 @@ class ExportOutcome:
     commit: str | None
     draft: bool
     bundle: ExportBundle
-    run: ExportRun | None = None
     ledger: WriteResult | None = None
-    errors: list[Finding] = field(default_factory=list)
 
 
 class ExportAnswer(BaseModel):
@@ -66,6 +66,16 @@ class ExportAnswer(BaseModel):
     ledger_revision: int | None = Field(description="The revision recording the export; null if none.")
 
 
+@dataclass(frozen=True)
+class _Request:
+    plan: Plan
+    target: str
+    dialect: str | None
+    draft: bool
+    actor: str
+    at: datetime
+
+
 def export_plan(
     engine: Engine,
     plan_id: str,
@@ -77,6 +87,37 @@ def export_plan(
     actor: str,
 ) -> ExportOutcome:
     """Export the plan's latest revision to `target` (see the module docstring)."""
+    request = _checked(engine, plan_id, target, dialect, allow_errors, actor)
+    if out is not None:
+        return _write_out(engine, request, out)
+    previous = _reusable(request)
+    if previous is not None:
+        # As of that export: the same revision label and cutoff instant give the same bytes.
+        labelled = request.plan.model_copy(update={"revision": previous.revision})
+        bundle = _build(labelled, request, previous.cutoff_at or request.at)
+        return _commit(engine, request, bundle, previous.revision)
+    bundle = _build(request.plan, request, request.at)
+    # Built (and so validated) before anything is written: the ledger write after the files'
+    # commit must not fail on what the export made.
+    run = _run(engine, request, bundle)
+    outcome = _commit(engine, request, bundle, request.plan.revision)
+    summary = f"exported r{run.revision} to {target}" + (" (draft)" if request.draft else "")
+    outcome.ledger = engine.apply(
+        plan_id,
+        STAGE,
+        lambda p, now: _record(p, run, now),
+        expected_revision=None,
+        actor=request.actor,
+        timed=True,
+        summary=summary,
+    )
+    return outcome
+
+
+def _checked(
+    engine: Engine, plan_id: str, target: str, dialect: str | None, allow_errors: bool, actor: str
+) -> _Request:
+    """The export's inputs, every one checked before anything is written."""
     actor = _text(one_line(actor), "actor", limit=MAX_SHORT_TEXT)
     if target not in EXPORT_TARGETS:
         raise InputError(
@@ -95,106 +136,89 @@ def export_plan(
             field="plan_id",
         )
     draft = bool(errors) or not is_final(plan)
-    evaluated_at = engine.clock()
-    if out is not None:
-        bundle = build_export(plan, target, exported_at=evaluated_at, draft=draft, dialect=dialect)
-        folder = write_out(engine.ws.root, out, _encoded(bundle))
-        files = sorted(bundle.files)
-        return ExportOutcome(
-            plan_id, target, plan.revision, _shown(engine, folder), files, files, None, draft, bundle
-        )
-    previous = _reusable(plan, target, dialect, draft, evaluated_at)
-    if previous is not None:
-        # As of that export: the same revision label and cutoff instant give the same bytes.
-        labelled = plan.model_copy(update={"revision": previous.revision})
-        at = previous.cutoff_at or evaluated_at
-        bundle = build_export(labelled, target, exported_at=at, draft=draft, dialect=dialect)
-    else:
-        bundle = build_export(plan, target, exported_at=evaluated_at, draft=draft, dialect=dialect)
-    revision = previous.revision if previous is not None else plan.revision
-    # Built (and so validated) before anything is written: the ledger write after the files' commit
-    # must not fail on what the export made.
-    run = _run(engine, plan, target, dialect, draft, bundle, actor, evaluated_at)
-    files = engine.commit_export(
-        plan_id, target, _encoded(bundle), revision=revision, draft=draft, actor=actor
+    return _Request(plan, target, dialect, draft, actor, engine.clock())
+
+
+def _build(plan: Plan, request: _Request, at: datetime) -> ExportBundle:
+    return build_export(plan, request.target, exported_at=at, draft=request.draft, dialect=request.dialect)
+
+
+def _write_out(engine: Engine, request: _Request, out: str) -> ExportOutcome:
+    bundle = _build(request.plan, request, request.at)
+    folder = write_out(engine.ws.root, out, _encoded(bundle))
+    files = sorted(bundle.files)
+    shown = _shown(engine, folder)
+    plan = request.plan
+    return ExportOutcome(
+        plan.plan_id, request.target, plan.revision, shown, files, files, None, request.draft, bundle
     )
-    outcome = ExportOutcome(
+
+
+def _commit(engine: Engine, request: _Request, bundle: ExportBundle, revision: int) -> ExportOutcome:
+    plan_id = request.plan.plan_id
+    files = engine.commit_export(
+        plan_id, request.target, _encoded(bundle), revision=revision, draft=request.draft, actor=request.actor
+    )
+    folder = _shown(engine, files.folder)
+    return ExportOutcome(
         plan_id,
-        target,
+        request.target,
         revision,
-        _shown(engine, files.folder),
+        folder,
         files.files,
         files.changed,
         files.commit,
-        draft,
+        request.draft,
         bundle,
-        run=previous,
-        errors=errors,
     )
-    if previous is not None:
-        return outcome
-    outcome.ledger = engine.apply(
-        plan_id,
-        STAGE,
-        lambda p, now: _record(p, run, now),
-        expected_revision=None,
-        actor=actor,
-        timed=True,
-        summary=f"exported r{plan.revision} to {target}" + (" (draft)" if draft else ""),
-    )
-    outcome.run = engine.read_plan(plan_id).exports[-1]
-    return outcome
 
 
-def _run(
-    engine: Engine,
-    plan: Plan,
-    target: str,
-    dialect: str | None,
-    draft: bool,
-    bundle: ExportBundle,
-    actor: str,
-    at: datetime,
-) -> ExportRun:
-    """The ledger entry, stamped with its id and the write's time when it is recorded."""
+def _dialect(request: _Request) -> str | None:
+    return (request.dialect or "duckdb") if request.target == "dbt" else None
+
+
+def _reusable(request: _Request) -> ExportRun | None:
+    """The last export to the target, when exporting again would make the same files."""
+    plan = request.plan
+    runs = [r for r in plan.exports if r.target == request.target]
+    if not runs:
+        return None
+    last = runs[-1]
+    same = (
+        last.content_sha256 == content_sha256(plan)
+        and last.draft == request.draft
+        and last.dialect == _dialect(request)
+    )
+    if not same or (last.cutoff_at is not None and cutoff_expired(last, request.at)):
+        return None
+    return last
+
+
+def _run(engine: Engine, request: _Request, bundle: ExportBundle) -> ExportRun:
+    """The ledger entry; _record stamps it with its id and the write's time."""
+    plan = request.plan
     return ExportRun(
         id=f"exp-{len(plan.exports) + 1}",
-        target=target,  # type: ignore[arg-type]  (checked against EXPORT_TARGETS above)
+        target=request.target,  # type: ignore[arg-type]  (checked against EXPORT_TARGETS)
         revision=plan.revision,
         content_sha256=content_sha256(plan),
-        exported_at=at,
+        exported_at=request.at,
         cutoff_at=bundle.cutoff_at,
-        draft=draft,
-        dialect=(dialect or "duckdb") if target == "dbt" else None,  # type: ignore[arg-type]
-        folder=_shown(engine, exports_folder(engine.store, plan.plan_id, target)),
+        draft=request.draft,
+        dialect=_dialect(request),  # type: ignore[arg-type]  (checked against SQL_DIALECTS)
+        folder=_shown(engine, exports_folder(engine.store, plan.plan_id, request.target)),
         files=tuple(sorted(bundle.files)),
         profiles=bundle.profiles,
         refusals=bundle.refusals,
         cutoffs=bundle.cutoffs,
         carriers=dict(sorted(bundle.carriers.items())),
-        recorded_by=actor,
+        recorded_by=request.actor,
     )
 
 
 def _record(plan: Plan, run: ExportRun, now: datetime) -> Plan:
     stamped = run.model_copy(update={"id": f"exp-{len(plan.exports) + 1}", "exported_at": now})
     return plan.model_copy(update={"exports": (*plan.exports, stamped)})
-
-
-def _reusable(plan: Plan, target: str, dialect: str | None, draft: bool, at: datetime) -> ExportRun | None:
-    """The last export to `target`, when exporting again would make the same files."""
-    runs = [r for r in plan.exports if r.target == target]
-    if not runs:
-        return None
-    last = runs[-1]
-    same = (
-        last.content_sha256 == content_sha256(plan)
-        and last.draft == draft
-        and last.dialect == ((dialect or "duckdb") if target == "dbt" else None)
-    )
-    if not same or (last.cutoff_at is not None and cutoff_expired(last, at)):
-        return None
-    return last
 
 
 def _encoded(bundle: ExportBundle) -> dict[str, bytes]:
@@ -208,11 +232,9 @@ def _shown(engine: Engine, folder) -> str:
         return str(folder)
 
 
-__all__ = ["ExportOutcome", "export_plan"]
-
-
 def as_answer(outcome: ExportOutcome) -> ExportAnswer:
     bundle = outcome.bundle
+    cutoff_at = None if bundle.cutoff_at is None else bundle.cutoff_at.isoformat().replace("+00:00", "Z")
     return ExportAnswer(
         plan_id=outcome.plan_id,
         target=outcome.target,
@@ -225,7 +247,7 @@ def as_answer(outcome: ExportOutcome) -> ExportAnswer:
         profiles=list(bundle.profiles),
         refusals=[r.model_dump(mode="json", exclude_none=True) for r in bundle.refusals],
         cutoffs=[c.model_dump(mode="json") for c in bundle.cutoffs],
-        cutoff_at=None if bundle.cutoff_at is None else bundle.cutoff_at.isoformat().replace("+00:00", "Z"),
+        cutoff_at=cutoff_at,
         carriers={key: f"{outcome.folder}/{path}" for key, path in sorted(bundle.carriers.items())},
         ledger_revision=None if outcome.ledger is None else outcome.ledger.revision,
     )
