@@ -16,7 +16,7 @@ from ..paths import confined_path
 from ..store.plans import PlanStore, atomic_write, refuse_link
 from .recovery import recover_plan
 
-EXPORT_PATH = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}(/[a-z0-9][a-z0-9._-]{0,99}){0,4}$")
+EXPORT_PATH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}(/[A-Za-z0-9][A-Za-z0-9._-]{0,99}){0,5}$")
 
 
 @dataclass
@@ -32,7 +32,7 @@ def check_names(files: dict[str, bytes]) -> None:
         if not EXPORT_PATH.fullmatch(name) or ".." in name.split("/"):
             raise InputError(
                 f"export file name {name!r} is not allowed: use lower-case relative paths such as "
-                "'models/pe_trial.sql'",
+                "'models/pe_trial.sql' (letters, digits, '.', '-', '_')",
                 field="files",
             )
 
