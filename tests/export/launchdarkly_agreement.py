@@ -43,8 +43,8 @@ DOCUMENTED = (
     "beyond 2**53",
     "names no boolean attribute",
 )
-# Names LaunchDarkly reserves: a generated plan using one is refused as a whole (InputError).
-RESERVED_TEXT = "LaunchDarkly reserves"
+# Names LaunchDarkly reserves (here: `name` when not a string) refuse a generated plan as a whole.
+RESERVED_TEXT = "a LaunchDarkly context carries"
 
 
 class Mismatch(AssertionError):

@@ -168,3 +168,24 @@ def custom_plan(
     data["channels"] = ["web", "in-app"]
     data["activations"] = activations or []
     return Plan.model_validate(data)
+
+
+def test_the_context_carries_typed_values_and_no_direct_personal_data(demo_plan):
+    from personalization_engine.export.launchdarkly_clauses import context_attributes
+
+    record = {
+        "user_id": "u1",
+        "email": "a@example.com",
+        "signup_at": "2026-11-22T09:00:00.000250+01:00",
+        "trial_ends_at": None,
+        "projects_created": "3",
+        "feature_adoption_score": 82,
+        "email_opt_in": "true",
+    }
+    assert context_attributes(demo_plan, record) == {
+        "user_id": "u1",
+        "signup_at": 1795334400000.25,  # 2026-11-22T08:00:00.000250Z
+        "projects_created": 3,
+        "feature_adoption_score": 82.0,
+        "email_opt_in": True,
+    }
