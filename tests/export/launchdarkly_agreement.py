@@ -154,6 +154,9 @@ class LdAgreementRun:
         if bundle.cutoffs:
             self.counter["cutoffs"] += 1
         self.count_clauses(json.loads(text))
+        if not bundle.profiles:
+            self.counter["plans:nothing_carried"] += 1
+            return  # no case to compare, and the SDK client's start-up is the cost of a plan
         python = simulate(case.plan, case.records, case.now, explain=False)
         keys = [segment_key(pid) for pid in bundle.profiles]
         has_flag = flag_key(CHANNEL) in json.loads(text)["flags"]

@@ -203,3 +203,16 @@ def test_the_flag_walks_every_profile_in_priority_order_without_falling_through(
                {"s": "zzz"}, {"s": "g", "ok": True}, {}]  # fmt: skip
     got = [flag for _, flag in sdk_verdicts(tmp_path, plan, bundle, records, "personalization-in-app")]
     assert got == ["none", "mid", "none", "none", "low", "none", "none"]
+
+
+def test_odd_attribute_names_travel_as_context_attributes(tmp_path):
+    """`name` (a string: LaunchDarkly's built-in name), names a JavaScript object inherits, SQL keywords
+    and names shaped like our own generated columns are all ordinary context attributes."""
+    names = ["name", "constructor", "select", "winner", "to_string", "pe_now"]
+    bodies = [profile(f"p{k}", {"op": "eq", "attr": name, "value": "x"}) for k, name in enumerate(names)]
+    data = make_plan(bodies, attributes=[{"name": n, "type": "string"} for n in names])
+    bundle = export(data)
+    assert len(bundle.profiles) == len(names)
+    records = [dict.fromkeys(names, "x"), dict.fromkeys(names, "y"), {}]
+    got = sdk_verdicts(tmp_path, data, bundle, records)
+    assert [members for members, _ in got] == [set(bundle.profiles), set(), set()]
