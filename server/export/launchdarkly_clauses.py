@@ -19,6 +19,7 @@ from typing import Any
 from ..errors import InputError
 from ..model import Plan
 from ..rules.program import Leaf
+from ..rules.records import coerce_value
 from .common import Lit
 
 Clause = dict[str, Any]
@@ -201,8 +202,6 @@ def context_attributes(plan: Plan, record: dict[str, Any]) -> dict[str, Any]:
     """A record's attributes as a LaunchDarkly context carries them (docs/exports.md): typed values by
     inventory name, timestamps and dates as epoch milliseconds (fractional for microseconds), nulls
     left out, and nothing the export refuses to carry (built-in names, direct or sensitive data)."""
-    from ..rules.records import coerce_value
-
     carried: dict[str, Any] = {}
     for attribute in plan.attributes:
         name = attribute.name
