@@ -189,3 +189,18 @@ def test_the_context_carries_typed_values_and_no_direct_personal_data(demo_plan)
         "feature_adoption_score": 82.0,
         "email_opt_in": True,
     }
+
+
+def test_the_network_guard_fails_a_connection_that_leaves_the_machine():
+    import socket
+
+    from .launchdarkly_sdk import NetworkUsed, no_network
+
+    real = (socket.socket.connect, socket.getaddrinfo)
+    with no_network() as attempts:
+        with pytest.raises(NetworkUsed):
+            socket.create_connection(("192.0.2.1", 443), timeout=1)
+        with pytest.raises(NetworkUsed), socket.socket(socket.AF_INET, socket.SOCK_STREAM) as raw:
+            raw.connect(("198.51.100.7", 443))
+    assert len(attempts) == 2
+    assert (socket.socket.connect, socket.getaddrinfo) == real
