@@ -32,6 +32,10 @@ __all__ = ["MAX_SEGMENT_RULES", "export_launchdarkly", "flag_key", "segment_key"
 
 TARGET = "launchdarkly"
 FLAGS_FILE = "flags.json"
+CONTEXT_NOTE = (
+    "Evaluate with a 'user' context whose attributes are the plan's by inventory name; timestamps and "
+    "dates as Unix epoch milliseconds (microseconds as the fraction), nulls left out."
+)
 
 
 def flag_key(channel: str) -> str:
@@ -85,6 +89,7 @@ def export_launchdarkly(plan: Plan, *, exported_at: datetime, draft: bool) -> Ex
         cutoffs=ordered_cutoffs,
         carriers=carriers,
         cutoff_at=exported_at if ordered_cutoffs else None,
+        notes=(CONTEXT_NOTE,),
     )
 
 
