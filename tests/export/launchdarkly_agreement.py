@@ -38,7 +38,7 @@ GATES = [(), (CONSENT,), (f"not {CONSENT}",), ("Consent Mode ad_storage",)]
 DOCUMENTED = (
     "half-life",
     "negative weight",
-    "expands to more than",
+    "to more than",
     "outside 1691-04-08 to 2248-09-26",
     "beyond 2**53",
     "names no boolean attribute",
@@ -157,6 +157,7 @@ class LdAgreementRun:
         if not bundle.profiles:
             self.counter["plans:nothing_carried"] += 1
             return  # no case to compare, and the SDK client's start-up is the cost of a plan
+        self.count_hard_cases(case, bundle)
         python = simulate(case.plan, case.records, case.now, explain=False)
         keys = [segment_key(pid) for pid in bundle.profiles]
         has_flag = flag_key(CHANNEL) in json.loads(text)["flags"]
@@ -189,6 +190,28 @@ class LdAgreementRun:
         consent = coerce_value(record.get(CONSENT), "boolean", index=0, attr=CONSENT)
         holds = {(): True, (CONSENT,): consent is True, (f"not {CONSENT}",): consent is False}
         return winner if holds.get(gate, False) else "none"
+
+    def count_hard_cases(self, case: LdCase, bundle: Any) -> None:
+        """Operators, nulls and frozen-window edges in the profiles the export carries, and ties."""
+        carried = [p for p in case.plan.profiles if p.id in bundle.profiles]
+        kinds = {a.name: a.type for a in case.plan.attributes}
+        for body in carried:
+            roots = [body.eligibility, body.suppression]
+            roots += [w.when for w in body.scoring.conditions] if body.scoring else []
+            for root in roots:
+                for leaf in _leaves(root.model_dump(by_alias=True)) if root is not None else []:
+                    self.counter[f"op:{leaf['op']}"] += 1
+                    if any(record.get(leaf["attr"]) is None for record in case.records):
+                        self.counter["null:record_value"] += 1
+        if len({p.priority for p in carried}) < len(carried):
+            self.counter["priority:tie"] += 1
+        edges = {epoch_us(c.cutoff) for c in bundle.cutoffs}
+        for record in case.records:
+            for attr, value in record.items():
+                if kinds.get(attr) in ("timestamp", "date") and value is not None:
+                    coerced = coerce_value(value, kinds[attr], index=0, attr=attr)
+                    if coerced in edges:
+                        self.counter["boundary:frozen_window"] += 1
 
     def count_clauses(self, document: dict[str, Any]) -> None:
         for segment in document["segments"].values():
