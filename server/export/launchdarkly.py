@@ -109,7 +109,14 @@ def _check_attributes(
         for slot in lineup.activated:
             if slot.gate is not None:
                 for leaf in leaves(slot.gate):
-                    check_carried(plan, leaf.attr, leaf.pointer, slot.profile.id)
+                    check_carried(plan, leaf.attr, _entry_pointer(leaf.pointer), slot.profile.id)
+
+
+def _entry_pointer(pointer: str) -> str:
+    """The gate entry a prepared gate condition came from: a one-entry gate is the entry itself, a
+    longer one an `all` over the entries in order (channel_lineups refuses gates with unmapped ones)."""
+    head, _, tail = pointer.partition("/consent_gate")
+    return f"{head}/consent_gate/{tail.removeprefix('/all/') or '0'}"
 
 
 # --- flags ------------------------------------------------------------------------------------------

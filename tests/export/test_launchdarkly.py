@@ -204,3 +204,16 @@ def test_the_network_guard_fails_a_connection_that_leaves_the_machine():
             raw.connect(("198.51.100.7", 443))
     assert len(attempts) == 2
     assert (socket.socket.connect, socket.getaddrinfo) == real
+
+
+def test_a_consent_gate_on_personal_data_refuses_the_export_naming_the_entry(demo_plan):
+    from personalization_engine.errors import InputError
+
+    data = demo_plan.model_dump(mode="json", by_alias=True, exclude_none=True)
+    for attribute in data["attributes"]:
+        if attribute["name"] == "personalization_consent":
+            attribute["pii_class"] = "sensitive"
+    with pytest.raises(InputError) as raised:
+        export(Plan.model_validate(data))
+    assert raised.value.field == "/activations/0/consent_gate/1"
+    assert "'personalization_consent', classed sensitive personal data" in str(raised.value)
