@@ -55,7 +55,7 @@ def expected(plan: Plan, bundle, records) -> list[tuple[set[str], str]]:
 
 def test_the_demo_plan_exports_and_the_sdk_reads_it_offline(demo_plan, tmp_path):
     bundle = export(demo_plan)
-    assert VERSION == "9.20.0"
+    assert VERSION.split(".")[0] == "9", VERSION  # pyproject pins >=9.10,<10; proven on 9.20.0
     assert sorted(bundle.files) == ["README.md", "flags.json"]
     assert [(r.profile_id, r.channel, r.pointer, r.condition) for r in bundle.refusals] == [
         ("team-expansion", None, "/profiles/2/scoring/decay", "last_active_at half-life 7d")
