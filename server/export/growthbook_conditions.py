@@ -10,9 +10,9 @@ satisfies neither polarity of a condition, as in our evaluator (export/common.py
 Time is epoch milliseconds. GrowthBook's JavaScript SDKs hold numbers as doubles, and epoch
 milliseconds with a microsecond fraction stay exact as doubles only for |ms| < 2**43 (years 1691 to
 2248), so instants outside 1700-2199 are refused rather than compared inexactly. For the same reason
-integer constants beyond 2**53 are refused. Strings are ordered by UTF-16 code units there and by
-code points here; the two orders agree when the constant has no character above U+D7FF, so ordering
-against such a constant is refused.
+integer constants beyond 2**53 are refused. The SDK orders strings by UTF-16 code units, not code
+points, but no export orders strings: the type check refuses lt/lte/gt/gte/between on text, and eq,
+in and a literal-substring $regex compare code units and code points alike.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ EXACT_INTEGER = 2**53
 # Escaped with a backslash, these read literally in both Python's `re` and a JavaScript RegExp
 # without the `u` flag (Python's re.escape also escapes characters JavaScript's `u` mode rejects).
 _REGEX_SPECIAL = frozenset("\\^$.|?*+()[]{}")
-_ORDER = ("lt", "lte", "gt", "gte", "between")
 # The comparison that holds exactly when each operator is TRUE, and the one for FALSE.
 _COMPARE = {
     "lt": ("$lt", "$gte"),
@@ -77,8 +76,6 @@ def literal_problem(lit: Lit, kinds: dict[str, str | None]) -> str | None:
     values = _constants(leaf)
     if kind == "integer" and any(abs(v) >= EXACT_INTEGER for v in values):
         return "an integer constant at or beyond 2**53, which GrowthBook's JavaScript SDKs round (doubles)"
-    if kind == "string" and leaf.op in _ORDER and any(_beyond_d7ff(v) for v in values):
-        return "ordering against a character above U+D7FF: GrowthBook orders strings by UTF-16 code units"
     return None
 
 
@@ -96,10 +93,6 @@ def _constants(leaf: Leaf) -> list[Any]:
     operand = leaf.operand
     values = list(operand) if isinstance(operand, (frozenset, tuple, list)) else [operand]
     return [v for v in values if not isinstance(v, bool)] if leaf.op != "contains" else values
-
-
-def _beyond_d7ff(value: Any) -> bool:
-    return isinstance(value, str) and any(ord(ch) > 0xD7FF for ch in value)
 
 
 def regex_literal(text: str) -> str:
