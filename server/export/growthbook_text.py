@@ -83,11 +83,15 @@ def readme(
         "## Evaluation context",
         CONTEXT[0].upper() + CONTEXT[1:] + ".",
         "",
-        f"## Contents: {len(groups)} saved groups, {len(features)} features",
+        f"## Contents: {_count(len(groups), 'saved group')}, {_count(len(features), 'feature')}",
     ]
-    lines += [f"- `{key}`: {len(f['rules'])} rules, default `none`" for key, f in features.items()]
+    lines += [f"- `{key}`: {_count(len(f['rules']), 'rule')}, default `none`" for key, f in features.items()]
     lines += _cutoff_lines(cutoffs) + _refusal_lines(refusals)
     return "\n".join(lines) + "\n"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _cutoff_lines(cutoffs: tuple[ExportCutoff, ...]) -> list[str]:
