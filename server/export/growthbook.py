@@ -19,6 +19,7 @@ from typing import Any
 from ..errors import InputError
 from ..model import Plan
 from ..model.ledger import ExportCutoff, ExportRefusal
+from ..rules.gates import gate_entries
 from ..rules.program import PreparedProfile, attribute_kinds
 from ..rules.typecheck import refuse_type_errors
 from .common import (
@@ -163,12 +164,13 @@ def _feature(lineup: ChannelLineup, carried: list[str], kinds: dict[str, str | N
 def _check_gates(plan: Plan, lineups: list[ChannelLineup]) -> None:
     for lineup in lineups:
         for slot in lineup.activated:
-            if slot.gate is not None:
-                found = [(lit.leaf.attr, lit.leaf.pointer) for lit in literals(nnf(slot.gate))]
-                _check_pii(plan, found, slot.profile.id, gate=slot.activation_index)
+            assert slot.activation is not None and slot.activation_index is not None
+            entries = gate_entries(plan, slot.activation, slot.activation_index)
+            found = [(e.condition.attr, e.pointer) for e in entries if e.condition is not None]
+            _check_pii(plan, found, slot.profile.id)
 
 
-def _check_pii(plan: Plan, used: list[tuple[str, str]], profile_id: str, gate: int | None = None) -> None:
+def _check_pii(plan: Plan, used: list[tuple[str, str]], profile_id: str) -> None:
     classes = {a.name: a.pii_class for a in plan.attributes}
     for attr, pointer in used:
         if "." in attr or attr.startswith("$"):
@@ -182,11 +184,10 @@ def _check_pii(plan: Plan, used: list[tuple[str, str]], profile_id: str, gate: i
         pii = classes.get(attr, "none")
         if pii in ALLOWED_PII:
             continue
-        where = pointer if gate is None else f"/activations/{gate}/consent_gate"
         raise InputError(
             f"profile {profile_id!r} uses attribute {attr!r} (pii_class {pii}), which a GrowthBook "
             f"evaluation context must not carry: flag contexts reach SDKs that may run in a browser. "
             f"Only attributes with pii_class {' or '.join(ALLOWED_PII)} are allowed; target on a "
             "derived, non-identifying attribute instead",
-            field=where,
+            field=pointer,
         )

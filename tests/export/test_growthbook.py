@@ -211,7 +211,7 @@ def test_a_consent_gate_on_a_pii_attribute_is_refused(demo_plan):
     plan = with_pii(demo_plan, "personalization_consent", "sensitive")
     with pytest.raises(InputError, match="'personalization_consent' \\(pii_class sensitive\\)") as raised:
         export_growthbook(plan, exported_at=AT, draft=False)
-    assert raised.value.field == "/activations/7/consent_gate"
+    assert raised.value.field == "/activations/7/consent_gate/1"
 
 
 def test_a_pseudonymous_attribute_is_allowed(demo_plan):
