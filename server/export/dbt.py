@@ -17,6 +17,7 @@ from datetime import datetime
 
 from ..errors import InputError
 from ..model import Plan
+from ..model.ledger import ExportRefusal
 from ..model.targets import SQL_DIALECTS
 from ..rules import sql_dbt
 from ..rules.program import leaves
@@ -40,6 +41,7 @@ class Layout:
     sources: dict[str, tuple[str, tuple[str, ...]]]
     profiles: dict[str, str]  # profile id -> safe name (models pe_profile_<name>)
     lineups: list[ChannelLineup]
+    refusals: tuple[ExportRefusal, ...] = ()
 
     def header(self, comment: str) -> str:
         draft = " DRAFT: exported from a revision that is not final." if self.draft else ""
@@ -59,15 +61,15 @@ def channel_model(channel: str) -> str:
     return f"pe_{sql_dbt.channel_column(channel)}"
 
 
-def export_dbt(plan: Plan, *, exported_at: datetime, draft: bool, dialect: str = "duckdb") -> ExportBundle:
-    """The dbt folder for `plan`; raises InputError when a rule reads an attribute no source carries."""
+def plan_layout(plan: Plan, *, exported_at: datetime, draft: bool, dialect: str = "duckdb") -> Layout:
+    """The bundle's names and inputs; raises InputError when a rule reads an attribute no source carries."""
     if dialect not in SQL_DIALECTS:
         raise InputError(f"dialect {dialect!r} is not one of {', '.join(SQL_DIALECTS)}", field="dialect")
     program = prepared(plan, exported_at)
     lineups, refusals = channel_lineups(plan, TARGET, program)
     id_attr = record_id(plan)
     reads = _reads(plan, program, lineups, id_attr)
-    layout = Layout(
+    return Layout(
         plan=plan,
         dialect=dialect,
         draft=draft,
@@ -75,7 +77,14 @@ def export_dbt(plan: Plan, *, exported_at: datetime, draft: bool, dialect: str =
         sources=_sources(plan, reads, id_attr),
         profiles=_safe_names([p.id for p in plan.profiles]),
         lineups=lineups,
+        refusals=tuple(refusals),
     )
+
+
+def export_dbt(plan: Plan, *, exported_at: datetime, draft: bool, dialect: str = "duckdb") -> ExportBundle:
+    """The dbt folder for `plan`; raises InputError when a rule reads an attribute no source carries."""
+    layout = plan_layout(plan, exported_at=exported_at, draft=draft, dialect=dialect)
+    lineups = layout.lineups
     files = _models(layout)
     files["sources.yml"] = sources_yml(layout)
     files["schema.yml"] = schema_yml(layout)
@@ -93,7 +102,7 @@ def export_dbt(plan: Plan, *, exported_at: datetime, draft: bool, dialect: str =
         target=TARGET,
         files=files,
         profiles=tuple(p.id for p in plan.profiles),
-        refusals=tuple(refusals),
+        refusals=layout.refusals,
         carriers=carriers,
         notes=tuple(notes),
     )
