@@ -86,7 +86,11 @@ class DbtAgreement:
         sources = SOURCES[: self.rng.randint(1, 3)]
         attributes = [
             Attribute(name=ID, type="integer", source_id=sources[0]),
-            *(Attribute(name=n, type=k, source_id=self.rng.choice(sources)) for n, k in kinds.items() if n != ID),
+            *(
+                Attribute(name=n, type=k, source_id=self.rng.choice(sources))
+                for n, k in kinds.items()
+                if n != ID
+            ),
         ]
         activations = []
         for body in case.bodies:
@@ -98,7 +102,9 @@ class DbtAgreement:
             activations.append(Activation(profile_id=case.bodies[0]["id"], channel="web", match_keys=(ID,)))
         plan = make_plan(case.bodies, attributes=[{"name": n, "type": k} for n, k in kinds.items()])
         update = {
-            "data_sources": tuple(DataSource(id=s, system="test", access_method="warehouse_sql") for s in sources),
+            "data_sources": tuple(
+                DataSource(id=s, system="test", access_method="warehouse_sql") for s in sources
+            ),
             "attributes": tuple(attributes),
             "activations": tuple(activations),
         }
@@ -137,7 +143,9 @@ class DbtAgreement:
         for path, text in sorted(files.items()):
             if path.startswith("staging/"):
                 name = path.removeprefix("staging/").removesuffix(".sql")
-                self.duck.execute(f"CREATE OR REPLACE VIEW {quoted(name)} AS {env.from_string(text).render(context)}")
+                self.duck.execute(
+                    f"CREATE OR REPLACE VIEW {quoted(name)} AS {env.from_string(text).render(context)}"
+                )
         verdicts = env.from_string(files["pe_verdicts.sql"]).render(context)
         query = f"SELECT * FROM ({verdicts}) ORDER BY {quoted(layout.id_attr)}"
         cursor = self.duck.execute(query)
@@ -160,7 +168,9 @@ class DbtAgreement:
                 if got[member] != (pid in verdict.members):
                     self.fail(number, case, f"{where}: {pid} member dbt {got[member]} vs python")
                 if score in got and not same_score(got[score], verdict.scores.get(pid)):
-                    self.fail(number, case, f"{where}: {pid} score dbt {got[score]} vs {verdict.scores.get(pid)}")
+                    self.fail(
+                        number, case, f"{where}: {pid} score dbt {got[score]} vs {verdict.scores.get(pid)}"
+                    )
             if got["winner"] != verdict.winner:
                 self.fail(number, case, f"{where}: winner dbt {got['winner']} vs python {verdict.winner}")
             self.counter["winner:some" if verdict.winner else "winner:none"] += 1

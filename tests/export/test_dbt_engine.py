@@ -113,7 +113,8 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Sizing
 def _build(project: DbtProject, plan: Plan, sample, read) -> Built:
     _, _, sizing, records = sample
     build = project.run("build", now=EXAMPLE_AT)
-    freshness = project.run("source", "freshness")
+    # the same vars as the build, so dbt reuses its parse
+    freshness = project.run("source", "freshness", now=EXAMPLE_AT)
     models = read()
     return Built(plan, models, sizing, records, build.stdout, freshness.stdout)
 
