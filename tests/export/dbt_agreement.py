@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import datetime, timezone
 from collections import Counter
+from datetime import datetime, timezone
 from typing import Any
 
 import jinja2
