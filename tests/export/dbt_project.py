@@ -37,7 +37,7 @@ class DbtProject:
         (self.root / "dbt_project.yml").write_text(
             json.dumps({"name": PROJECT, "version": "1.0.0", "config-version": 2, "profile": PROJECT})
         )
-        outputs = {"test": {**self.profile, "threads": 2}}
+        outputs = {"test": {**self.profile, "threads": 4}}
         (self.root / "profiles.yml").write_text(json.dumps({PROJECT: {"target": "test", "outputs": outputs}}))
         for name, text in files.items():
             path = self.root / MODELS / name
