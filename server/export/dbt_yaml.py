@@ -13,6 +13,10 @@ import re
 from typing import Any
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Words YAML 1.1 (PyYAML, which dbt uses) reads as booleans or null even as keys: quoted.
+_YAML11_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
+# Characters a YAML reader refuses or folds as line breaks inside a quoted scalar: escaped.
+_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufffe\uffff]")
 _JINJA = re.compile(r"\{(?=[{%#])|(?<=[}%#])\}")
 
 
@@ -27,18 +31,28 @@ def has_jinja(value: str) -> bool:
     return bool(re.search(r"\{[{%#]", value))
 
 
+def _string(value: str) -> str:
+    quoted = json.dumps(value, ensure_ascii=False)
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", quoted)
+
+
 def _scalar(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return json.dumps(value)
-    return json.dumps(str(value), ensure_ascii=False)
+    if isinstance(value, float):
+        # YAML 1.1 reads 1e+308 as text: a float keeps its point
+        text = repr(value)
+        return text.replace("e", ".0e", 1) if "e" in text and "." not in text else text
+    if isinstance(value, int):
+        return str(value)
+    return _string(str(value))
 
 
 def _key(key: str) -> str:
-    return key if _PLAIN_KEY.match(key) else json.dumps(key, ensure_ascii=False)
+    plain = _PLAIN_KEY.match(key) and key.lower() not in _YAML11_WORDS
+    return key if plain else _string(key)
 
 
 def dump(value: Any, indent: int = 0) -> str:

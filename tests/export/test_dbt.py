@@ -13,6 +13,7 @@ import sqlglot
 from personalization_engine.errors import InputError
 from personalization_engine.export import build_export
 from personalization_engine.export.dbt_files import freshness, period
+from personalization_engine.export.dbt_yaml import dump
 from personalization_engine.model import Plan
 from personalization_engine.model.targets import SQL_DIALECTS
 
@@ -208,3 +209,16 @@ def test_profile_ids_that_collide_once_made_sql_safe_get_distinct_models(demo_pl
     files = export(Plan.model_validate(data))
     assert "pe_profile_dormant_free.sql" in files
     assert sum(1 for p in files if p.startswith("pe_profile_dormant_free")) == 2
+
+
+def test_yaml_reads_back_exactly_as_written_even_for_yaml_1_1_words_and_odd_characters() -> None:
+    import yaml  # dbt's YAML reader (PyYAML), a dependency of dbt-core
+
+    value = {
+        "on": [1e308, 5e-324, -0.0, 2.5, 2**63 - 1, -(2**63), True, None],
+        "yes": {"no": "off", "y": ""},
+        "text": "a\u2028b\x85c\x7f\td\u00fc\U0001f600 \"'{{",
+        "empty": [],
+        "nested": [{"a": [1, {"b": []}]}],
+    }
+    assert yaml.safe_load(dump(value)) == value
