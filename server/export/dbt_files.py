@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..model.common import duration_seconds
+from ..rules.sql_names import fold
 from .dbt_yaml import dump, text
 
 if TYPE_CHECKING:
@@ -85,7 +86,10 @@ def _column_text(attribute: Any) -> str:
 
 
 def _id_column(layout: Layout) -> dict[str, Any]:
-    return {"name": layout.id_attr, "data_tests": ["unique", "not_null"]}
+    """Quoted, as the models create it: an id named like a built-in (`user` in PostgreSQL) would
+    otherwise test the built-in."""
+    name = fold(layout.id_attr, layout.dialect)
+    return {"name": name, "quote": True, "data_tests": ["unique", "not_null"]}
 
 
 def _accepted(values: list[str]) -> dict[str, Any]:
