@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
-from ..rules.instants import from_epoch_us
+from ..rules.instants import as_utc, from_epoch_us
 from ..rules.records import coerce_value
 from ..rules.sql_names import unique_output_names
 from .dbt_yaml import dump, has_jinja, text
@@ -61,7 +61,7 @@ def _unit_test(layout: Layout, scenario: Scenario, name: str) -> dict[str, Any] 
         "name": f"pe_scenario_{name}",
         "description": text(f"Scenario {scenario.id}: {scenario.description or ''}"),
         "model": "pe_verdicts",
-        "overrides": {"vars": {"pe_now": scenario.as_of.isoformat()}},
+        "overrides": {"vars": {"pe_now": as_utc(scenario.as_of).isoformat()}},
         "given": given,
         "expect": {"rows": expect},
     }
