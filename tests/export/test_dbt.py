@@ -222,3 +222,20 @@ def test_yaml_reads_back_exactly_as_written_even_for_yaml_1_1_words_and_odd_char
         "nested": [{"a": [1, {"b": []}]}],
     }
     assert yaml.safe_load(dump(value)) == value
+
+
+def test_an_empty_plan_has_no_record_id_and_a_plan_without_dbt_activations_has_no_channel_model(
+    demo_plan: Plan,
+) -> None:
+    data = demo_plan.model_dump(mode="json", by_alias=True)
+    empty = Plan.model_validate({**data, "profiles": [], "activations": [], "scenarios": []})
+    with pytest.raises(InputError, match="needs a record id"):
+        export(empty)
+    for activation in data["activations"]:
+        if activation["export_target"] == "dbt":
+            activation["export_target"] = "flagd"
+    bundle = build_export(Plan.model_validate(data), "dbt", exported_at=EXAMPLE_AT, draft=False)
+    assert bundle.carriers == {} and bundle.profiles == tuple(p.id for p in demo_plan.profiles)
+    assert not any(path.startswith("pe_channel_") for path in bundle.files)
+    assert "exposures: []" in bundle.files["exposures.yml"]
+    assert "user_id" in bundle.files["pe_winner.sql"]  # keyed by the first match key of any activation
