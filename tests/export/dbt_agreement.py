@@ -4,8 +4,8 @@ The rules agreement generator (tests/rules/agreement_gen.py) gives the plans and
 adds a record id, a consent attribute, data sources (one to three, with colliding names) that the
 attributes are spread over, and email activations through dbt with and without a consent gate. The
 exported staging and verdicts models are rendered with Jinja as dbt renders them (ref, source, var)
-and run on DuckDB, in the case's session time zone; every member, score, winner and the email
-channel's profile must equal our evaluator's.
+and run on DuckDB, and on PostgreSQL when a server is given, in the case's session time zone; every
+member, score, winner and the email channel's profile must equal our evaluator's.
 """
 
 from __future__ import annotations
@@ -43,11 +43,11 @@ class Mismatch(AssertionError):
 
 
 class DbtAgreement:
-    def __init__(self, seed: int, duck: Any) -> None:
+    def __init__(self, seed: int, engines: dict[str, Any]) -> None:
         self.seed = seed
         self.rng = random.Random(seed)
         self.generator = Generator(self.rng)
-        self.duck = duck
+        self.engines = engines  # dialect -> connection (DuckDB, psycopg autocommit)
         self.counter: Counter[str] = Counter()
 
     def fail(self, number: int, case: Case, detail: str) -> None:
@@ -117,22 +117,25 @@ class DbtAgreement:
             record[ID] = index
             record[GATE] = self.rng.choice([True, False, None])
         count_hard_cases(self.counter, case)
-        bundle = build_export(plan, "dbt", exported_at=case.now, draft=False)
-        layout = plan_layout(plan, exported_at=case.now, draft=False)
-        self.load(layout, kinds, case)
-        rows = self.run_models(bundle.files, layout, case)
-        self.compare(number, case, plan, layout, rows)
+        result = simulate(plan, case.records, case.now)
+        for dialect, connection in self.engines.items():
+            bundle = build_export(plan, "dbt", exported_at=case.now, draft=False, dialect=dialect)
+            layout = plan_layout(plan, exported_at=case.now, draft=False, dialect=dialect)
+            self.load(connection, dialect, layout, kinds, case)
+            rows = self.run_models(connection, bundle.files, layout, case)
+            self.compare(number, case, plan, layout, rows, result, dialect)
 
-    def load(self, layout, kinds: dict[str, str], case: Case) -> None:
-        duck = self.duck
-        duck.execute(f"SET TimeZone = '{case.zone}'")
-        load_table(duck, "duckdb", "pe_base", kinds, case.records)
+    def load(self, con: Any, dialect: str, layout, kinds: dict[str, str], case: Case) -> None:
+        con.execute(f"SET TimeZone = '{case.zone}'")
+        for name, _ in layout.sources.values():  # the views of the last case depend on these
+            con.execute(f"DROP SCHEMA IF EXISTS {quoted(name)} CASCADE")
+        load_table(con, dialect, "pe_base", kinds, case.records)
         for name, attrs in layout.sources.values():
-            duck.execute(f"CREATE SCHEMA IF NOT EXISTS {quoted(name)}")
+            con.execute(f"CREATE SCHEMA {quoted(name)}")
             listed = ", ".join(quoted(a) for a in (ID, *attrs))
-            duck.execute(f"CREATE OR REPLACE TABLE {quoted(name)}.records AS SELECT {listed} FROM pe_base")
+            con.execute(f"CREATE TABLE {quoted(name)}.records AS SELECT {listed} FROM pe_base")
 
-    def run_models(self, files: dict[str, str], layout, case: Case) -> list[tuple[Any, ...]]:
+    def run_models(self, con: Any, files: dict[str, str], layout, case: Case) -> list[tuple[Any, ...]]:
         env = jinja2.Environment(undefined=jinja2.StrictUndefined)
         context = {
             "ref": lambda name: quoted(name),
@@ -143,27 +146,27 @@ class DbtAgreement:
         for path, text in sorted(files.items()):
             if path.startswith("staging/"):
                 name = path.removeprefix("staging/").removesuffix(".sql")
-                self.duck.execute(
-                    f"CREATE OR REPLACE VIEW {quoted(name)} AS {env.from_string(text).render(context)}"
-                )
+                con.execute(f"DROP VIEW IF EXISTS {quoted(name)} CASCADE")
+                con.execute(f"CREATE VIEW {quoted(name)} AS {env.from_string(text).render(context)}")
         verdicts = env.from_string(files["pe_verdicts.sql"]).render(context)
-        query = f"SELECT * FROM ({verdicts}) ORDER BY {quoted(layout.id_attr)}"
-        cursor = self.duck.execute(query)
+        query = f"SELECT * FROM ({verdicts}) AS verdicts ORDER BY {quoted(layout.id_attr)}"
+        cursor = con.execute(query)
         self.columns = [d[0] for d in cursor.description]
         return cursor.fetchall()
 
-    def compare(self, number: int, case: Case, plan, layout, rows: list[tuple[Any, ...]]) -> None:
-        result = simulate(plan, case.records, case.now)
+    def compare(
+        self, number: int, case: Case, plan, layout, rows: list[tuple[Any, ...]], result, dialect: str
+    ) -> None:
         pairs = output_columns(plan)
         by_id = {row[0]: dict(zip(self.columns, row, strict=True)) for row in rows}
         assert len(by_id) == len(case.records), "one row per record"
         channel = next((lineup for lineup in layout.lineups if lineup.channel == "email"), None)
         for index, verdict in enumerate(result.records):
             got = by_id[index]
-            where = f"record {index} {json.dumps(case.records[index], default=str)}"
+            where = f"{dialect} record {index} {json.dumps(case.records[index], default=str)}"
             for body in case.bodies:
                 pid = body["id"]
-                self.counter["cases"] += 1
+                self.counter["cases" if dialect == "duckdb" else f"cases:{dialect}"] += 1
                 member, score = pairs[pid]
                 if got[member] != (pid in verdict.members):
                     self.fail(number, case, f"{where}: {pid} member dbt {got[member]} vs python")
