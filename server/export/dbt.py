@@ -20,6 +20,7 @@ from ..model import Plan
 from ..model.ledger import ExportRefusal
 from ..model.targets import SQL_DIALECTS
 from ..rules import sql_dbt
+from ..rules.gates import gate_entries
 from ..rules.program import leaves
 from ..rules.sql_names import unique_output_names
 from .common import ChannelLineup, ExportBundle, channel_lineups, prepared
@@ -140,11 +141,12 @@ def _reads(plan: Plan, program, lineups: list[ChannelLineup], id_attr: str) -> d
             reads.setdefault(profile.decay.attr, (f"/profiles/{profile.index}/scoring/decay/attr", who))
     for lineup in lineups:
         for slot in lineup.activated:
-            if slot.gate is not None and slot.activation_index is not None:
-                who = f"the consent gate of {slot.profile.id!r} on {lineup.channel}"
-                pointer = f"/activations/{slot.activation_index}/consent_gate"
-                for leaf in leaves(slot.gate):
-                    reads.setdefault(leaf.attr, (pointer, who))
+            if slot.activation is None or slot.activation_index is None:
+                continue
+            who = f"the consent gate of {slot.profile.id!r} on {lineup.channel}"
+            for entry in gate_entries(plan, slot.activation, slot.activation_index):
+                if entry.condition is not None:
+                    reads.setdefault(entry.condition.attr, (entry.pointer, who))
     index = next(i for i, a in enumerate(plan.activations) if id_attr in a.match_keys)
     reads.setdefault(id_attr, (f"/activations/{index}/match_keys", "the record id"))
     _check_sources(plan, reads)

@@ -239,3 +239,17 @@ def test_an_empty_plan_has_no_record_id_and_a_plan_without_dbt_activations_has_n
     assert not any(path.startswith("pe_channel_") for path in bundle.files)
     assert "exposures: []" in bundle.files["exposures.yml"]
     assert "user_id" in bundle.files["pe_winner.sql"]  # keyed by the first match key of any activation
+
+
+def test_a_consent_gate_on_an_attribute_without_a_source_is_refused_naming_the_entry(demo_plan: Plan) -> None:
+    data = demo_plan.model_dump(mode="json", by_alias=True)
+    data["attributes"].append({"name": "sms_opt_in", "type": "boolean"})
+    index = next(i for i, a in enumerate(data["activations"]) if a["export_target"] == "dbt")
+    data["activations"][index]["consent_gate"].append("sms_opt_in")
+    with pytest.raises(InputError) as raised:
+        export(Plan.model_validate(data))
+    assert raised.value.field == f"/activations/{index}/consent_gate/2"
+    assert (
+        "the consent gate of 'new-trial-activation' on email reads 'sms_opt_in', which has no source_id"
+        in str(raised.value)
+    )
