@@ -23,7 +23,7 @@ from ..rules import sql_dbt
 from ..rules.gates import gate_entries
 from ..rules.program import leaves
 from ..rules.sql_names import unique_output_names
-from .common import ChannelLineup, ExportBundle, channel_lineups, prepared
+from .common import ChannelLineup, ExportBundle, Program, channel_lineups, prepared
 from .dbt_files import readme, schema_yml, sources_yml
 from .dbt_tests import exposures_yml, unit_tests_yml
 
@@ -128,7 +128,9 @@ def record_id(plan: Plan) -> str:
     )
 
 
-def _reads(plan: Plan, program, lineups: list[ChannelLineup], id_attr: str) -> dict[str, tuple[str, str]]:
+def _reads(
+    plan: Plan, program: Program, lineups: list[ChannelLineup], id_attr: str
+) -> dict[str, tuple[str, str]]:
     """Every attribute the models read -> (pointer, who reads it), checked to come from a data source."""
     reads: dict[str, tuple[str, str]] = {}
     for profile in program.profiles:
@@ -193,12 +195,12 @@ def _sources(
 
 def _models(layout: Layout) -> dict[str, str]:
     d, key = layout.dialect, layout.id_attr
-    sql = "--"
+    comment = "--"
     files: dict[str, str] = {}
     for source_id, (name, attrs) in layout.sources.items():
         relation = f"{{{{ source('{name}', 'records') }}}}"
         body = sql_dbt.staging_sql(relation, key, attrs, d)
-        files[f"staging/{layout.staging(source_id)}.sql"] = layout.header(sql) + body
+        files[f"staging/{layout.staging(source_id)}.sql"] = layout.header(comment) + body
     inputs = [
         sql_dbt.SqlInput(f"{{{{ ref('{layout.staging(source_id)}') }}}}", attrs)
         for source_id, (_, attrs) in layout.sources.items()
@@ -211,17 +213,17 @@ def _models(layout: Layout) -> dict[str, str]:
         for lineup in layout.lineups
     }
     verdicts = sql_dbt.verdicts_sql(layout.plan, d, id_attr=key, inputs=inputs, channels=channels)
-    files["pe_verdicts.sql"] = layout.header(sql) + verdicts
+    files["pe_verdicts.sql"] = layout.header(comment) + verdicts
     ref = "{{ ref('pe_verdicts') }}"
     columns = sql_dbt.output_columns(layout.plan)
     scored = {p.id for p in layout.plan.profiles if p.scoring is not None}
     for profile in layout.plan.profiles:
         member, score = columns[profile.id]
         body = sql_dbt.member_model_sql(ref, key, member, score if profile.id in scored else None, d)
-        files[f"{layout.profile_model(profile.id)}.sql"] = layout.header(sql) + body
-    files["pe_winner.sql"] = layout.header(sql) + sql_dbt.assigned_model_sql(ref, key, "winner", d)
+        files[f"{layout.profile_model(profile.id)}.sql"] = layout.header(comment) + body
+    files["pe_winner.sql"] = layout.header(comment) + sql_dbt.assigned_model_sql(ref, key, "winner", d)
     for lineup in layout.lineups:
         column = sql_dbt.channel_column(lineup.channel)
         body = sql_dbt.assigned_model_sql(ref, key, column, d)
-        files[f"{channel_model(lineup.channel)}.sql"] = layout.header(sql) + body
+        files[f"{channel_model(lineup.channel)}.sql"] = layout.header(comment) + body
     return files
