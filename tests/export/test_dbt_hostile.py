@@ -1,20 +1,24 @@
 """A hostile plan built by dbt itself: reserved words and YAML 1.1 words as attribute names (the
 record id is `user`, a PostgreSQL built-in), data source ids that collide once made safe, string
 constants and free text holding Jinja, a half-life score near its limit, and scenarios (one with a
-Jinja value, left out and named in the README). One `dbt build` on DuckDB."""
+Jinja value, left out and named in the README). One `dbt build` on DuckDB and one on PostgreSQL."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
 
 import duckdb
+import pytest
 
 from personalization_engine.export import build_export
 from personalization_engine.export.dbt import plan_layout
 from personalization_engine.model import Activation, Attribute, DataSource, Plan
 from personalization_engine.rules import simulate
 
+from ..audience.conftest import pg_dsn  # noqa: F401 (the PostgreSQL server fixture)
 from ..rules.helpers import make_plan
 from .dbt_project import DbtProject
 
@@ -69,28 +73,87 @@ def hostile_plan() -> Plan:
     )  # fmt: skip
 
 
-def test_a_hostile_plan_builds_in_dbt_and_its_models_hold_the_expected_ids(tmp_path: Path) -> None:
+class Warehouse:
+    """Where the hostile plan's source tables live and dbt builds: a DuckDB file or a PostgreSQL
+    database of its own."""
+
+    def __init__(self, dialect: str, tmp_path: Path, server: str | None = None) -> None:
+        self.dialect = dialect
+        self.database = tmp_path / "hostile.duckdb"
+        self.dsn = None if server is None else server.rsplit("/", 1)[0] + "/pe_dbt_hostile"
+        self.server = server
+
+    def profile(self) -> dict[str, Any]:
+        if self.dsn is None:
+            return {"type": "duckdb", "path": str(self.database)}
+        dsn = urlparse(self.dsn)
+        return {"type": "postgres", "host": dsn.hostname, "port": dsn.port or 5432, "user": dsn.username,
+                "password": dsn.password or "", "dbname": "pe_dbt_hostile", "schema": "main"}  # fmt: skip
+
+    def execute(self, statements: list[tuple[str, list[Any] | None]]) -> None:
+        if self.dsn is None:
+            with duckdb.connect(str(self.database)) as con:
+                for sql, params in statements:
+                    if params:
+                        con.executemany(sql, params)
+                    else:
+                        con.execute(sql)
+            return
+        import psycopg
+
+        with psycopg.connect(self.server, autocommit=True) as admin:
+            admin.execute("DROP DATABASE IF EXISTS pe_dbt_hostile")
+            admin.execute("CREATE DATABASE pe_dbt_hostile")
+        with psycopg.connect(self.dsn, autocommit=True) as con:
+            for sql, params in statements:
+                if params:
+                    con.cursor().executemany(sql.replace("?", "%s"), params)
+                else:
+                    con.execute(sql)
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        if self.dsn is None:
+            with duckdb.connect(str(self.database), read_only=True) as con:
+                return con.execute(sql).fetchall()
+        import psycopg
+
+        with psycopg.connect(self.dsn) as con:
+            return con.execute(sql).fetchall()
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Warehouse:
+    if request.param == "duckdb":
+        return Warehouse("duckdb", tmp_path)
+    return Warehouse("postgres", tmp_path, request.getfixturevalue("pg_dsn"))
+
+
+def test_a_hostile_plan_builds_in_dbt_and_its_models_hold_the_expected_ids(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
     plan = hostile_plan()
-    bundle = build_export(plan, "dbt", exported_at=NOW, draft=False)
+    bundle = build_export(plan, "dbt", exported_at=NOW, draft=False, dialect=warehouse.dialect)
     assert any("jinja-record" in note and "Jinja" in note for note in bundle.notes)
-    layout = plan_layout(plan, exported_at=NOW, draft=False)
-    database = tmp_path / "hostile.duckdb"
-    with duckdb.connect(str(database)) as con:
-        con.execute("CREATE TABLE base (\"user\" BIGINT, \"on\" BOOLEAN, \"order\" VARCHAR, "
-                    "\"select\" TIMESTAMPTZ, \"values\" DOUBLE)")  # fmt: skip
-        con.executemany("INSERT INTO base VALUES (?, ?, ?, CAST(? AS TIMESTAMPTZ), ?)", ROWS)
-        for name, attrs in layout.sources.values():
-            listed = ", ".join(f'"{a}"' for a in ("user", *attrs))
-            con.execute(f'CREATE SCHEMA "{name}"')
-            con.execute(f'CREATE TABLE "{name}".records AS SELECT {listed}, now() AS _loaded_at FROM base')
-    project = DbtProject(tmp_path / "project", {"type": "duckdb", "path": str(database)})
+    layout = plan_layout(plan, exported_at=NOW, draft=False, dialect=warehouse.dialect)
+    statements: list[tuple[str, list[Any] | None]] = [
+        ('CREATE TABLE base ("user" BIGINT, "on" BOOLEAN, "order" VARCHAR, "select" TIMESTAMPTZ, '
+         '"values" DOUBLE PRECISION)', None),
+        ("INSERT INTO base VALUES (?, ?, ?, CAST(? AS TIMESTAMPTZ), ?)", ROWS),
+    ]  # fmt: skip
+    for name, attrs in layout.sources.values():
+        listed = ", ".join(f'"{a}"' for a in ("user", *attrs))
+        statements.append((f'CREATE SCHEMA "{name}"', None))
+        statements.append(
+            (f'CREATE TABLE "{name}".records AS SELECT {listed}, now() AS _loaded_at FROM base', None)
+        )
+    warehouse.execute(statements)
+    project = DbtProject(tmp_path / "project", warehouse.profile())
     project.write(bundle.files)
     log = project.run("build", now=NOW).stdout
     assert "ERROR=0" in log and "1 unit test" in log, log
-    with duckdb.connect(str(database), read_only=True) as con:
-        winners = dict(con.execute("SELECT * FROM main.pe_winner").fetchall())
-        email = dict(con.execute("SELECT * FROM main.pe_channel_email").fetchall())
-        contains = con.execute('SELECT "user" FROM main.pe_profile_c ORDER BY 1').fetchall()
+    winners = dict(warehouse.rows("SELECT * FROM main.pe_winner"))
+    email = dict(warehouse.rows("SELECT * FROM main.pe_channel_email"))
+    contains = warehouse.rows('SELECT "user" FROM main.pe_profile_c ORDER BY 1')
     # 1: order is the Jinja text and on is true; 2: 30 s old, so 1e6 halved half a time passes; 4:
     # '{%' contains '{%'; 3: on is unknown and select missing. The same as our evaluator says.
     records = [dict(zip(KINDS, (*row[:3], row[3] and row[3].replace(" ", "T") + ":00", row[4]), strict=True))
