@@ -1,0 +1,246 @@
+"""The SQL of the dbt export's models (docs/exports.md), compiled with the same builder as compile_sql.
+
+The export layer decides the files; this module writes their SQL, because sqlglot lives here. Three
+differences from compile_sql:
+- the evaluation time is not a literal but a column of a one-row CTE, read from the dbt variable
+  `pe_now` (defaulting to the run's start), so every model of one run and every unit test uses one
+  instant that the caller chooses;
+- the attributes come from several staging models joined on the record id, not from one table;
+- dbt renders every model file as Jinja, so a string constant holding a Jinja delimiter ('{{', '{%',
+  '{#') is written as a concatenation that splits the delimiter, and dbt leaves it alone.
+Relations are passed in as Jinja text (`{{ ref('...') }}`) that the caller generated itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from ..model import Plan
+from .program import Node, attribute_kinds
+from .sql_compiler import _check_dialect, _prepared, _SqlBuilder, output_columns
+from .sql_names import check_id_column, generated, identifier
+
+# The one place the evaluation time enters: an instant text with its offset, from the dbt var.
+NOW_JINJA = "{{ var('pe_now', run_started_at.isoformat()) }}"
+_PLACEHOLDER = "pe-now-placeholder"
+_JINJA_OPEN = re.compile(r"\{(?=[{%#])")
+
+
+@dataclass(frozen=True)
+class ChannelSlot:
+    """One profile on a channel: activated there through dbt or not, and its consent gate."""
+
+    profile_id: str
+    activated: bool
+    gate: Node | None = None
+
+
+@dataclass(frozen=True)
+class SqlInput:
+    """A staging model (as Jinja text) and the attributes read from it; the first one is the spine."""
+
+    relation: str
+    attrs: tuple[str, ...]
+
+
+class _DbtBuilder(_SqlBuilder):
+    def __init__(self, dialect: str, kinds: Mapping[str, str | None]) -> None:
+        super().__init__(dialect, None, dict(kinds))
+
+    def now_us_expr(self) -> exp.Expression:
+        return exp.column(generated("now_us", self.dialect))
+
+
+def jinja_safe(expression: exp.Expression) -> exp.Expression:
+    """Split every string constant at the Jinja delimiters it holds: 'a{{b' becomes CONCAT('a{',
+    '{b'), which means the same and which dbt's Jinja does not read as a tag."""
+
+    def split(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Literal) and node.is_string and _JINJA_OPEN.search(node.this):
+            pieces = _JINJA_OPEN.split(node.this)
+            parts = [exp.Literal.string(p + "{") for p in pieces[:-1]] + [exp.Literal.string(pieces[-1])]
+            return exp.Concat(expressions=parts, safe=True, coalesce=False)
+        return node
+
+    return expression.transform(split, copy=False)
+
+
+def clock_sql(dialect: str) -> str:
+    """The one-row CTE body holding the evaluation time in epoch microseconds."""
+    builder = _DbtBuilder(dialect, {})
+    instant = exp.cast(exp.Literal.string(_PLACEHOLDER), exp.DataType.Type.TIMESTAMPTZ)
+    query = exp.select(exp.alias_(builder._instant_us(instant), generated("now_us", dialect)))
+    text = query.sql(dialect=dialect)
+    assert text.count(f"'{_PLACEHOLDER}'") == 1
+    return text.replace(f"'{_PLACEHOLDER}'", f"'{NOW_JINJA}'")
+
+
+def _name(name: str, dialect: str) -> str:
+    return identifier(name, dialect).sql(dialect=dialect)
+
+
+def staging_sql(relation: str, id_attr: str, attrs: Sequence[str], dialect: str) -> str:
+    """The source's id and the attributes the models read; a row without an id cannot be joined or
+    activated, so it is left out here."""
+    names = [id_attr, *(a for a in attrs if a != id_attr)]
+    listed = ",\n  ".join(_name(a, dialect) for a in names)
+    return f"select\n  {listed}\nfrom {relation}\nwhere {_name(id_attr, dialect)} is not null\n"
+
+
+def channel_column(channel: str) -> str:
+    """The verdicts model's column of the profile activated on `channel`."""
+    return f"channel_{channel.replace('-', '_')}"
+
+
+def verdicts_sql(
+    plan: Plan,
+    dialect: str,
+    *,
+    id_attr: str,
+    inputs: Sequence[SqlInput],
+    channels: Mapping[str, Sequence[ChannelSlot]],
+) -> str:
+    """One row per id of the spine: `winner`, each profile's `member_<id>` and `score_<id>`, and per
+    channel `channel_<name>`: the winner when it is activated there and its consent gate holds."""
+    _check_dialect(dialect)
+    d = dialect
+    builder = _DbtBuilder(d, attribute_kinds(plan))
+    profiles = _prepared(plan, None, "exported to dbt")
+    pairs = output_columns(plan)
+    channel_names = {ch: channel_column(ch) for ch in channels}
+    check_id_column(id_attr, d, ["winner", *(n for p in pairs.values() for n in p), *channel_names.values()])
+    ident = exp.column(identifier(id_attr, d))
+
+    gates: dict[tuple[str, str], exp.Identifier] = {}
+    scored: list[exp.Expression] = [exp.Star()]
+    for profile in profiles:
+        score = builder.score(profile)
+        if score is not None:
+            scored.append(exp.alias_(score, generated(f"score_{profile.index}", d), copy=False))
+    for position, (channel, slots) in enumerate(channels.items()):
+        for slot in slots:
+            if slot.activated and slot.gate is not None:
+                name = generated(f"gate_{position}_{len(gates)}", d)
+                holds = exp.Coalesce(this=builder.tree(slot.gate), expressions=[exp.false()])
+                scored.append(exp.alias_(holds, name, copy=False))
+                gates[(channel, slot.profile_id)] = name
+
+    verdicts: list[exp.Expression] = [ident.copy()]
+    members: list[tuple[str, exp.Identifier]] = []
+    for profile in profiles:
+        internal = f"score_{profile.index}" if profile.threshold is not None else None
+        if internal is not None:
+            verdicts.append(exp.column(generated(internal, d)))
+        member = generated(f"member_{profile.index}", d)
+        verdicts.append(exp.alias_(builder.net(profile, internal), member, copy=False))
+        members.append((profile.id, member))
+    verdicts += [exp.column(name.copy()) for name in gates.values()]
+
+    outer: list[exp.Expression] = [ident.copy(), exp.alias_(_winner(members), identifier("winner", d))]
+    for profile in profiles:
+        member_name, score_name = pairs[profile.id]
+        outer.append(
+            exp.alias_(exp.column(generated(f"member_{profile.index}", d)), identifier(member_name, d))
+        )
+        if profile.threshold is not None:
+            outer.append(
+                exp.alias_(exp.column(generated(f"score_{profile.index}", d)), identifier(score_name, d))
+            )
+    for channel, slots in channels.items():
+        assigned = _channel_case(members, {s.profile_id: s for s in slots}, gates, channel)
+        outer.append(exp.alias_(assigned, identifier(channel_names[channel], d)))
+
+    ctes = [
+        ("clock", clock_sql(d)),
+        ("joined", _joined_sql(id_attr, inputs, d)),
+        ("scored", _select(scored, "joined", d)),
+        ("verdicts", _select(verdicts, "scored", d)),
+    ]
+    parts = [f"{generated(n, d).sql(dialect=d)} as (\n{_indent(body)}\n)" for n, body in ctes]
+    return "with " + ",\n".join(parts) + "\n" + _select(outer, "verdicts", d) + "\n"
+
+
+def _select(columns: list[exp.Expression], source: str, dialect: str) -> str:
+    query = exp.select(*columns, copy=False).from_(exp.Table(this=generated(source, dialect)), copy=False)
+    return jinja_safe(query).sql(dialect=dialect, pretty=True, copy=False)
+
+
+def _indent(text: str) -> str:
+    return "\n".join("  " + line if line else line for line in text.splitlines())
+
+
+def _joined_sql(id_attr: str, inputs: Sequence[SqlInput], d: str) -> str:
+    """The spine's ids with every attribute the rules read, each from its own staging model."""
+    key = _name(id_attr, d)
+    clock = generated("clock", d).sql(dialect=d)
+    columns = [f"{generated('s0', d).sql(dialect=d)}.{key}"]
+    joins = []
+    for position, source in enumerate(inputs):
+        alias = generated(f"s{position}", d).sql(dialect=d)
+        columns += [f"{alias}.{_name(a, d)}" for a in source.attrs if a != id_attr]
+        if position == 0:
+            joins.append(f"from {source.relation} as {alias}")
+        else:
+            spine = generated("s0", d).sql(dialect=d)
+            joins.append(f"left join {source.relation} as {alias} on {alias}.{key} = {spine}.{key}")
+    columns.append(f"{clock}.{generated('now_us', d).sql(dialect=d)}")
+    joins.append(f"cross join {clock}")
+    return "select\n  " + ",\n  ".join(columns) + "\n" + "\n".join(joins)
+
+
+def _winner(members: list[tuple[str, exp.Identifier]]) -> exp.Expression:
+    if not members:
+        return exp.cast(exp.Null(), exp.DataType.Type.VARCHAR)
+    return exp.Case(
+        ifs=[exp.If(this=exp.column(name.copy()), true=exp.Literal.string(pid)) for pid, name in members]
+    )
+
+
+def _channel_case(
+    members: list[tuple[str, exp.Identifier]],
+    slots: Mapping[str, ChannelSlot],
+    gates: Mapping[tuple[str, str], exp.Identifier],
+    channel: str,
+) -> exp.Expression:
+    """The first member in priority order decides: its id when it is activated on the channel and its
+    gate holds, otherwise NULL (never a lower-priority profile)."""
+    ifs = []
+    for pid, name in members:
+        slot = slots.get(pid)
+        value: exp.Expression = exp.cast(exp.Null(), exp.DataType.Type.VARCHAR)
+        if slot is not None and slot.activated:
+            value = exp.Literal.string(pid)
+            gate = gates.get((channel, pid))
+            if gate is not None:
+                value = exp.Case(ifs=[exp.If(this=exp.column(gate.copy()), true=value)])
+        ifs.append(exp.If(this=exp.column(name.copy()), true=value))
+    if not ifs:
+        return exp.cast(exp.Null(), exp.DataType.Type.VARCHAR)
+    return exp.Case(ifs=ifs)
+
+
+def member_model_sql(relation: str, id_attr: str, member: str, score: str | None, dialect: str) -> str:
+    """A profile's members (eligible, not suppressed) with their score (NULL without scoring)."""
+    d = dialect
+    value = (
+        _name(score, d)
+        if score is not None
+        else exp.cast(exp.Null(), exp.DataType.Type.DOUBLE).sql(dialect=d)
+    )
+    return (
+        f"select\n  {_name(id_attr, d)},\n  {value} as {_name('score', d)}\n"
+        f"from {relation}\nwhere {_name(member, d)}\n"
+    )
+
+
+def assigned_model_sql(relation: str, id_attr: str, column: str, dialect: str) -> str:
+    """The ids whose `column` (the winner, or a channel's activated profile) is set, with it."""
+    d = dialect
+    return (
+        f"select\n  {_name(id_attr, d)},\n  {_name(column, d)} as {_name('profile_id', d)}\n"
+        f"from {relation}\nwhere {_name(column, d)} is not null\n"
+    )
