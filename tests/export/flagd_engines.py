@@ -105,3 +105,14 @@ def probe_file(exported: str, memberships: dict[str, Any]) -> str:
             "targeting": {"if": [rule, "in", "out"]},
         }
     return escape_time_var(json.dumps(document, indent=1))
+
+
+def variants_by_both(exported: str, contexts: list[dict[str, Any]], flag: str, now: int) -> list[str]:
+    """The flag's variant per context from both engines at `now` (epoch seconds); they must agree."""
+    job = {"files": {"flags": exported}, "now": now, "evaluations": [["flags", flag, c] for c in contexts]}
+    python = run_python(flagd_python(), [job])[0]
+    node = run_node(flagd_node(), [job])[0]
+    for answer in (*python, *node):
+        assert answer[2] is None, answer
+    assert [a[0] for a in python] == [a[0] for a in node], (python, node)
+    return [a[0] for a in python]
