@@ -124,7 +124,6 @@ class FlagdAgreement:
     def one(self, label: str, case: Case) -> None:
         for record in case.records:
             record[CONSENT] = self.rng.choice([True, False, None, "true"])
-        count_hard_cases(self.counter, case)
         plan = self.plan_for(case)
         try:
             bundle = export_flagd(plan, exported_at=case.now, draft=False)
@@ -151,6 +150,13 @@ class FlagdAgreement:
                 self.counter["flagd:refused_record"] += 1
         if not kept:
             return
+        # the families count only where flagd's engines see them: exported plans, records it holds
+        count_hard_cases(
+            self.counter, Case(case.kinds, case.bodies, kept, case.now, case.zone, case.table, case.families)
+        )
+        shared = json.loads(exported)["$evaluators"]
+        self.counter["flagd:shared"] += sum(1 for p in bundle.profiles if f"member-{p}" in shared)
+        self.counter["flagd:inline"] += sum(1 for p in bundle.profiles if f"member-{p}" not in shared)
         self.queue(label, case, plan, bundle.profiles, exported, kept, contexts)
 
     def queue(

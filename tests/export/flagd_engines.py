@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,14 @@ def run_python(python: str, jobs: list[dict[str, Any]]) -> list[list[Any]]:
 def run_node(node: str, jobs: list[dict[str, Any]]) -> list[list[Any]]:
     """The same answers from @openfeature/flagd-core (strict schema validation on load)."""
     return _run([node, str(NODE_DIR / "evaluate.js")], jobs, NODE_VERSIONS)
+
+
+def run_both(python: str, node: str, jobs: list[dict[str, Any]]) -> tuple[list[list[Any]], list[list[Any]]]:
+    """Both engines' answers, the two subprocesses running side by side."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        from_python = pool.submit(run_python, python, jobs)
+        from_node = pool.submit(run_node, node, jobs)
+        return from_python.result(), from_node.result()
 
 
 def probe_file(exported: str, memberships: dict[str, Any]) -> str:
