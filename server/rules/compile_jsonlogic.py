@@ -171,7 +171,7 @@ def score_logic(
     clock: LogicClock = MICROSECOND_CLOCK,
 ) -> JsonLogic | None:
     """The profile's score as JSON Logic arithmetic, or None without scoring. Half-life decay needs
-    the custom operation; without it the profile is refused, naming the decay."""
+    the custom operation; without it, an InputError names the decay."""
     if profile.threshold is None:
         return None
     parts = [{"if": [true_when(when, numbers, clock), weight, 0]} for when, weight in profile.weights]
