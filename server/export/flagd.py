@@ -54,7 +54,7 @@ def export_flagd(plan: Plan, *, exported_at: datetime, draft: bool) -> ExportBun
     refusals: list[ExportRefusal] = []
     carried: list[PreparedProfile] = []
     for profile in program.by_priority:
-        refusal = half_life_refusal(profile)
+        refusal = half_life_refusal(profile) or _none_refusal(profile)
         if refusal is None:
             carried.append(profile)
         else:
@@ -100,6 +100,18 @@ def export_flagd(plan: Plan, *, exported_at: datetime, draft: bool) -> ExportBun
         profiles=tuple(p.id for p in carried),
         refusals=tuple(refusals),
         carriers=carriers,
+    )
+
+
+def _none_refusal(profile: PreparedProfile) -> ExportRefusal | None:
+    """A profile whose id is "none" would be the flag's "none" variant: a member would look unmatched."""
+    if profile.id != NONE:
+        return None
+    return ExportRefusal(
+        profile_id=profile.id,
+        pointer=f"/profiles/{profile.index}/id",
+        condition=f"profile id {NONE!r}",
+        reason=f"every flagd channel flag uses the variant {NONE!r} for no profile; rename the profile",
     )
 
 

@@ -336,3 +336,18 @@ def test_a_refused_profile_is_left_out_so_its_members_reach_the_next_profile():
     assert json.loads(text)["flags"]["profile-web"]["variants"] == {"next": "next", "none": "none"}
     context = flagd_context(plan, {"b": True, "t": "2026-11-24T08:00:00Z"})
     assert variants_by_both(text, [context], "profile-web", int(EXAMPLE_AT.timestamp())) == ["next"]
+
+
+def test_a_profile_named_none_is_refused_rather_than_confused_with_the_none_variant():
+    profiles = [
+        {"id": "none", "name": "N", "priority": 1, "eligibility": {"op": "eq", "attr": "b", "value": True}}
+    ]
+    plan = tiny_plan(
+        profiles,
+        [{"name": "b", **BOOL}],
+        [{"profile_id": "none", "channel": "web", "export_target": "flagd"}],
+    )
+    bundle = export_flagd(plan, exported_at=EXAMPLE_AT, draft=False)
+    assert bundle.profiles == () and bundle.carriers == {}
+    assert [(r.profile_id, r.pointer) for r in bundle.refusals] == [("none", "/profiles/0/id")]
+    valid(bundle.files[FILE])
