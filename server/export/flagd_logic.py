@@ -22,7 +22,7 @@ from ..errors import InputError
 from ..model import Plan
 from ..model.ledger import ExportRefusal
 from ..rules.compile_jsonlogic import PROTOTYPE_NAMES, LogicClock, profile_logic
-from ..rules.instants import JSONLOGIC_EXACT, MICROS, epoch_us, from_epoch_us, show_instant
+from ..rules.instants import JSONLOGIC_EXACT, epoch_us, show_instant
 from ..rules.program import Leaf, Node, PreparedProfile, leaves
 from ..rules.records import coerce_value
 
@@ -167,10 +167,3 @@ def flagd_context(plan: Plan, record: dict[str, Any], *, index: int = 0) -> dict
             )
         context[key] = value
     return context
-
-
-def flagd_now(now: datetime) -> datetime:
-    """The evaluation instant as flagd sees it: `$flagd.timestamp` holds whole seconds (floored)."""
-    moment = from_epoch_us(epoch_us(now) // MICROS * MICROS)
-    assert moment is not None  # flooring to a second stays inside datetime's years
-    return moment

@@ -13,7 +13,12 @@ import pytest
 
 from personalization_engine.errors import InputError
 from personalization_engine.export.flagd import export_flagd
-from personalization_engine.export.flagd_logic import flagd_context
+from personalization_engine.export.flagd_logic import (
+    FLAGD_END_US,
+    FLAGD_FIRST_US,
+    flagd_context,
+    in_flagd_range,
+)
 from personalization_engine.model import Plan
 
 from .conftest import EXAMPLE_AT
@@ -182,3 +187,20 @@ def test_a_profile_named_none_is_refused_rather_than_confused_with_the_none_vari
     assert bundle.profiles == () and bundle.carriers == {}
     assert [(r.profile_id, r.pointer) for r in bundle.refusals] == [("none", "/profiles/0/id")]
     valid(bundle.files[FILE])
+
+
+def test_the_exact_range_is_where_epoch_seconds_keep_every_microsecond_apart():
+    """Contexts carry epoch seconds; a microsecond apart must stay apart (and in order) as doubles.
+    That holds up to 2**33 seconds, so the range ends in 2241; the JSON Logic target's 2254 would not."""
+    for micros in (
+        FLAGD_FIRST_US,
+        FLAGD_FIRST_US + 1,
+        FLAGD_END_US - 2,
+        -(2**33) * 10**6 + 1,
+        2**33 * 10**6 - 2,
+    ):
+        assert micros / 10**6 < (micros + 1) / 10**6, micros
+    beyond = 2**33 * 10**6 + 1  # 2242-03-16
+    assert any(m / 10**6 == (m + 1) / 10**6 for m in range(beyond, beyond + 10))
+    assert in_flagd_range(FLAGD_END_US - 1) and not in_flagd_range(FLAGD_END_US)
+    assert FLAGD_END_US < 2**33 * 10**6 and FLAGD_FIRST_US > -(2**33) * 10**6
