@@ -51,14 +51,7 @@ def export_flagd(plan: Plan, *, exported_at: datetime, draft: bool) -> ExportBun
     del exported_at
     refuse_type_errors(plan, "exported")
     program = prepare_plan(plan, _EPOCH)
-    refusals: list[ExportRefusal] = []
-    carried: list[PreparedProfile] = []
-    for profile in program.by_priority:
-        refusal = half_life_refusal(profile) or _none_refusal(profile)
-        if refusal is None:
-            carried.append(profile)
-        else:
-            refusals.append(refusal)
+    carried, refusals = _carried(program.by_priority)
     lineups, gate_refusals = channel_lineups(plan, TARGET, program)
     refusals += gate_refusals
     carried_ids = {p.id for p in carried}
@@ -67,15 +60,7 @@ def export_flagd(plan: Plan, *, exported_at: datetime, draft: bool) -> ExportBun
     ]
     check_carriable(plan, carried, gates)
     numbers = frozenset(name for name, kind in attribute_kinds(plan).items() if kind == "number")
-    evaluators: dict[str, Any] = {}
-    members: dict[str, Any] = {}
-    for profile in carried:
-        logic = member_logic(profile, numbers)
-        if substitution_safe(logic):
-            evaluators[evaluator_name(profile.id)] = logic
-            members[profile.id] = {"$ref": evaluator_name(profile.id)}
-        else:
-            members[profile.id] = logic
+    evaluators, members = _memberships(carried, numbers)
     flags: dict[str, Any] = {}
     carriers: dict[str, str] = {}
     for lineup in lineups:
@@ -101,6 +86,36 @@ def export_flagd(plan: Plan, *, exported_at: datetime, draft: bool) -> ExportBun
         refusals=tuple(refusals),
         carriers=carriers,
     )
+
+
+def _carried(profiles: list[PreparedProfile]) -> tuple[list[PreparedProfile], list[ExportRefusal]]:
+    """The profiles the file carries, in priority order, and a refusal for each one it cannot."""
+    carried: list[PreparedProfile] = []
+    refusals: list[ExportRefusal] = []
+    for profile in profiles:
+        refusal = half_life_refusal(profile) or _none_refusal(profile)
+        if refusal is None:
+            carried.append(profile)
+        else:
+            refusals.append(refusal)
+    return carried, refusals
+
+
+def _memberships(
+    carried: list[PreparedProfile], numbers: frozenset[str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The shared `$evaluators`, and per profile what a flag writes: a `$ref`, or the logic inline
+    when flagd's textual substitution would alter it (flagd_logic.substitution_safe)."""
+    evaluators: dict[str, Any] = {}
+    members: dict[str, Any] = {}
+    for profile in carried:
+        logic = member_logic(profile, numbers)
+        if substitution_safe(logic):
+            evaluators[evaluator_name(profile.id)] = logic
+            members[profile.id] = {"$ref": evaluator_name(profile.id)}
+        else:
+            members[profile.id] = logic
+    return evaluators, members
 
 
 def _none_refusal(profile: PreparedProfile) -> ExportRefusal | None:
