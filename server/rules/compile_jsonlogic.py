@@ -16,6 +16,7 @@ custom_operations=False to refuse it instead.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -51,6 +52,27 @@ PROTOTYPE_NAMES = frozenset(
 )
 
 
+@dataclass(frozen=True)
+class LogicClock:
+    """Where compiled JSON Logic reads the evaluation time, and in what unit its times are numbers.
+
+    The JSON Logic target reads NOW_VAR in whole microseconds; flagd provides `$flagd.timestamp` in
+    whole seconds, so its times are seconds (a fraction for sub-second instants)."""
+
+    now_var: str = NOW_VAR
+    per_second: int = MICROS
+
+    def instant(self, micros: int) -> int | float:
+        """An instant (epoch microseconds) in this clock's unit: an integer when it is whole."""
+        if self.per_second == MICROS:
+            return micros
+        scale = MICROS // self.per_second
+        return micros // scale if micros % scale == 0 else micros / scale
+
+
+MICROSECOND_CLOCK = LogicClock()
+
+
 def half_life_decay(timestamp: Any, now: Any, half_life_us: Any) -> float:
     """The custom operation, as a JavaScript engine computes it with doubles: 0 for a missing
     timestamp, 1 at or after `now`, else 0.5 ** ((now - timestamp) / half_life)."""
@@ -72,11 +94,11 @@ def _guarded(attr: str, test: JsonLogic) -> JsonLogic:
     return {"and": [_present(attr), test]}
 
 
-def _window_start(window_us: int) -> JsonLogic:
-    return {"-": [_var(NOW_VAR), window_us]}
+def _window_start(window_us: int, clock: LogicClock = MICROSECOND_CLOCK) -> JsonLogic:
+    return {"-": [_var(clock.now_var), clock.instant(window_us)]}
 
 
-def _leaf(leaf: Leaf, positive: bool, number: bool) -> JsonLogic:
+def _leaf(leaf: Leaf, positive: bool, number: bool, clock: LogicClock = MICROSECOND_CLOCK) -> JsonLogic:
     op, attr, source = leaf.op, leaf.attr, leaf.source
     v = _var(attr)
     if op == "is_null":
@@ -104,33 +126,37 @@ def _leaf(leaf: Leaf, positive: bool, number: bool) -> JsonLogic:
         inside = {"<=": [low, v, high]}
         return _guarded(attr, inside if positive else {"!": inside})
     if op in ("within_last", "not_within_last"):
-        start = _window_start(duration_seconds(source.value) * MICROS)
+        start = _window_start(duration_seconds(source.value) * MICROS, clock)
         inside = op == "within_last"
         return _guarded(attr, {">=" if inside == positive else "<": [v, start]})
     if op in ("before", "after"):
-        instant = leaf.operand
+        instant = clock.instant(leaf.operand)
         if op == "before":
             return _guarded(attr, {"<" if positive else ">=": [v, instant]})
         return _guarded(attr, {">" if positive else "<=": [v, instant]})
     raise AssertionError(f"unhandled operator {op}")
 
 
-def true_when(node: Node, numbers: frozenset[str] = frozenset()) -> JsonLogic:
-    return _nnf(node, True, numbers)
+def true_when(
+    node: Node, numbers: frozenset[str] = frozenset(), clock: LogicClock = MICROSECOND_CLOCK
+) -> JsonLogic:
+    return _nnf(node, True, numbers, clock)
 
 
-def false_when(node: Node, numbers: frozenset[str] = frozenset()) -> JsonLogic:
-    return _nnf(node, False, numbers)
+def false_when(
+    node: Node, numbers: frozenset[str] = frozenset(), clock: LogicClock = MICROSECOND_CLOCK
+) -> JsonLogic:
+    return _nnf(node, False, numbers, clock)
 
 
-def _nnf(node: Node, positive: bool, numbers: frozenset[str]) -> JsonLogic:
+def _nnf(node: Node, positive: bool, numbers: frozenset[str], clock: LogicClock) -> JsonLogic:
     """`numbers` are the attributes of type number, whose constants are written as doubles."""
     kind, payload = node
     if kind == "leaf":
-        return _leaf(payload, positive, payload.attr in numbers)
+        return _leaf(payload, positive, payload.attr in numbers, clock)
     if kind == "not":
-        return _nnf(payload, not positive, numbers)
-    parts = [_nnf(child, positive, numbers) for child in payload]
+        return _nnf(payload, not positive, numbers, clock)
+    parts = [_nnf(child, positive, numbers, clock) for child in payload]
     if len(parts) == 1:
         return parts[0]
     # De Morgan holds in Kleene logic: ALL is FALSE when ANY child is FALSE.
@@ -138,15 +164,23 @@ def _nnf(node: Node, positive: bool, numbers: frozenset[str]) -> JsonLogic:
     return {"and" if conjunction else "or": parts}
 
 
-def _score(profile: PreparedProfile, custom_operations: bool, numbers: frozenset[str]) -> JsonLogic | None:
+def score_logic(
+    profile: PreparedProfile,
+    custom_operations: bool,
+    numbers: frozenset[str],
+    clock: LogicClock = MICROSECOND_CLOCK,
+) -> JsonLogic | None:
+    """The profile's score as JSON Logic arithmetic, or None without scoring. Half-life decay needs
+    the custom operation; without it, an InputError names the decay."""
     if profile.threshold is None:
         return None
-    total = {"+": [{"if": [true_when(when, numbers), weight, 0]} for when, weight in profile.weights]}
+    parts = [{"if": [true_when(when, numbers, clock), weight, 0]} for when, weight in profile.weights]
+    total = {"+": parts}
     decay = profile.decay
     if decay is None:
         return total
     if decay.kind == "lookback":
-        inside = _guarded(decay.attr, {">=": [_var(decay.attr), _window_start(decay.window_us)]})
+        inside = _guarded(decay.attr, {">=": [_var(decay.attr), _window_start(decay.window_us, clock)]})
         return {"*": [total, {"if": [inside, 1, 0]}]}
     if not custom_operations:
         raise InputError(
@@ -154,7 +188,7 @@ def _score(profile: PreparedProfile, custom_operations: bool, numbers: frozenset
             f"express; compile with the custom operation {HALF_LIFE_OP!r} or use a lookback decay",
             field=f"/profiles/{profile.index}/scoring/decay",
         )
-    factor = {HALF_LIFE_OP: [_var(decay.attr), _var(NOW_VAR), decay.window_us]}
+    factor = {HALF_LIFE_OP: [_var(decay.attr), _var(clock.now_var), clock.instant(decay.window_us)]}
     return {"*": [total, factor]}
 
 
@@ -195,6 +229,37 @@ def _refuse_inexact(profile: PreparedProfile, kinds: dict[str, str | None]) -> N
         )
 
 
+def profile_logic(
+    profile: PreparedProfile,
+    numbers: frozenset[str],
+    *,
+    custom_operations: bool = True,
+    clock: LogicClock = MICROSECOND_CLOCK,
+) -> dict[str, Any]:
+    """One profile's eligibility, suppression, score and membership (eligible AND NOT suppressed)."""
+    score = score_logic(profile, custom_operations, numbers, clock)
+    rule = true_when(profile.eligibility, numbers, clock) if profile.eligibility is not None else True
+    scored = {">=": [score, profile.threshold]} if score is not None else False
+    eligible = {
+        "rule": rule,
+        "score": scored,
+        "rule_and_score": {"and": [rule, scored]},
+        "rule_or_score": {"or": [rule, scored]},
+    }[profile.eligible_by]
+    not_suppressed = (
+        false_when(profile.suppression, numbers, clock) if profile.suppression is not None else True
+    )
+    return {
+        "priority": profile.priority,
+        "eligible_by": profile.eligible_by,
+        "threshold": profile.threshold,
+        "eligibility": eligible,
+        "suppression": {"!": not_suppressed},
+        "score": score,
+        "member": {"and": [eligible, not_suppressed]},
+    }
+
+
 def compile_jsonlogic(
     plan: Plan, *, custom_operations: bool = True, now: datetime | None = None
 ) -> dict[str, Any]:
@@ -215,25 +280,7 @@ def compile_jsonlogic(
     compiled: dict[str, Any] = {}
     for profile in profiles:
         _refuse_inexact(profile, kinds)
-        score = _score(profile, custom_operations, numbers)
-        rule = true_when(profile.eligibility, numbers) if profile.eligibility is not None else True
-        scored = {">=": [score, profile.threshold]} if score is not None else False
-        eligible = {
-            "rule": rule,
-            "score": scored,
-            "rule_and_score": {"and": [rule, scored]},
-            "rule_or_score": {"or": [rule, scored]},
-        }[profile.eligible_by]
-        not_suppressed = false_when(profile.suppression, numbers) if profile.suppression is not None else True
-        compiled[profile.id] = {
-            "priority": profile.priority,
-            "eligible_by": profile.eligible_by,
-            "threshold": profile.threshold,
-            "eligibility": eligible,
-            "suppression": {"!": not_suppressed},
-            "score": score,
-            "member": {"and": [eligible, not_suppressed]},
-        }
+        compiled[profile.id] = profile_logic(profile, numbers, custom_operations=custom_operations)
     winner: list[Any] = []
     for profile_id, logic in compiled.items():
         winner += [logic["member"], profile_id]
