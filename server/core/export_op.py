@@ -96,11 +96,11 @@ def export_plan(
         labelled = request.plan.model_copy(update={"revision": previous.revision})
         bundle = _build(labelled, request, previous.cutoff_at or request.at)
         return _commit(engine, request, bundle, previous.revision)
-    bundle = _build(request.plan, request, request.at)
+    bundle = _build(_labelled(request.plan), request, request.at)
     # Built (and so validated) before anything is written: the ledger write after the files'
     # commit must not fail on what the export made.
     run = _run(engine, request, bundle)
-    outcome = _commit(engine, request, bundle, request.plan.revision)
+    outcome = _commit(engine, request, bundle, run.revision)
     summary = f"exported r{run.revision} to {target}" + (" (draft)" if request.draft else "")
     outcome.ledger = engine.apply(
         plan_id,
@@ -139,16 +139,25 @@ def _checked(
     return _Request(plan, target, dialect, draft, actor, engine.clock())
 
 
+def _labelled(plan: Plan) -> Plan:
+    """The plan as the revision its files name: a final plan's files come from the revision that was
+    reviewed, however many ledger writes (exports among them) came after it."""
+    if is_final(plan):
+        assert plan.final is not None
+        return plan.model_copy(update={"revision": plan.final.revision})
+    return plan
+
+
 def _build(plan: Plan, request: _Request, at: datetime) -> ExportBundle:
     return build_export(plan, request.target, exported_at=at, draft=request.draft, dialect=request.dialect)
 
 
 def _write_out(engine: Engine, request: _Request, out: str) -> ExportOutcome:
-    bundle = _build(request.plan, request, request.at)
+    bundle = _build(_labelled(request.plan), request, request.at)
     folder = write_out(engine.ws.root, out, _encoded(bundle))
     files = sorted(bundle.files)
     shown = _shown(engine, folder)
-    plan = request.plan
+    plan = _labelled(request.plan)
     return ExportOutcome(
         plan.plan_id, request.target, plan.revision, shown, files, files, None, request.draft, bundle
     )
@@ -200,7 +209,7 @@ def _run(engine: Engine, request: _Request, bundle: ExportBundle) -> ExportRun:
     return ExportRun(
         id=f"exp-{len(plan.exports) + 1}",
         target=request.target,  # type: ignore[arg-type]  (checked against EXPORT_TARGETS)
-        revision=plan.revision,
+        revision=_labelled(plan).revision,
         content_sha256=content_sha256(plan),
         exported_at=request.at,
         cutoff_at=bundle.cutoff_at,

@@ -130,7 +130,9 @@ class ExportRun(Strict):
 
     id: Slug
     target: ExportTarget
-    revision: int = Field(ge=1, description="The plan revision the files were generated from.")
+    revision: int = Field(
+        ge=1, description="The revision the files come from: the reviewed one when the plan is final."
+    )
     content_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
     exported_at: datetime
     cutoff_at: datetime | None = Field(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
+import json
 from pathlib import Path
 
 from personalization_engine.store.plans import GITIGNORE, GITIGNORE_TEXT
@@ -15,11 +15,14 @@ EXAMPLE_ID = EXAMPLE.stem
 
 
 def install_example(repo_dir: Path) -> str:
-    """The example plan (final, revision 21, activations naming every target), committed."""
+    """The example plan (final at revision 20, activations naming every target) as it stood before
+    the demo exported it: its ledger holds no export. Committed, at revision 25."""
     plans = repo_dir / ".claude" / "plans"
     plans.mkdir(parents=True, exist_ok=True)
     (plans / GITIGNORE).write_text(GITIGNORE_TEXT)
-    shutil.copyfile(EXAMPLE, plans / EXAMPLE.name)
+    document = json.loads(EXAMPLE.read_text())
+    document["exports"] = []
+    (plans / EXAMPLE.name).write_text(json.dumps(document, indent=2) + "\n")
     git(repo_dir, "add", ".claude")
     git(repo_dir, "commit", "-q", "-m", "the worked example")
     return EXAMPLE_ID

@@ -46,7 +46,7 @@ def test_the_demo_plan_exports_validates_and_lists_team_expansion_as_refused(dem
     refs = [part for part in web["targeting"]["if"] if isinstance(part, dict) and "$ref" in part]
     assert [r["$ref"] for r in refs] == [f"member-{p}" for p in bundle.profiles]  # priority order, all walked
     for text in bundle.files.values():
-        assert "plan-20261124T090000Z" in text and "21" in text and "DRAFT" not in text
+        assert "plan-20261124T090000Z" in text and str(demo_plan.revision) in text and "DRAFT" not in text
 
 
 def test_the_file_uses_no_custom_operation_and_reads_time_from_flagd_timestamp(demo_plan):

@@ -76,7 +76,7 @@ def test_the_demo_plan_exports_and_the_sdk_reads_it_offline(demo_plan, tmp_path)
     assert list(document["flags"]) == [FLAG]
     assert document["flags"][FLAG]["variations"] == ["new-trial-activation", "none"]
     for text in bundle.files.values():
-        assert "plan-20261124T090000Z" in text and "21" in text and "DRAFT" not in text
+        assert "plan-20261124T090000Z" in text and str(demo_plan.revision) in text and "DRAFT" not in text
     assert same_in_yaml(bundle.files["flags.json"])
     records = demo_records(demo_plan)
     assert sdk_verdicts(tmp_path, demo_plan, bundle, records, FLAG) == expected(demo_plan, bundle, records)
