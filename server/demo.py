@@ -264,7 +264,9 @@ async def export_steps(s: Session) -> None:
             where = refusal["profile_id"] + (f"/{refusal['channel']}" if refusal.get("channel") else "")
             s.say(f"    refused {where}: {refusal['condition']} ({refusal['reason']})")
         for cutoff in result["cutoffs"]:
-            s.say(f"    frozen {cutoff['profile_id']}: {cutoff['condition']} as after {cutoff['cutoff']}")
+            s.say(
+                f"    frozen {cutoff['profile_id']}: '{cutoff['condition']}', window start {cutoff['cutoff']}"
+            )
 
 
 async def render_steps(s: Session) -> None:

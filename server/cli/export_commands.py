@@ -66,7 +66,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"refused {where}: {refusal['condition']} ({refusal['pointer']}): {refusal['reason']}")
     for cutoff in done.cutoffs:
         print(
-            f"frozen {cutoff['profile_id']}: {cutoff['condition']} as after {cutoff['cutoff']} "
+            f"frozen {cutoff['profile_id']}: '{cutoff['condition']}', window start {cutoff['cutoff']} "
             f"(acceptable for {cutoff['allowed_age']}; export again after that)"
         )
     return 0
