@@ -16,7 +16,7 @@ from typing import Any
 
 from ..model import Plan
 from ..model.ledger import ExportRefusal
-from ..rules.compile_jsonlogic import true_when
+from ..rules.jsonlogic_terms import true_when
 from ..rules.program import PreparedProfile, attribute_kinds, prepare_plan
 from ..rules.typecheck import refuse_type_errors
 from .common import ChannelLineup, ExportBundle, channel_lineups

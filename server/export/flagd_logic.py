@@ -21,8 +21,9 @@ from typing import Any
 from ..errors import InputError
 from ..model import Plan
 from ..model.ledger import ExportRefusal
-from ..rules.compile_jsonlogic import PROTOTYPE_NAMES, LogicClock, profile_logic
+from ..rules.compile_jsonlogic import PROTOTYPE_NAMES, profile_logic
 from ..rules.instants import JSONLOGIC_EXACT, epoch_us, show_instant
+from ..rules.jsonlogic_terms import LogicClock
 from ..rules.program import Leaf, Node, PreparedProfile, leaves
 from ..rules.records import coerce_value
 

@@ -22,20 +22,10 @@ from ..model.ledger import ExportCutoff, ExportRefusal
 from ..rules.gates import gate_entries
 from ..rules.program import PreparedProfile, attribute_kinds
 from ..rules.typecheck import refuse_type_errors
-from .common import (
-    ChannelLineup,
-    ExportBundle,
-    Lit,
-    channel_lineups,
-    literals,
-    membership,
-    nnf,
-    prepared,
-    refuse_literal,
-    window_cutoff,
-)
+from .common import ChannelLineup, ExportBundle, channel_lineups, prepared, window_cutoff
 from .growthbook_conditions import SDK_VERSION, condition, literal_problem
 from .growthbook_text import payload_metadata, readme
+from .nnf import Lit, literals, membership, nnf, refuse_literal
 
 TARGET = "growthbook"
 PAYLOAD = "payload.json"

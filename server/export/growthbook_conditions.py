@@ -22,7 +22,7 @@ from typing import Any
 
 from ..rules.instants import epoch_us
 from ..rules.program import Leaf, as_double
-from .common import And, Lit, Nnf, Or
+from .nnf import And, Lit, Nnf, Or
 
 SDK_VERSION = "4.0.0"
 TIME_KINDS = ("timestamp", "date")

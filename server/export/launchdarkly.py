@@ -15,7 +15,7 @@ from typing import Any
 from ..model import Plan
 from ..model.ledger import ExportCutoff, ExportRefusal
 from ..rules.program import PreparedProfile, leaves
-from .common import And, ChannelLineup, ExportBundle, Lit, channel_lineups, nnf, prepared
+from .common import ChannelLineup, ExportBundle, channel_lineups, prepared
 from .launchdarkly_clauses import Clause, check_carried, literal_alternatives, presence_key, segment_clause
 from .launchdarkly_files import dumps, readme
 from .launchdarkly_segments import (
@@ -27,6 +27,7 @@ from .launchdarkly_segments import (
     profile_segment,
     segment_key,
 )
+from .nnf import And, Lit, nnf
 
 __all__ = ["MAX_SEGMENT_RULES", "export_launchdarkly", "flag_key", "segment_key"]
 

@@ -20,7 +20,7 @@ from ..errors import InputError
 from ..model import Plan
 from ..rules.program import Leaf
 from ..rules.records import coerce_value
-from .common import Lit
+from .nnf import Lit
 
 Clause = dict[str, Any]
 Alternatives = list[list[Clause]]

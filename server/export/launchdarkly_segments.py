@@ -11,7 +11,7 @@ from typing import Any
 
 from ..model.ledger import ExportCutoff, ExportRefusal
 from ..rules.program import Leaf, PreparedProfile
-from .common import And, Lit, Nnf, Or, literals, membership, refuse_literal, window_cutoff
+from .common import window_cutoff
 from .launchdarkly_clauses import (
     PRESENCE_PREFIX,
     Alternatives,
@@ -22,6 +22,7 @@ from .launchdarkly_clauses import (
     presence_key,
 )
 from .launchdarkly_files import dumps
+from .nnf import And, Lit, Nnf, Or, literals, membership, refuse_literal
 
 NONE = "none"
 # A segment holds at most this many rules (alternatives of its membership); past it, the profile is

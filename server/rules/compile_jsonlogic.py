@@ -16,22 +16,29 @@ custom_operations=False to refuse it instead.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from ..errors import InputError
 from ..model import Plan
-from ..model.common import duration_seconds
-from .instants import JSONLOGIC_EXACT, MICROS, as_utc, epoch_us, in_jsonlogic_range, show_instant
-from .program import Leaf, Node, PreparedProfile, as_double, attribute_kinds, leaves, prepare_profile
+from .instants import JSONLOGIC_EXACT, as_utc, epoch_us, in_jsonlogic_range, show_instant
+from .jsonlogic_terms import (
+    MICROSECOND_CLOCK,
+    NOW_VAR,
+    JsonLogic,
+    LogicClock,
+    false_when,
+    guarded,
+    true_when,
+    var,
+    window_start,
+)
+from .program import PreparedProfile, attribute_kinds, leaves, prepare_profile
 from .records import coerce_value
 from .typecheck import refuse_type_errors
 
-NOW_VAR = "$now"
 HALF_LIFE_OP = "half_life_decay"
 TIME_RANGE_TEXT = "1685-01-01 to 2254-12-31 (whole microseconds are exact in a double up to 2**53)"
-JsonLogic = Any
 # Names a JavaScript object inherits: json-logic-js's `var` reads them from Object.prototype when the
 # record lacks them, so a missing `constructor` would not be null.
 PROTOTYPE_NAMES = frozenset(
@@ -52,27 +59,6 @@ PROTOTYPE_NAMES = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class LogicClock:
-    """Where compiled JSON Logic reads the evaluation time, and in what unit its times are numbers.
-
-    The JSON Logic target reads NOW_VAR in whole microseconds; flagd provides `$flagd.timestamp` in
-    whole seconds, so its times are seconds (a fraction for sub-second instants)."""
-
-    now_var: str = NOW_VAR
-    per_second: int = MICROS
-
-    def instant(self, micros: int) -> int | float:
-        """An instant (epoch microseconds) in this clock's unit: an integer when it is whole."""
-        if self.per_second == MICROS:
-            return micros
-        scale = MICROS // self.per_second
-        return micros // scale if micros % scale == 0 else micros / scale
-
-
-MICROSECOND_CLOCK = LogicClock()
-
-
 def half_life_decay(timestamp: Any, now: Any, half_life_us: Any) -> float:
     """The custom operation, as a JavaScript engine computes it with doubles: 0 for a missing
     timestamp, 1 at or after `now`, else 0.5 ** ((now - timestamp) / half_life)."""
@@ -80,88 +66,6 @@ def half_life_decay(timestamp: Any, now: Any, half_life_us: Any) -> float:
         return 0.0
     age = float(now) - float(timestamp)
     return 1.0 if age <= 0 else 0.5 ** (age / float(half_life_us))
-
-
-def _var(attr: str) -> JsonLogic:
-    return {"var": attr}
-
-
-def _present(attr: str) -> JsonLogic:
-    return {"!==": [_var(attr), None]}
-
-
-def _guarded(attr: str, test: JsonLogic) -> JsonLogic:
-    return {"and": [_present(attr), test]}
-
-
-def _window_start(window_us: int, clock: LogicClock = MICROSECOND_CLOCK) -> JsonLogic:
-    return {"-": [_var(clock.now_var), clock.instant(window_us)]}
-
-
-def _leaf(leaf: Leaf, positive: bool, number: bool, clock: LogicClock = MICROSECOND_CLOCK) -> JsonLogic:
-    op, attr, source = leaf.op, leaf.attr, leaf.source
-    v = _var(attr)
-    if op == "is_null":
-        return {"===": [v, None]} if positive else _present(attr)
-    if op == "is_not_null":
-        return _present(attr) if positive else {"===": [v, None]}
-    if op in ("eq", "ne"):
-        equal = {"===": [v, leaf.operand]}
-        differs = {"!==": [v, leaf.operand]}
-        holds = equal if op == "eq" else differs
-        return _guarded(attr, holds if positive else (differs if op == "eq" else equal))
-    if op in ("lt", "lte", "gt", "gte"):
-        symbol = {"lt": "<", "lte": "<=", "gt": ">", "gte": ">="}[op]
-        opposite = {"<": ">=", "<=": ">", ">": "<=", ">=": "<"}[symbol]
-        return _guarded(attr, {symbol if positive else opposite: [v, leaf.operand]})
-    if op in ("in", "not_in"):
-        member = {"in": [v, [as_double(x) for x in source.value] if number else list(source.value)]}
-        holds = member if (op == "in") == positive else {"!": member}
-        return _guarded(attr, holds)
-    if op == "contains":
-        found = {"in": [source.value, v]}
-        return _guarded(attr, found if positive else {"!": found})
-    if op == "between":
-        low, high = leaf.operand
-        inside = {"<=": [low, v, high]}
-        return _guarded(attr, inside if positive else {"!": inside})
-    if op in ("within_last", "not_within_last"):
-        start = _window_start(duration_seconds(source.value) * MICROS, clock)
-        inside = op == "within_last"
-        return _guarded(attr, {">=" if inside == positive else "<": [v, start]})
-    if op in ("before", "after"):
-        instant = clock.instant(leaf.operand)
-        if op == "before":
-            return _guarded(attr, {"<" if positive else ">=": [v, instant]})
-        return _guarded(attr, {">" if positive else "<=": [v, instant]})
-    raise AssertionError(f"unhandled operator {op}")
-
-
-def true_when(
-    node: Node, numbers: frozenset[str] = frozenset(), clock: LogicClock = MICROSECOND_CLOCK
-) -> JsonLogic:
-    return _nnf(node, True, numbers, clock)
-
-
-def false_when(
-    node: Node, numbers: frozenset[str] = frozenset(), clock: LogicClock = MICROSECOND_CLOCK
-) -> JsonLogic:
-    return _nnf(node, False, numbers, clock)
-
-
-def _nnf(node: Node, positive: bool, numbers: frozenset[str], clock: LogicClock) -> JsonLogic:
-    """`numbers` are the attributes of type number, whose constants are written as doubles."""
-    kind, payload = node
-    if kind == "leaf":
-        return _leaf(payload, positive, payload.attr in numbers, clock)
-    if kind == "not":
-        return _nnf(payload, not positive, numbers, clock)
-    parts = [_nnf(child, positive, numbers, clock) for child in payload]
-    if len(parts) == 1:
-        return parts[0]
-    # De Morgan holds in Kleene logic: ALL is FALSE when ANY child is FALSE.
-    conjunction = (kind == "all") == positive
-    return {"and" if conjunction else "or": parts}
 
 
 def score_logic(
@@ -180,7 +84,7 @@ def score_logic(
     if decay is None:
         return total
     if decay.kind == "lookback":
-        inside = _guarded(decay.attr, {">=": [_var(decay.attr), _window_start(decay.window_us, clock)]})
+        inside = guarded(decay.attr, {">=": [var(decay.attr), window_start(decay.window_us, clock)]})
         return {"*": [total, {"if": [inside, 1, 0]}]}
     if not custom_operations:
         raise InputError(
@@ -188,7 +92,7 @@ def score_logic(
             f"express; compile with the custom operation {HALF_LIFE_OP!r} or use a lookback decay",
             field=f"/profiles/{profile.index}/scoring/decay",
         )
-    factor = {HALF_LIFE_OP: [_var(decay.attr), _var(clock.now_var), clock.instant(decay.window_us)]}
+    factor = {HALF_LIFE_OP: [var(decay.attr), var(clock.now_var), clock.instant(decay.window_us)]}
     return {"*": [total, factor]}
 
 

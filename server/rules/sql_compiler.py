@@ -43,7 +43,7 @@ class ProfileSql(BaseModel):
     score: str | None = Field(None, description="The decayed score (DOUBLE); null without scoring.")
 
 
-def _check_dialect(dialect: str) -> None:
+def check_dialect(dialect: str) -> None:
     if dialect not in SQL_DIALECTS:
         raise InputError(
             f"unknown SQL target {dialect!r}; use one of {', '.join(SQL_DIALECTS)}", field="target"
@@ -66,7 +66,7 @@ def _instant_literal(micros: int) -> exp.Expression:
     return literal
 
 
-class _SqlBuilder:
+class SqlBuilder:
     def __init__(self, dialect: str, now: datetime | None, kinds: dict[str, str | None]) -> None:
         self.dialect = dialect
         self.now_us = None if now is None else epoch_us(as_utc(now))
@@ -255,7 +255,7 @@ class _SqlBuilder:
         return exp.Coalesce(this=self.tree(profile.suppression), expressions=[exp.true()])
 
 
-def _prepared(plan: Plan, now: datetime | None, purpose: str) -> list[PreparedProfile]:
+def prepared_profiles(plan: Plan, now: datetime | None, purpose: str) -> list[PreparedProfile]:
     refuse_type_errors(plan, purpose)
     kinds = attribute_kinds(plan)
     # With no fixed instant the SQL reads the clock itself; the instant here only feeds Python-side
@@ -269,10 +269,10 @@ def profile_sql_expressions(
     plan: Plan, dialect: str, *, now: datetime | None = None
 ) -> dict[str, ProfileSql]:
     """Per profile, two-valued SQL expressions over the record's columns, for audience queries."""
-    _check_dialect(dialect)
-    builder = _SqlBuilder(dialect, now, attribute_kinds(plan))
+    check_dialect(dialect)
+    builder = SqlBuilder(dialect, now, attribute_kinds(plan))
     result = {}
-    for profile in _prepared(plan, now, "sized"):
+    for profile in prepared_profiles(plan, now, "sized"):
         parts = builder.profile(profile)
         score = parts["score"]
         result[profile.id] = ProfileSql(
@@ -315,12 +315,12 @@ def compile_sql(
     Three levels: the record columns the rules read plus each score (`_pe_score_<n>`), then each
     membership (`_pe_member_<n>`), then the output columns `winner`, `member_<id>`, `score_<id>`.
     """
-    _check_dialect(dialect)
+    check_dialect(dialect)
     source = table_expression(table, dialect)
     columns = output_columns(plan)
     check_id_column(id_column, dialect, ["winner", *(name for pair in columns.values() for name in pair)])
-    builder = _SqlBuilder(dialect, now, attribute_kinds(plan))
-    profiles = _prepared(plan, now, "compiled")
+    builder = SqlBuilder(dialect, now, attribute_kinds(plan))
+    profiles = prepared_profiles(plan, now, "compiled")
     d = dialect
     read = [name for name in _read_columns(profiles) if name != id_column]
     scores: list[exp.Expression] = [builder.column(id_column), *(builder.column(name) for name in read)]

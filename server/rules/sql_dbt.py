@@ -21,7 +21,7 @@ from sqlglot import exp
 
 from ..model import Plan
 from .program import Node, attribute_kinds
-from .sql_compiler import _check_dialect, _prepared, _SqlBuilder, output_columns
+from .sql_compiler import SqlBuilder, check_dialect, output_columns, prepared_profiles
 from .sql_names import check_id_column, generated, identifier
 
 # The one place the evaluation time enters: an instant text with its offset, from the dbt var.
@@ -47,7 +47,7 @@ class SqlInput:
     attrs: tuple[str, ...]
 
 
-class _DbtBuilder(_SqlBuilder):
+class _DbtBuilder(SqlBuilder):
     def __init__(self, dialect: str, kinds: Mapping[str, str | None]) -> None:
         super().__init__(dialect, None, dict(kinds))
 
@@ -106,10 +106,10 @@ def verdicts_sql(
 ) -> str:
     """One row per id of the spine: `winner`, each profile's `member_<id>` and `score_<id>`, and per
     channel `channel_<name>`: the winner when it is activated there and its consent gate holds."""
-    _check_dialect(dialect)
+    check_dialect(dialect)
     d = dialect
     builder = _DbtBuilder(d, attribute_kinds(plan))
-    profiles = _prepared(plan, None, "exported to dbt")
+    profiles = prepared_profiles(plan, None, "exported to dbt")
     pairs = output_columns(plan)
     channel_names = {ch: channel_column(ch) for ch in channels}
     check_id_column(id_attr, d, ["winner", *(n for p in pairs.values() for n in p), *channel_names.values()])
