@@ -261,3 +261,34 @@ def test_a_link_in_the_export_folders_is_refused_and_nothing_outside_is_written_
     assert sorted(p.name for p in outside.iterdir()) == ["precious.txt"]
     assert (outside / "precious.txt").read_text() == "keep me\n"
     assert git(repo_dir, "rev-parse", "HEAD") == head
+
+
+@pytest.mark.parametrize(
+    ("target", "attribute", "message"),
+    [
+        ("flagd", "email", "'email'"),
+        ("launchdarkly", "email", "'email'"),
+        ("growthbook", "email", "'email'"),
+        ("dbt", "sourceless", "'sourceless'"),
+    ],
+)
+def test_a_profile_using_an_attribute_the_target_cannot_carry_is_refused_and_nothing_is_written(
+    engine: Engine, example: str, repo_dir: Path, capsys, target: str, attribute: str, message: str
+):
+    from personalization_engine.model import Attribute
+    from personalization_engine.model.rules import AllOf, NullCondition
+
+    def uses(plan):
+        # email is direct PII, which no flag context may carry; sourceless has no data source for dbt.
+        extra = Attribute(name="sourceless", type="string")
+        condition = NullCondition(op="is_not_null", attr=attribute)
+        first = plan.profiles[0]
+        eligibility = AllOf(all=(first.eligibility, condition))
+        profiles = (first.model_copy(update={"eligibility": eligibility}), *plan.profiles[1:])
+        return plan.model_copy(update={"attributes": (*plan.attributes, extra), "profiles": profiles})
+
+    engine.apply(EXAMPLE_ID, "profiles", uses, expected_revision=None, actor="test")
+    before = tree_state(repo_dir)
+    code, _, err = cli(repo_dir, capsys, "export", EXAMPLE_ID, "--to", target, "--allow-errors")
+    assert code == 2 and message in err and "/profiles/0/eligibility" in err, err
+    assert tree_state(repo_dir) == before
