@@ -39,4 +39,11 @@ def test_each_deliverable_of_the_worked_example_matches_its_golden_file(rendered
 
 def test_the_worked_example_renders_every_listed_deliverable_and_nothing_else(rendered):
     assert sorted(rendered) == sorted(DELIVERABLES)
-    assert sorted(p.name for p in GOLDEN.iterdir()) == sorted(DELIVERABLES)
+    # Beside the deliverables, the demo's exports (docs/exports.md), one folder per target.
+    assert sorted(p.name for p in GOLDEN.iterdir()) == sorted([*DELIVERABLES, "exports"])
+    assert sorted(p.name for p in (GOLDEN / "exports").iterdir()) == [
+        "dbt",
+        "flagd",
+        "growthbook",
+        "launchdarkly",
+    ]
