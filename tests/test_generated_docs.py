@@ -83,7 +83,8 @@ def test_the_demo_with_a_frozen_clock_prints_the_same_output_and_commits_twice(t
     assert len(revisions) == 25 and all(line.endswith("|frozen") for line in revisions), log
     # It ends by exporting the final revision to every target: each export's files, then its record.
     exports = [line for line in log if line.startswith("export:")]
-    assert len(exports) == 4 and all(" r20 " in line and line.endswith("|frozen") for line in exports), exports
+    assert len(exports) == 4, exports
+    assert all(" r20 " in line and line.endswith("|frozen") for line in exports), exports
     # It ends finalized and tagged, each approval confirmed in a commit its person authored.
     assert "finalize_plan: finalized revision 20" in outputs[0] and "stands in for the people" in outputs[0]
     assert git(folder, "tag", "--list", "personalization/*").split() == [
