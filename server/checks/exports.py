@@ -1,8 +1,10 @@
 """Findings about exports (docs/exports.md): activations that name no export target, consent gates a
 destination cannot check, exports whose frozen cutoffs have aged past what their profile allows, and
-exports of content that has changed since.
+exports of content that has changed since (or drafts of a plan that is now final).
 
-Time-dependent like the rest of the checks: an export's age is measured at plan.updated_at.
+Time-dependent like the rest of the checks: an export's age is measured at plan.updated_at. A plan
+nobody writes to keeps that time, so validation (validate_plan, `plans validate`) measures the age
+again at its own evaluation time (`cutoffs_at`): a frozen window ages whether or not the plan changes.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ from datetime import datetime, timedelta
 
 from ..model import Plan
 from ..model.common import duration_seconds
-from ..model.final import content_sha256
-from ..model.findings import Finding
+from ..model.final import content_sha256, is_final
+from ..model.findings import Finding, sort_findings
 from ..model.ledger import ExportCutoff, ExportRun
 from ..rules.gates import gate_entries
 from ..rules.instants import as_utc
@@ -70,25 +72,54 @@ def export_findings(plan: Plan) -> list[Finding]:
     return findings + _latest_export_findings(plan)
 
 
-def _latest_export_findings(plan: Plan) -> list[Finding]:
+def _latest(plan: Plan) -> list[tuple[int, ExportRun]]:
     latest: dict[str, tuple[int, ExportRun]] = {}
     for i, run in enumerate(plan.exports):
         latest[run.target] = (i, run)
+    return sorted(latest.values(), key=lambda pair: pair[0])
+
+
+def stale_cutoffs(plan: Plan, at: datetime) -> list[Finding]:
+    """export.cutoff_stale for the latest export to each target, its age measured at `at`."""
     findings = []
-    current = content_sha256(plan) if latest else ""
-    for i, run in sorted(latest.values(), key=lambda pair: pair[0]):
-        for cutoff in expired_cutoffs(run, plan.updated_at):
+    for i, run in _latest(plan):
+        for cutoff in expired_cutoffs(run, at):
             findings.append(
                 _finding(
                     "export.cutoff_stale",
                     "warning",
                     f"/exports/{i}/cutoffs/{run.cutoffs.index(cutoff)}",
                     f"the {run.target} export {run.id} froze '{cutoff.condition}' of {cutoff.profile_id} at "
-                    f"{_when(cutoff.cutoff)}; it is {_age(cutoff_age(run, plan.updated_at))} old, more "
-                    f"than the {cutoff.allowed_age} the profile allows; export to {run.target} again",
+                    f"{_when(cutoff.cutoff)}; it is {_age(cutoff_age(run, at))} old, more than the "
+                    f"{cutoff.allowed_age} the profile allows; export to {run.target} again",
                 )
             )
-        if run.content_sha256 != current:
+    return findings
+
+
+def cutoffs_at(plan: Plan, findings: list[Finding], at: datetime) -> list[Finding]:
+    """The findings with export.cutoff_stale measured at `at` (never earlier than the last write)."""
+    when = max(as_utc(at), as_utc(plan.updated_at))
+    kept = [f for f in findings if f.code != "export.cutoff_stale"]
+    return sort_findings(kept + stale_cutoffs(plan, when))
+
+
+def _latest_export_findings(plan: Plan) -> list[Finding]:
+    findings = stale_cutoffs(plan, plan.updated_at)
+    current = content_sha256(plan) if plan.exports else ""
+    final = is_final(plan)
+    for i, run in _latest(plan):
+        if run.content_sha256 == current and run.draft and final:
+            findings.append(
+                _finding(
+                    "export.outdated",
+                    "warning",
+                    f"/exports/{i}",
+                    f"the latest {run.target} export ({run.id}) is a draft, and the plan is now final; "
+                    f"export to {run.target} again so its files no longer say DRAFT",
+                )
+            )
+        elif run.content_sha256 != current:
             findings.append(
                 _finding(
                     "export.outdated",

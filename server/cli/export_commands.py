@@ -31,6 +31,11 @@ def register(sub: argparse._SubParsersAction, make_parser) -> None:
     parser.add_argument(
         "--allow-errors", action="store_true", help="export despite error findings; the files say DRAFT"
     )
+    parser.add_argument(
+        "--now",
+        metavar="ISO-TIME",
+        help="freeze relative windows (LaunchDarkly, GrowthBook) as of this instant; never dates a commit",
+    )
     parser.add_argument("--actor", help="who exports (default cli:<git user.name or $USER>)")
     parser.set_defaults(handler=cmd_export)
 

@@ -114,6 +114,11 @@ def _register_reads(sub: argparse._SubParsersAction) -> None:
         "personalization-engine plans validate plan-20261124T090000Z",
     )
     validate.add_argument("target", metavar="PLAN_ID|FILE")
+    validate.add_argument(
+        "--now",
+        metavar="ISO-TIME",
+        help="evaluate time-dependent findings (an export's frozen windows) at this instant (default: now)",
+    )
     validate.set_defaults(handler=cmd_validate)
 
     log = _sub(

@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ..checks.exports import cutoffs_at
 from ..checks.run import refresh_computed, run_checks
 from ..commit_message import one_line
 from ..errors import ConfinementError, InputError, NotFoundError, PlanFileError
@@ -288,8 +289,21 @@ class Engine:
             frozen_clock=self.frozen_clock,
         )
 
+    def tracked_below(self, folder: Path) -> list[str]:
+        """Paths git tracks under `folder` (none outside a repository)."""
+        repo = self._repo(create=False)
+        return [] if repo is None else git_repo.tracked_below(repo, folder)
+
     def commit_export(
-        self, plan_id: str, target: str, files: dict[str, bytes], *, revision: int, draft: bool, actor: str
+        self,
+        plan_id: str,
+        target: str,
+        files: dict[str, bytes],
+        *,
+        revision: int,
+        draft: bool,
+        actor: str,
+        made_before: frozenset[str] = frozenset(),
     ) -> ExportFilesResult:
         """Write an export's files under .claude/plans/<plan_id>/exports/<target>/ and commit them alone."""
         w = self._writer()
@@ -303,6 +317,7 @@ class Engine:
             draft=draft,
             actor=actor,
             now=w.now,
+            made_before=made_before,
             frozen_clock=self.frozen_clock,
         )
 
@@ -361,7 +376,8 @@ class Engine:
                 for i in issues
             ]
         plan = Plan.model_validate_json(json.dumps(data), strict=True)
-        return plan, run_checks(plan)
+        # A frozen window ages whether or not the plan is written: measured at the evaluation time.
+        return plan, cutoffs_at(plan, run_checks(plan), self.clock())
 
 
 def new_plan(plan_id: str, now: datetime, header: dict[str, Any]) -> Plan:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -53,10 +54,12 @@ def commit_export(
     draft: bool,
     actor: str,
     now: datetime,
+    made_before: frozenset[str] = frozenset(),
     frozen_clock: bool = False,
 ) -> ExportFilesResult:
-    """Write the target's files and commit them alone; files the export no longer makes are removed
-    in the same commit. Unchanged bytes are not rewritten, and when nothing changed, no commit."""
+    """Write the target's files and commit them alone. A file an earlier export made (`made_before`)
+    and this one does not is removed in the same commit; any other file in the folder is the
+    user's and is left alone. Unchanged bytes are not rewritten; when nothing changed, no commit."""
     check_names(files)
     with store.locked():
         git_repo.check_ready_to_commit(repo)
@@ -70,38 +73,55 @@ def commit_export(
             for name, data in files.items()
             if previous.get(name) != data or git_repo.head_content(repo, targets[name]) != data
         ]
-        gone = sorted(name for name in existing if name not in files)
-        listed = sorted(files)
-        if not changed and not gone:
-            return ExportFilesResult(folder, None, listed, [])
-        for name in changed:
-            targets[name].parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(targets[name], files[name])
-        for name in gone:
-            existing[name].unlink()
-        paths = [folder / n for n in sorted({*changed, *gone})]
+        gone = sorted(name for name in existing if name not in files and name in made_before)
+        touched = sorted({*changed, *gone})
+        if not touched:
+            return ExportFilesResult(folder, None, sorted(files), [])
         message = render_export_message(
-            plan_id,
-            revision,
-            target,
-            actor,
-            sorted({*changed, *gone}),
-            draft=draft,
-            frozen_clock=frozen_clock,
+            plan_id, revision, target, actor, touched, draft=draft, frozen_clock=frozen_clock
         )
+        folders_before = _folders(folder)
         try:
-            sha = git_repo.commit_paths(repo, paths, message, now)
-        except BaseException:
-            _restore(folder, previous, [*changed, *gone])
+            _write(folder, targets, files, changed, [existing[name] for name in gone])
+            sha = git_repo.commit_paths(repo, [folder / n for n in touched], message, now)
+        except BaseException as exc:
+            _restore(folder, previous, touched)
+            _remove_new_folders(folder, folders_before)
+            if isinstance(exc, OSError):
+                raise InputError(
+                    f"could not write the {target} export in {str(folder)!r}: {exc.strerror or exc}; "
+                    "nothing was written",
+                    field="target",
+                ) from None
             raise
-        return ExportFilesResult(folder, sha, listed, sorted({*changed, *gone}))
+        return ExportFilesResult(folder, sha, sorted(files), touched)
 
 
-def write_out(root: Path, out: str, files: dict[str, bytes]) -> Path:
+def _write(
+    folder: Path, targets: dict[str, Path], files: dict[str, bytes], changed: list[str], gone: list[Path]
+) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in changed:
+        targets[name].parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(targets[name], files[name])
+    for path in gone:
+        path.unlink()
+
+
+def write_out(root: Path, out: str, files: dict[str, bytes], *, tracked: Callable[[Path], list[str]]) -> Path:
     """Write into `out`: a new or empty folder inside the workspace (symlinks that lead out count as
-    outside). It never writes over a file, tracked or not, and commits nothing."""
+    outside), outside the plans store and git's folder, holding no path git tracks. It never writes
+    over a file, tracked or not, and commits nothing. `tracked` lists the paths git tracks below a
+    folder."""
     check_names(files)
     folder = confined_path(root, out, field="out")
+    plans = root.resolve() / ".claude" / "plans"
+    if folder == plans or plans in folder.parents:
+        raise ConfinementError(
+            f"--out {out!r} is inside .claude/plans, which the server owns; name a folder elsewhere "
+            "(exports to the plan's own folder are committed without --out)",
+            field="out",
+        )
     if folder.exists() and not folder.is_dir():
         raise InputError(f"--out {out!r} is a file; name a new or empty folder", field="out")
     if folder.is_dir() and any(folder.iterdir()):
@@ -111,13 +131,27 @@ def write_out(root: Path, out: str, files: dict[str, bytes]) -> Path:
         )
     if folder == root.resolve() or (root.resolve() / ".git") in (folder, *folder.parents):
         raise ConfinementError(f"--out {out!r} is the workspace or its .git folder", field="out")
+    held = tracked(folder)
+    if held:
+        raise InputError(
+            f"--out {out!r} holds paths git tracks ({', '.join(held[:3])}), though they are not on "
+            "disk; name a folder git does not track, so no tracked file is written over",
+            field="out",
+        )
+    try:
+        _write_new(folder, files)
+    except OSError as exc:
+        raise InputError(f"--out {out!r} cannot be written: {exc.strerror or exc}", field="out") from None
+    return folder
+
+
+def _write_new(folder: Path, files: dict[str, bytes]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for name, data in sorted(files.items()):
         path = _inside(folder, name)
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("xb") as handle:  # exclusive: never over a file that appeared meanwhile
             handle.write(data)
-    return folder
 
 
 def _inside(folder: Path, name: str) -> Path:
@@ -144,11 +178,34 @@ def _files_below(folder: Path) -> dict[str, Path]:
     return found
 
 
+def _folders(folder: Path) -> set[Path]:
+    """The folders that exist at and below `folder` (links are refused before this runs)."""
+    found = {folder, *folder.parents}
+    if folder.is_dir():
+        found |= {Path(top) / name for top, dirs, _ in os.walk(folder) for name in dirs}
+    return {path for path in found if path.is_dir()}
+
+
+def _remove_new_folders(folder: Path, before: set[Path]) -> None:
+    """After a failed export: the empty folders it made go too (deepest first), best effort."""
+    made = sorted((p for p in _folders(folder) if p not in before), key=lambda p: len(p.parts), reverse=True)
+    for path in made:
+        try:
+            path.rmdir()
+        except OSError:
+            continue
+
+
 def _restore(folder: Path, previous: dict[str, bytes], names: list[str]) -> None:
+    """Best effort, after a failed export: what blocked the write (a folder where a file goes) may
+    block restoring too, and must not hide the first error."""
     for name in names:
-        path = _inside(folder, name)
-        if name in previous:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(path, previous[name])
-        else:
-            path.unlink(missing_ok=True)
+        path = folder.joinpath(*name.split("/"))
+        try:
+            if name in previous:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write(path, previous[name])
+            elif path.is_file() and not path.is_symlink():
+                path.unlink()
+        except OSError:
+            continue

@@ -154,7 +154,7 @@ def _build(plan: Plan, request: _Request, at: datetime) -> ExportBundle:
 
 def _write_out(engine: Engine, request: _Request, out: str) -> ExportOutcome:
     bundle = _build(_labelled(request.plan), request, request.at)
-    folder = write_out(engine.ws.root, out, _encoded(bundle))
+    folder = write_out(engine.ws.root, out, _encoded(bundle), tracked=engine.tracked_below)
     files = sorted(bundle.files)
     shown = _shown(engine, folder)
     plan = _labelled(request.plan)
@@ -165,8 +165,18 @@ def _write_out(engine: Engine, request: _Request, out: str) -> ExportOutcome:
 
 def _commit(engine: Engine, request: _Request, bundle: ExportBundle, revision: int) -> ExportOutcome:
     plan_id = request.plan.plan_id
+    # Only files an earlier export to this target made are removed when this one no longer makes them.
+    made_before = frozenset(
+        name for run in request.plan.exports if run.target == request.target for name in run.files
+    )
     files = engine.commit_export(
-        plan_id, request.target, _encoded(bundle), revision=revision, draft=request.draft, actor=request.actor
+        plan_id,
+        request.target,
+        _encoded(bundle),
+        revision=revision,
+        draft=request.draft,
+        actor=request.actor,
+        made_before=made_before,
     )
     folder = _shown(engine, files.folder)
     return ExportOutcome(

@@ -9,6 +9,7 @@ from collections import Counter
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..checks.exports import cutoffs_at
 from ..model import ChangeItem, Plan
 from ..model.common import without_titles
 from ..model.diff import describe
@@ -156,6 +157,8 @@ def plan_diff(engine: Engine, plan_id: str, from_revision: int, to_revision: int
 
 def validation_report(engine: Engine, plan_id: str) -> ValidationReport:
     plan, findings = engine.current_findings(plan_id)
+    # A frozen window ages whether or not the plan is written: measured at the evaluation time.
+    findings = cutoffs_at(plan, findings, engine.clock())
     return ValidationReport(
         plan_id=plan.plan_id,
         revision=plan.revision,

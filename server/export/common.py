@@ -93,7 +93,21 @@ def channel_lineups(
         rule = gate_rule(plan, activation, index)
         gate = None if rule is None else prepare(rule, f"/activations/{index}/consent_gate", 0, {})
         chosen[(activation.profile_id, activation.channel)] = (index, activation, gate)
-    channels = sorted({channel for _, channel in chosen}, key=plan.channels.index)
+    # A channel missing from plan.channels (an error finding, exported with --allow-errors) goes last.
+    order = {channel: i for i, channel in enumerate(plan.channels)}
+    channels = sorted({channel for _, channel in chosen}, key=lambda c: (order.get(c, len(order)), c))
+    known = {profile.id for profile in program.profiles}
+    refusals += [
+        ExportRefusal(
+            profile_id=profile_id,
+            channel=channel,  # type: ignore[arg-type]  (a Channel: it comes from an activation)
+            pointer=f"/activations/{index}/profile_id",
+            condition=short(profile_id),
+            reason="the activation names no profile of the plan, so no export can carry it",
+        )
+        for (profile_id, channel), (index, _, _) in chosen.items()
+        if profile_id not in known
+    ]
     lineups = []
     for channel in channels:
         slots = []
@@ -114,7 +128,9 @@ def short(text: str) -> str:
 
 
 def refusal(profile: PreparedProfile, pointer: str, condition: str, reason: str) -> ExportRefusal:
-    return ExportRefusal(profile_id=profile.id, pointer=pointer, condition=short(condition), reason=reason)
+    return ExportRefusal(
+        profile_id=profile.id, pointer=pointer, condition=short(condition), reason=short(reason)
+    )
 
 
 def window_cutoff(profile: PreparedProfile, leaf: Leaf) -> ExportCutoff:

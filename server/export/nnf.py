@@ -218,5 +218,5 @@ def refuse_literal(
         channel=channel,
         pointer=lit.leaf.pointer,
         condition=short(text if lit.positive else f"NOT {text}"),
-        reason=reason,
+        reason=short(reason),
     )

@@ -324,6 +324,13 @@ def head_content(repo: Repository, path: Path) -> bytes | None:
     return _blob(repo, f"HEAD:{_relative(repo, path)}")
 
 
+def tracked_below(repo: Repository, folder: Path) -> list[str]:
+    """Paths git tracks (in the index) under `folder`, relative to the repository's top."""
+    rel = _relative(repo, folder / "x").rsplit("/", 1)[0] if folder != repo.root else ""
+    listing = _git(repo, "ls-files", "-z", "--", f":(literal){rel}" if rel else ".")
+    return [p for p in listing.decode("utf-8", "surrogateescape").split("\0") if p]
+
+
 def file_at(repo: Repository, rev: str, rel_path: str) -> bytes:
     """The content of `rel_path` (relative to the repository's top) at revision `rev`."""
     content = _blob(repo, f"{_safe_arg(rev, 'revision')}:{_safe_arg(rel_path, 'path')}")

@@ -155,22 +155,39 @@ def verdicts_sql(
         outer.append(exp.alias_(assigned, identifier(channel_names[channel], d)))
 
     ctes = [
-        ("clock", clock_sql(d)),
-        ("joined", _joined_sql(id_attr, inputs, d)),
-        ("scored", _select(scored, "joined", d)),
-        ("verdicts", _select(verdicts, "scored", d)),
+        ("clock", _indent(clock_sql(d))),
+        ("joined", _indent(_joined_sql(id_attr, inputs, d))),
+        ("scored", _select(scored, "joined", d, indent=True)),
+        ("verdicts", _select(verdicts, "scored", d, indent=True)),
     ]
-    parts = [f"{generated(n, d).sql(dialect=d)} as (\n{_indent(body)}\n)" for n, body in ctes]
+    parts = [f"{generated(n, d).sql(dialect=d)} as (\n{body}\n)" for n, body in ctes]
     return "with " + ",\n".join(parts) + "\n" + _select(outer, "verdicts", d) + "\n"
 
 
-def _select(columns: list[exp.Expression], source: str, dialect: str) -> str:
+# Characters str.splitlines() breaks at: a string constant holding one must keep it byte for byte.
+_LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+
+
+def _select(columns: list[exp.Expression], source: str, dialect: str, *, indent: bool = False) -> str:
     query = exp.select(*columns, copy=False).from_(exp.Table(this=generated(source, dialect)), copy=False)
-    return jinja_safe(query).sql(dialect=dialect, pretty=True, copy=False)
+    # sqlglot's pretty printer indents the continuation lines of a string constant, which changes
+    # the constant; such a query is written on one line, and not indented, instead.
+    if _breaks_lines(query):
+        return jinja_safe(query).sql(dialect=dialect, copy=False)
+    text = jinja_safe(query).sql(dialect=dialect, pretty=True, copy=False)
+    return _indent(text) if indent else text
 
 
 def _indent(text: str) -> str:
-    return "\n".join("  " + line if line else line for line in text.splitlines())
+    """Two spaces in; only for SQL whose string constants hold no line break (see _select)."""
+    return "\n".join("  " + line if line else line for line in text.split("\n"))
+
+
+def _breaks_lines(query: exp.Expression) -> bool:
+    return any(
+        literal.is_string and not _LINE_BREAKS.isdisjoint(literal.this)
+        for literal in query.find_all(exp.Literal)
+    )
 
 
 def _joined_sql(id_attr: str, inputs: Sequence[SqlInput], d: str) -> str:

@@ -253,3 +253,17 @@ def test_a_consent_gate_on_an_attribute_without_a_source_is_refused_naming_the_e
         "the consent gate of 'new-trial-activation' on email reads 'sms_opt_in', which has no source_id"
         in str(raised.value)
     )
+
+
+def test_a_string_constant_holding_line_breaks_reaches_the_sql_byte_for_byte(demo_plan):
+    # sqlglot's pretty printer indents a constant's continuation lines; the export must not.
+    from personalization_engine.model.rules import AllOf, EqualityCondition
+
+    weird = "*/\u2028\x85\u202e\n--x 'q' a\nb"
+    first = demo_plan.profiles[0]
+    eligibility = AllOf(all=(first.eligibility, EqualityCondition(op="ne", attr="plan_tier", value=weird)))
+    plan = demo_plan.model_copy(
+        update={"profiles": (first.model_copy(update={"eligibility": eligibility}), *demo_plan.profiles[1:])}
+    )
+    sql = build_export(plan, "dbt", exported_at=EXAMPLE_AT, draft=False).files["pe_verdicts.sql"]
+    assert "'*/\u2028\x85\u202e\n--x ''q'' a\nb'" in sql

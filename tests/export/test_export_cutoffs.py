@@ -63,3 +63,40 @@ def test_frozen_windows_are_listed_and_a_stale_export_is_flagged_until_exported_
     again = export_plan(engine, EXAMPLE_ID, "launchdarkly", actor="t")
     assert again.ledger is not None and again.bundle.cutoff_at == START + timedelta(hours=2)
     assert not [f for f in engine.current_findings(EXAMPLE_ID)[1] if f.code == "export.cutoff_stale"]
+
+
+def test_validation_flags_a_stale_cutoff_of_a_plan_nobody_writes_to(repo_dir, capsys):
+    from personalization_engine.cli.main import main
+
+    install_example(repo_dir)
+    clock = SettableClock(START)
+    engine = _engine(repo_dir, clock)
+    export_plan(engine, EXAMPLE_ID, "launchdarkly", actor="t")
+    # No write since the export: the checks' own time (updated_at) is the export's.
+    assert not [f for f in engine.current_findings(EXAMPLE_ID)[1] if f.code == "export.cutoff_stale"]
+    # Validation measures the age at its evaluation time (--now), a day later.
+    argv = ["plans", "validate", EXAMPLE_ID, "--workspace", str(repo_dir), "--json"]
+    later = (START + timedelta(days=1)).isoformat().replace("+00:00", "Z")
+    main([*argv, "--now", later])
+    report = capsys.readouterr().out
+    assert "export.cutoff_stale" in report and "signup_at within the last 14d" in report
+    main([*argv, "--now", START.isoformat().replace("+00:00", "Z")])
+    assert "export.cutoff_stale" not in capsys.readouterr().out
+
+
+def test_a_draft_export_of_a_plan_finalized_since_is_reported(repo_dir):
+    from personalization_engine.core.finalize import finalize_plan
+
+    install_example(repo_dir)
+    engine = _engine(repo_dir, SettableClock(START))
+
+    def unfinal(plan):
+        return plan.model_copy(update={"final": None})
+
+    engine.apply(EXAMPLE_ID, "governance", unfinal, expected_revision=None, actor="t")
+    draft = export_plan(engine, EXAMPLE_ID, "flagd", actor="t")
+    assert draft.draft
+    assert not [f for f in engine.current_findings(EXAMPLE_ID)[1] if f.code == "export.outdated"]
+    finalize_plan(engine, EXAMPLE_ID, expected_revision=None, actor="t")
+    outdated = [f for f in engine.current_findings(EXAMPLE_ID)[1] if f.code == "export.outdated"]
+    assert outdated and "is a draft, and the plan is now final" in outdated[0].message

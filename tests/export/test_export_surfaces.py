@@ -292,3 +292,98 @@ def test_a_profile_using_an_attribute_the_target_cannot_carry_is_refused_and_not
     code, _, err = cli(repo_dir, capsys, "export", EXAMPLE_ID, "--to", target, "--allow-errors")
     assert code == 2 and message in err and "/profiles/0/eligibility" in err, err
     assert tree_state(repo_dir) == before
+
+
+def test_an_export_leaves_the_users_own_files_in_its_folder_alone(example: str, repo_dir: Path, capsys):
+    export_json(repo_dir, capsys, "--to", "flagd")
+    folder = export_folder(repo_dir, "flagd")
+    (folder / "mine.txt").write_text("mine\n")
+    git(repo_dir, "add", str(folder / "mine.txt"))
+    (folder / "notes.md").write_text("notes\n")
+    head = git(repo_dir, "rev-parse", "HEAD")
+    again = export_json(repo_dir, capsys, "--to", "flagd")
+    assert again["commit"] is None and git(repo_dir, "rev-parse", "HEAD") == head
+    assert (folder / "mine.txt").read_text() == "mine\n" and (folder / "notes.md").read_text() == "notes\n"
+    assert git(repo_dir, "diff", "--cached", "--name-only") == f"{again['folder']}/mine.txt"
+
+
+def test_a_file_an_earlier_export_made_and_this_one_does_not_is_removed_in_its_commit(
+    engine: Engine, example: str, repo_dir: Path, capsys
+):
+    first = export_json(repo_dir, capsys, "--to", "dbt")
+    assert "pe_profile_dormant_free.sql" in first["files"]
+
+    def drop_dormant(plan):
+        keep = tuple(p for p in plan.profiles if p.id != "dormant-free")
+        activations = tuple(a for a in plan.activations if a.profile_id != "dormant-free")
+        return plan.model_copy(update={"profiles": keep, "activations": activations})
+
+    engine.apply(EXAMPLE_ID, "profiles", drop_dormant, expected_revision=None, actor="test")
+    again = export_json(repo_dir, capsys, "--to", "dbt", "--allow-errors")
+    assert "pe_profile_dormant_free.sql" not in again["files"]
+    assert not (export_folder(repo_dir, "dbt") / "pe_profile_dormant_free.sql").exists()
+    removed = git(repo_dir, "show", "--name-status", "--format=", again["commit"])
+    assert f"D\t{again['folder']}/pe_profile_dormant_free.sql" in removed.splitlines()
+    assert git(repo_dir, "status", "--porcelain") == ""
+
+
+def test_an_export_that_cannot_write_a_file_restores_the_folder_and_names_the_target(
+    example: str, repo_dir: Path, capsys
+):
+    folder = export_folder(repo_dir, "dbt")
+    (folder / "pe_winner.sql").mkdir(parents=True)  # a folder where the export writes a file
+    before = tree_state(repo_dir)
+    head = git(repo_dir, "rev-parse", "HEAD")
+    code, _, err = cli(repo_dir, capsys, "export", EXAMPLE_ID, "--to", "dbt")
+    assert code == 2 and "could not write the dbt export" in err and "Traceback" not in err, err
+    assert tree_state(repo_dir) == before and git(repo_dir, "rev-parse", "HEAD") == head
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")) == ["pe_winner.sql"]
+
+
+@pytest.mark.parametrize(
+    ("out", "message"),
+    [
+        ("notes.txt/x", "cannot be written"),
+        ("x/" + "y" * 300, "cannot be written"),
+        (".claude/plans/scratch", "inside .claude/plans"),
+        (f".claude/plans/{EXAMPLE_ID}/exports/flagd2", "inside .claude/plans"),
+    ],
+)
+def test_out_refuses_paths_it_cannot_use_naming_the_option_and_writes_nothing(
+    example: str, repo_dir: Path, capsys, out: str, message: str
+):
+    (repo_dir / "notes.txt").write_text("mine\n")
+    before = tree_state(repo_dir)
+    code, _, err = cli(repo_dir, capsys, "export", EXAMPLE_ID, "--to", "flagd", "--out", out)
+    assert code == 2 and message in err and "out" in err and "Traceback" not in err, err
+    assert tree_state(repo_dir) == before
+
+
+def test_out_refuses_a_folder_whose_tracked_files_are_deleted_from_disk(example: str, repo_dir: Path, capsys):
+    (repo_dir / "docs").mkdir()
+    (repo_dir / "docs" / "README.md").write_text("precious\n")
+    git(repo_dir, "add", "docs")
+    git(repo_dir, "commit", "-q", "-m", "docs")
+    (repo_dir / "docs" / "README.md").unlink()
+    (repo_dir / "docs").rmdir()
+    code, _, err = cli(repo_dir, capsys, "export", EXAMPLE_ID, "--to", "flagd", "--out", "docs")
+    assert code == 2 and "holds paths git tracks (docs/README.md)" in err, err
+    assert not (repo_dir / "docs").exists()
+
+
+def test_with_allow_errors_an_activation_of_an_unknown_profile_or_channel_is_listed_not_dropped(
+    engine: Engine, example: str, repo_dir: Path, capsys
+):
+    def strays(plan):
+        ghost = plan.activations[1].model_copy(update={"profile_id": "ghost"})
+        ads = plan.activations[1].model_copy(update={"channel": "ads"})
+        return plan.model_copy(update={"activations": (*plan.activations, ghost, ads)})
+
+    engine.apply(EXAMPLE_ID, "activation", strays, expected_revision=None, actor="test")
+    for target in ("dbt", "flagd", "launchdarkly", "growthbook"):
+        done = export_json(repo_dir, capsys, "--to", target, "--allow-errors")
+        if target == "dbt":
+            assert "new-trial-activation/ads" in done["carriers"]
+            ghost = [r for r in done["refusals"] if r["profile_id"] == "ghost"]
+            assert ghost and ghost[0]["pointer"].endswith("/profile_id") and ghost[0]["channel"] == "email"
+        assert "ghost/email" not in done["carriers"]
