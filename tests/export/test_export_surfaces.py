@@ -13,6 +13,7 @@ from mcp import Client
 
 from personalization_engine.cli.main import main
 from personalization_engine.core.engine import Engine
+from personalization_engine.model.final import content_sha256
 from personalization_engine.server import build_server
 
 from ..conftest import git
@@ -58,6 +59,7 @@ def test_an_export_commits_the_targets_files_once_naming_the_revision_and_record
     run = plan.exports[-1]
     assert (run.target, run.revision, run.draft, run.id) == ("flagd", 20, False, "exp-1")
     assert run.files == tuple(done["files"]) and set(run.carriers) == set(done["carriers"])
+    assert run.content_sha256 == content_sha256(plan) and run.cutoff_at is None  # flagd has a clock
     assert git(repo_dir, "status", "--porcelain") == ""
 
 
@@ -116,6 +118,14 @@ def test_the_export_tool_answers_like_the_cli_and_lists_what_the_target_could_no
 
     done = anyio.run(call)
     assert done["target"] == "flagd" and done["ledger_revision"] == 26
+
+    async def arguments() -> set[str]:
+        async with Client(build_server(engine)) as client:
+            tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+            return set(tools["export_activation"].input_schema["properties"])
+
+    # --out is for a person's own command only: the tool has no such argument.
+    assert "out" not in anyio.run(arguments)
     # The demo's team expansion scores with half-life decay, which flagd's JSON Logic cannot compute.
     assert [(r["profile_id"], r["pointer"]) for r in done["refusals"]] == [
         ("team-expansion", "/profiles/2/scoring/decay")

@@ -22,15 +22,11 @@ import time
 
 import pytest
 
-from ..rules.agreement_gen import KINDS
+from ..rules.agreement_gen import ALL_OPS, KINDS
 from .flagd_agreement import FlagdAgreement
 from .flagd_engines import flagd_node, flagd_python, run_both
 
 MIN_CASES = 10_000
-ALL_OPS = [
-    "eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "contains", "is_null", "is_not_null", "between",
-    "within_last", "not_within_last", "before", "after",
-]  # fmt: skip
 EXPECTED = {
     *(f"op:{op}" for op in ALL_OPS),
     *(f"kind:{kind}" for kind in KINDS),

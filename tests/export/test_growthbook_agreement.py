@@ -16,15 +16,11 @@ import os
 import random
 import time
 
-from ..rules.agreement_gen import KINDS
+from ..rules.agreement_gen import ALL_OPS, KINDS
 from .growthbook_agreement import GrowthBookAgreement
 from .growthbook_engine import check_sdk_version, offline
 
 MIN_CASES = 10_000
-ALL_OPS = [
-    "eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "contains", "is_null", "is_not_null", "between",
-    "within_last", "not_within_last", "before", "after",
-]  # fmt: skip
 EXPECTED = {
     *(f"op:{op}" for op in ALL_OPS),
     *(f"kind:{kind}" for kind in KINDS),

@@ -194,7 +194,7 @@ def test_the_context_carries_typed_values_and_no_direct_personal_data(demo_plan)
 def test_the_network_guard_fails_a_connection_that_leaves_the_machine():
     import socket
 
-    from .launchdarkly_sdk import NetworkUsed, no_network
+    from .network_guard import NetworkUsed, no_network
 
     real = (socket.socket.connect, socket.getaddrinfo)
     with no_network() as attempts:

@@ -14,7 +14,7 @@ import time
 import pytest
 
 from .launchdarkly_agreement import LdAgreementRun
-from .launchdarkly_sdk import no_network
+from .network_guard import no_network
 
 MIN_CASES = 10_000
 # Every clause form the export writes, each seen at least once in a default-sized run.

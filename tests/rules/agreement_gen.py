@@ -35,6 +35,11 @@ OPS_BY_KIND = {
     "timestamp": ["within_last", "not_within_last", "before", "after", "is_null", "is_not_null"],
     "date": ["within_last", "not_within_last", "before", "after", "is_null"],
 }
+# Every condition operator, in the order the agreement tests report them.
+ALL_OPS = [
+    "eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "contains", "is_null", "is_not_null", "between",
+    "within_last", "not_within_last", "before", "after",
+]  # fmt: skip
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 
