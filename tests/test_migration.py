@@ -1,4 +1,4 @@
-"""Plan format versions: a 1.0, a 1.1 and a 1.2 plan (the worked example as each format wrote it)
+"""Plan format versions: a 1.0, 1.1, 1.2 and 1.3 plan (the worked example as each format wrote it)
 are upgraded in memory on read, validate, and are stored in the current format by their next write."""
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FIXTURE = FIXTURES / "plan-v1.0.json"
 FIXTURE_1_1 = FIXTURES / "plan-v1.1.json"
 FIXTURE_1_2 = FIXTURES / "plan-v1.2.json"
+FIXTURE_1_3 = FIXTURES / "plan-v1.3.json"
 PLAN_ID = "plan-20261124T090000Z"
 
 
@@ -36,7 +37,7 @@ def _install_fixture(repo_dir: Path, fixture: Path = FIXTURE) -> Path:
 
 def test_the_fixture_is_a_1_0_plan_with_scenarios_that_carry_no_time():
     document = json.loads(FIXTURE.read_text())
-    assert document["schema_version"] == "1.0" and SCHEMA_VERSION == "1.3"
+    assert document["schema_version"] == "1.0" and SCHEMA_VERSION == "1.4"
     assert document["scenarios"] and all("as_of" not in s for s in document["scenarios"])
 
 
@@ -168,3 +169,54 @@ def test_the_next_write_stores_a_1_2_plan_in_the_current_format(engine: Engine, 
     assert all(a["export_target"] is None for a in on_disk["activations"])
     assert schema_issues(on_disk) == []
     assert git(repo_dir, "status", "--porcelain") == ""
+
+
+def test_the_1_3_fixture_is_the_finalized_worked_example_with_exports_and_no_holdout_fields():
+    document = json.loads(FIXTURE_1_3.read_text())
+    assert document["schema_version"] == "1.3" and document["final"] is not None
+    assert document["exports"] and "lift_measurements" not in document and "impact_runs" not in document
+    assert all("holdout_share" not in p for p in document["profiles"])
+    assert set(document["success_metrics"]["activation_lift"]) == {
+        "target_pct", "kpi", "holdout_share", "window_days", "method"
+    }  # fmt: skip
+
+
+def test_a_1_3_plan_reads_with_no_readouts_and_stays_final(engine: Engine, repo_dir):
+    from personalization_engine.model.final import is_final
+
+    path = _install_fixture(repo_dir, FIXTURE_1_3)
+    before = path.read_bytes()
+    plan, _ = engine.store.load(PLAN_ID)
+    assert plan.schema_version == SCHEMA_VERSION
+    assert plan.lift_measurements == () and plan.impact_runs == ()
+    assert all(p.holdout_share is None for p in plan.profiles)
+    lift = plan.success_metrics.activation_lift
+    assert lift is not None and lift.holdout_salt is None and lift.actual is None
+    assert is_final(plan)
+    document = plan.model_dump(mode="json", by_alias=True)
+    assert schema_issues(document) == [] and model_issues(document) == []
+    assert path.read_bytes() == before
+
+
+def test_a_1_3_plan_holding_out_more_than_half_loads_and_is_stored_in_the_current_format(
+    engine: Engine, repo_dir
+):
+    document = json.loads(FIXTURE_1_3.read_text())
+    document["success_metrics"]["activation_lift"]["holdout_share"] = 0.7
+    altered = repo_dir / "plan-v1.3-share.json"
+    altered.write_text(json.dumps(document))
+    path = _install_fixture(repo_dir, altered)
+    plan, _ = engine.store.load(PLAN_ID)
+    assert plan.success_metrics.activation_lift is not None
+    assert plan.success_metrics.activation_lift.holdout_share == 0.7
+
+    def add(plan):
+        return plan.model_copy(
+            update={"attributes": (*plan.attributes, Attribute(name="migrated", type="string"))}
+        )
+
+    engine.apply(PLAN_ID, "attributes", add, expected_revision=plan.revision, actor="migration-test")
+    on_disk = json.loads(path.read_text())
+    assert on_disk["schema_version"] == SCHEMA_VERSION
+    assert on_disk["lift_measurements"] == [] and on_disk["impact_runs"] == []
+    assert on_disk["success_metrics"]["activation_lift"]["holdout_share"] == 0.7

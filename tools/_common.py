@@ -44,6 +44,27 @@ OptionalRevisionArg = Annotated[
     int | None, Field(ge=1, description="Given: a stale revision is a conflict."), whole_number_or_null()
 ]
 
+# Where records are read (size_audiences, measure_lift, plan_diff, record_impact).
+DataArg = Annotated[
+    str | None,
+    Field(max_length=1000, description="A CSV, Parquet or DuckDB file in the workspace."),
+    text_or_null(1000),
+]
+DsnArg = Annotated[
+    str | None,
+    Field(max_length=2000, description="A PostgreSQL DSN; the password never enters the plan."),
+    text_or_null(2000),
+]
+TableArg = Annotated[
+    str | None, Field(max_length=400, description="With dsn; or a Spark catalog table."), text_or_null(400)
+]
+EngineArg = Annotated[
+    str | None, Field(max_length=10, description="'spark' to read with Spark."), text_or_null(10)
+]
+SparkMasterArg = Annotated[
+    str | None, Field(max_length=400, description="Default local[*]; or sc://host:port."), text_or_null(400)
+]
+
 # What write tools return: the write outcome as a plain JSON object, {plan_id, revision, commit,
 # written, summary, changes, findings {error, warning, info}, new_findings, resolved_findings}.
 # A plain object keeps each write tool's output schema to a few bytes (the tool-list budget).
@@ -76,6 +97,10 @@ class ToolSpec:
 def engine(ctx: Context) -> Engine:
     """The engine the server's lifespan opened for this workspace."""
     return ctx.request_context.lifespan_context
+
+
+# For tools whose own argument is named `engine` (the data engine, e.g. spark).
+workspace_engine = engine
 
 
 def who_asks(given: str | None, ctx: Context) -> str:

@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import anyio
 import anyio.from_thread
 import anyio.to_thread
 from mcp.server.mcpserver import Context
 from mcp.types import ToolAnnotations
-from pydantic import Field
 
 from ..core.results import answer
 from ._common import (
     ActorArg,
+    DataArg,
+    DsnArg,
+    EngineArg,
     OptionalRevisionArg,
     PlanIdArg,
+    SparkMasterArg,
+    TableArg,
     ToolSpec,
-    engine,
-    text_or_null,
     tool_errors,
     who_asks,
+    workspace_engine,
 )
 
 # Appends a sizing run (additive), and reads a database the user names: open world.
@@ -32,19 +35,11 @@ SIZING = ToolAnnotations(
 async def size_audiences(
     plan_id: PlanIdArg,
     ctx: Context,
-    data: Annotated[
-        str | None,
-        Field(max_length=1000, description="A CSV, Parquet or DuckDB file in the workspace."),
-        text_or_null(1000),
-    ] = None,
-    dsn: Annotated[
-        str | None,
-        Field(max_length=2000, description="A PostgreSQL DSN; the password never enters the plan."),
-        text_or_null(2000),
-    ] = None,
-    table: Annotated[
-        str | None, Field(max_length=130, description="Required with dsn."), text_or_null(130)
-    ] = None,
+    data: DataArg = None,
+    dsn: DsnArg = None,
+    table: TableArg = None,
+    engine: EngineArg = None,
+    spark_master: SparkMasterArg = None,
     expected_revision: OptionalRevisionArg = None,
     actor: ActorArg = "",
 ) -> dict[str, Any]:
@@ -62,11 +57,13 @@ async def size_audiences(
         from ..core.sizing import size_plan
 
         return size_plan(
-            engine(ctx),
+            workspace_engine(ctx),
             plan_id,
             data=data,
             dsn=dsn,
             table=table,
+            engine_name=engine,
+            spark_master=spark_master,
             expected_revision=expected_revision,
             actor=who,
             progress=progress,

@@ -9,11 +9,12 @@ rules and the errors. Storing a run (with its retries and data_pull blocker) is 
 operation.
 """
 
-from .backends import PHASES, Progress, TransientPullError
+from .backends import TransientPullError
 from .gates import GateCheck, activation_gates, gate_check
 from .measure import WAREHOUSE_DIALECTS, measure, warehouse_sql
 from .query import SizingQuery, build_sizing_query
 from .sample_data import SAMPLE_FORMATS, write_sample_data
+from .session import PHASES, DataSession, Progress, open_session
 from .source import DataRequest, data_request, redact_dsn
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "SAMPLE_FORMATS",
     "WAREHOUSE_DIALECTS",
     "DataRequest",
+    "DataSession",
     "GateCheck",
     "Progress",
     "SizingQuery",
@@ -30,6 +32,7 @@ __all__ = [
     "data_request",
     "gate_check",
     "measure",
+    "open_session",
     "redact_dsn",
     "warehouse_sql",
     "write_sample_data",

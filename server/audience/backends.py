@@ -19,12 +19,10 @@ from typing import Any
 
 from ..errors import EngineError, InputError
 from ..model import Plan
-from .query import SizingQuery, referenced_attributes
+from .query import SizingQuery, build_sizing_query, referenced_attributes
+from .session import Progress, no_progress
 from .source import DataRequest
 from .types import type_contradictions
-
-Progress = Callable[[float, float, str], None]
-PHASES = 4.0  # open, read schema, count (the long one), store
 
 
 class TransientPullError(EngineError):
@@ -49,10 +47,6 @@ class Measurement:
 
 def first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else text
-
-
-def no_progress(done: float, total: float, message: str) -> None:
-    """The default progress callback: sizing without a listener reports nothing."""
 
 
 def _did_you_mean(name: str, candidates: list[str]) -> str:
@@ -90,13 +84,21 @@ def check_columns(plan: Plan, columns: dict[str, str], where: str) -> None:
 def measure_request(
     request: DataRequest, plan: Plan, now: datetime, progress: Progress = no_progress
 ) -> Measurement:
-    if request.kind == "postgres":
-        from .postgres_source import measure_postgres
+    """The sizing query, run where the data lives."""
+    from .session import open_session
 
-        return measure_postgres(request, plan, now, progress)
-    from .duckdb_source import measure_duckdb
-
-    return measure_duckdb(request, plan, now, progress)
+    with open_session(request, plan, progress) as session:
+        query = build_sizing_query(
+            plan,
+            session.dialect,
+            session.relation,
+            columns=session.columns,
+            now=now,
+            materialize_flags=session.materialize_flags,
+        )
+        row = session.fetch_one(query.sql, progress)
+        columns = session.columns
+    return Measurement(query, columns, dict(zip(query.outputs, row, strict=True)))
 
 
 def run_with_progress(con: Any, sql: str, report: Callable[[float], None]) -> tuple | None:

@@ -9,22 +9,17 @@ read) is never passed on when that is refused.
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
 from ..model import Plan
-from .backends import (
-    PHASES,
-    Measurement,
-    Progress,
-    TransientPullError,
-    check_columns,
-    first_line,
-    run_with_progress,
-)
+from .backends import TransientPullError, check_columns, first_line, run_with_progress
 from .names import table_parts
-from .query import NULL_TYPES, build_sizing_query
+from .query import NULL_TYPES
+from .session import PHASES, DataSession, Progress
 from .source import DataRequest
 
 # A writer holding the database file's lock is the one DuckDB failure that a retry can outlast.
@@ -44,7 +39,7 @@ def _outside_access(request: DataRequest) -> InputError:
     )
 
 
-def _connect(request: DataRequest) -> Any:
+def _connect(request: DataRequest, extra_files: tuple[Path, ...] = ()) -> Any:
     import duckdb
 
     assert request.path is not None
@@ -53,7 +48,8 @@ def _connect(request: DataRequest) -> Any:
             con = duckdb.connect(str(request.path), read_only=True, config={"enable_external_access": False})
         else:
             con = duckdb.connect()
-            con.execute(f"SET allowed_paths = [{_sql_string(str(request.path))}]")
+            allowed = ", ".join(_sql_string(str(path)) for path in (request.path, *extra_files))
+            con.execute(f"SET allowed_paths = [{allowed}]")
             con.execute("SET enable_external_access = false")
     except duckdb.Error as exc:
         message = first_line(str(exc))
@@ -127,8 +123,11 @@ def _columns(con: Any, relation: str, request: DataRequest) -> dict[str, str]:
     return {str(row[0]): str(row[1]) for row in described}
 
 
-def measure_duckdb(request: DataRequest, plan: Plan, now: datetime, report: Progress) -> Measurement:
-    con = _connect(request)
+@contextmanager
+def open_duckdb(
+    request: DataRequest, plan: Plan, report: Progress, extra_files: tuple[Path, ...] = ()
+) -> Iterator[DataSession]:
+    con = _connect(request, extra_files)
     try:
         report(1, PHASES, f"opened {request.location}")
         relation = _relation(con, request)
@@ -137,11 +136,34 @@ def measure_duckdb(request: DataRequest, plan: Plan, now: datetime, report: Prog
             relation, columns = _csv_with_inventory_types(relation, plan, columns)
         check_columns(plan, columns, request.where)
         report(2, PHASES, f"read {len(columns)} columns of {request.where}")
-        query = build_sizing_query(plan, "duckdb", relation, columns=columns, now=now)
-        row = _count(con, query.sql, request, report)
+        yield DataSession(
+            request=request,
+            dialect="duckdb",
+            relation=relation,
+            columns=columns,
+            fetch_one=lambda sql, progress: _count(con, sql, request, progress),
+            fetch_all=lambda sql: _fetch_all(con, sql, request),
+            file_relation=_file_relation,
+        )
     finally:
         con.close()
-    return Measurement(query, columns, dict(zip(query.outputs, row, strict=True)))
+
+
+def _file_relation(path: Path) -> str:
+    quoted = _sql_string(str(path))
+    if path.suffix.lower() == ".parquet":
+        return f"read_parquet({quoted})"
+    return f"read_csv({quoted}, header = true)"
+
+
+def _fetch_all(con: Any, sql: str, request: DataRequest) -> list[tuple]:
+    import duckdb
+
+    try:
+        with _translated(request):
+            return con.execute(sql).fetchall()
+    except duckdb.Error as exc:
+        raise InputError(f"reading {request.where} failed: {first_line(str(exc))}", field="data") from None
 
 
 def _count(con: Any, sql: str, request: DataRequest, report: Progress) -> tuple:
@@ -151,7 +173,21 @@ def _count(con: Any, sql: str, request: DataRequest, report: Progress) -> tuple:
         report(2 + percent / 100, PHASES, f"counting rows in {request.where}: {percent:.0f}%")
 
     try:
-        row = run_with_progress(con, sql, percent_done)
+        with _translated(request):
+            row = run_with_progress(con, sql, percent_done)
+    except duckdb.Error as exc:
+        raise InputError(f"sizing {request.where} failed: {first_line(str(exc))}", field="data") from None
+    assert row is not None
+    return row
+
+
+@contextmanager
+def _translated(request: DataRequest) -> Iterator[None]:
+    """DuckDB's failures while reading, as the errors the callers report (the generic one is theirs)."""
+    import duckdb
+
+    try:
+        yield
     except duckdb.PermissionException:
         raise _outside_access(request) from None
     except duckdb.ConversionException as exc:
@@ -166,7 +202,3 @@ def _count(con: Any, sql: str, request: DataRequest, report: Progress) -> tuple:
             field="data",
             location=request.location,
         ) from None
-    except duckdb.Error as exc:
-        raise InputError(f"sizing {request.where} failed: {first_line(str(exc))}", field="data") from None
-    assert row is not None
-    return row

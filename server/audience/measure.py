@@ -30,6 +30,8 @@ def measure(
     data: str | None = None,
     dsn: str | None = None,
     table: str | None = None,
+    engine: str | None = None,
+    spark_master: str | None = None,
     now: datetime,
     actor: str,
     progress: Progress = no_progress,
@@ -41,7 +43,9 @@ def measure(
     the run stamps them with the id and the real time it is stored at. Raises InputError when
     retrying cannot help and TransientPullError when it may; reports progress 1 to 2 of PHASES.
     """
-    request = data_request(workspace_root, data=data, dsn=dsn, table=table)
+    request = data_request(
+        workspace_root, data=data, dsn=dsn, table=table, engine=engine, spark_master=spark_master
+    )
     if not plan.profiles:
         raise InputError(
             f"plan {plan.plan_id} has no profiles to size; define profiles first", field="plan_id"
@@ -58,7 +62,12 @@ def measure(
         at=now,
         actor=actor,
         evaluated_at=now,
-        source=SizingSource(kind=request.kind, location=request.location, table=request.table),
+        source=SizingSource(
+            kind=request.kind,
+            location=request.location,
+            table=request.table,
+            spark_master=request.spark_master,
+        ),
     )
 
 

@@ -8,13 +8,15 @@ that the DSN itself gets wrong is bad input, reported at once.
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
 from ..model import Plan
-from .backends import PHASES, Measurement, Progress, TransientPullError, check_columns, first_line
-from .query import build_sizing_query
+from .backends import TransientPullError, check_columns, first_line
+from .session import PHASES, DataSession, Progress
 from .source import DataRequest
 
 _AUTH_FAILURES = ("password authentication failed", "no password supplied", "authentication failed")
@@ -101,7 +103,11 @@ def _failed(exc: Exception, request: DataRequest) -> Exception:
     return InputError(message, field="table")
 
 
-def measure_postgres(request: DataRequest, plan: Plan, now: datetime, report: Progress) -> Measurement:
+@contextmanager
+def open_postgres(
+    request: DataRequest, plan: Plan, report: Progress, extra_files: tuple[Path, ...] = ()
+) -> Iterator[DataSession]:
+    """A read-only session on the table; workspace files (extra_files) cannot be read from here."""
     import psycopg
 
     assert request.table is not None
@@ -115,13 +121,39 @@ def measure_postgres(request: DataRequest, plan: Plan, now: datetime, report: Pr
                 columns = _columns(cur, request)
                 check_columns(plan, columns, f"{request.location} table {request.table}")
                 report(2, PHASES, f"read {len(columns)} columns of {request.table}")
-                query = build_sizing_query(
-                    plan, "postgres", request.table, columns=columns, now=now, materialize_flags=True
-                )
-                cur.execute(query.sql)
-                row = cur.fetchone()
             except psycopg.Error as exc:
                 raise _failed(exc, request) from None
+
+            def fetch_all(sql: str) -> list[tuple]:
+                try:
+                    cur.execute(sql)
+                    return cur.fetchall()
+                except psycopg.Error as exc:
+                    raise _failed(exc, request) from None
+
+            def fetch_one(sql: str, progress: Progress) -> tuple:
+                return fetch_all(sql)[0]
+
+            yield DataSession(
+                request=request,
+                dialect="postgres",
+                relation=request.table,
+                columns=columns,
+                fetch_one=fetch_one,
+                fetch_all=fetch_all,
+                file_relation=_no_files(request),
+                materialize_flags=True,
+            )
     finally:
         conn.close()
-    return Measurement(query, columns, dict(zip(query.outputs, row, strict=True)))
+
+
+def _no_files(request: DataRequest) -> Callable[[Path], str]:
+    def refuse(path: Path) -> str:
+        raise InputError(
+            f"{path.name} is a workspace file, which PostgreSQL at {request.location} cannot read; "
+            "load it into a table of that database",
+            field="outcomes",
+        )
+
+    return refuse

@@ -14,7 +14,9 @@ from ..errors import InputError
 from ..paths import confined_path
 from .names import qualified_table
 
-SourceKind = Literal["csv", "parquet", "duckdb", "postgres"]
+SourceKind = Literal["csv", "parquet", "duckdb", "postgres", "spark"]
+ENGINES = ("duckdb", "spark")
+DEFAULT_SPARK_MASTER = "local[*]"
 FILE_KINDS: dict[str, SourceKind] = {
     ".csv": "csv",
     ".parquet": "parquet",
@@ -34,6 +36,8 @@ class DataRequest:
     path: Path | None = None
     dsn: str | None = None
     secret: str | None = None  # the DSN's password, kept only to scrub it from driver messages
+    spark_master: str | None = None  # kind "spark": local[*], spark://host:7077, or sc://host:15002
+    spark_format: str | None = None  # kind "spark": "parquet" or "csv" for a file, None for a table
 
     def scrub(self, text: str) -> str:
         """Remove the password from a message, wherever a driver may have echoed it."""
@@ -112,8 +116,22 @@ def dsn_request(dsn: str, table: str | None) -> DataRequest:
 
 
 def data_request(
-    workspace_root: Path, *, data: str | None, dsn: str | None, table: str | None
+    workspace_root: Path,
+    *,
+    data: str | None,
+    dsn: str | None,
+    table: str | None,
+    engine: str | None = None,
+    spark_master: str | None = None,
 ) -> DataRequest:
+    """A validated request. engine None picks DuckDB for a file and PostgreSQL for a DSN; "spark"
+    reads a workspace file (Parquet or CSV) or a catalog table with Spark."""
+    if engine not in (None, *ENGINES):
+        raise InputError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}", field="engine")
+    if spark_master is not None and engine != "spark":
+        raise InputError("spark_master goes with engine spark", field="spark_master")
+    if engine == "spark":
+        return spark_request(workspace_root, data=data, dsn=dsn, table=table, master=spark_master)
     if (data is None) == (dsn is None):
         raise InputError(
             "give exactly one of data (a CSV, Parquet or DuckDB file in the workspace) or dsn (a "
@@ -124,3 +142,10 @@ def data_request(
         return file_request(data, workspace_root, table)
     assert dsn is not None
     return dsn_request(dsn, table)
+
+
+def spark_request(
+    workspace_root: Path, *, data: str | None, dsn: str | None, table: str | None, master: str | None
+) -> DataRequest:
+    """A Parquet or CSV file in the workspace, or a catalog table, read by Spark at `master`."""
+    raise InputError("engine spark is not available yet", field="engine")

@@ -12,7 +12,14 @@ from ..core.engine import utc_now
 from ..core.results import outcome
 from ..errors import InputError
 from ..model.targets import WAREHOUSE_DIALECTS
-from .common import add_json_option, engine_for, evaluation_clock, print_json, print_table
+from .common import (
+    add_data_options,
+    add_json_option,
+    engine_for,
+    evaluation_clock,
+    print_json,
+    print_table,
+)
 
 if TYPE_CHECKING:
     from ..core.sizing import SizingOutcome
@@ -34,19 +41,12 @@ def register(sub: argparse._SubParsersAction, make_parser) -> None:
         "analytics.users --sql-out sizing.sql",
     )
     size.add_argument("plan_id", metavar="PLAN_ID")
-    source = size.add_mutually_exclusive_group(required=True)
-    source.add_argument("--data", metavar="FILE", help="a CSV, Parquet or DuckDB file inside the workspace")
-    source.add_argument(
-        "--dsn",
-        metavar="DSN",
-        help="a PostgreSQL connection string (keep the password in PGPASSWORD or ~/.pgpass)",
-    )
+    source = add_data_options(size)
     source.add_argument(
         "--dialect",
         choices=WAREHOUSE_DIALECTS,
         help="write the sizing SQL for this warehouse to run instead of sizing here (nothing is stored)",
     )
-    size.add_argument("--table", help="the table: required with --dsn and --dialect, optional for DuckDB")
     size.add_argument("--sql-out", metavar="FILE", help="with --dialect: write the SQL here, not to stdout")
     size.add_argument("--expected-revision", type=int, metavar="REV", help="fail if the plan has moved on")
     size.add_argument("--actor", help="who runs the sizing (default cli:<git user.name or $USER>)")
@@ -115,6 +115,8 @@ def cmd_size(args: argparse.Namespace) -> int:
         data=data,
         dsn=args.dsn,
         table=args.table,
+        engine_name=args.engine,
+        spark_master=args.spark_master,
         expected_revision=args.expected_revision,
         actor=args.actor or engine.default_actor(),
         now=now,

@@ -97,3 +97,31 @@ def split_list(value: str | None) -> list[str]:
     if not value:
         return []
     return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def add_data_options(parser: argparse.ArgumentParser) -> Any:
+    """--data | --dsn, --table, --engine and --spark-master: where records are read, for plans size,
+    lift and diff. Returns the --data/--dsn group, so a command can add another way to it."""
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--data", metavar="FILE", help="a CSV, Parquet or DuckDB file inside the workspace")
+    source.add_argument(
+        "--dsn",
+        metavar="DSN",
+        help="a PostgreSQL connection string (keep the password in PGPASSWORD or ~/.pgpass)",
+    )
+    parser.add_argument(
+        "--table",
+        help="the table: required with --dsn and --dialect, optional for DuckDB, a catalog table for Spark",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=("duckdb", "spark"),
+        help="spark: read --data (Parquet or CSV) or a catalog --table with Spark (the [spark] extra); "
+        "default: DuckDB for --data, PostgreSQL for --dsn",
+    )
+    parser.add_argument(
+        "--spark-master",
+        metavar="URL",
+        help="with --engine spark: local[*] (default), spark://host:7077, or a Spark Connect sc://host:15002",
+    )
+    return source

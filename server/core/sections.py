@@ -36,6 +36,8 @@ SERVER_OWNED = {
     "sizing_runs": "use size_audiences",
     "qa_results": "use record_qa_result",
     "exports": "use export_activation",
+    "lift_measurements": "use measure_lift",
+    "impact_runs": "use record_impact",
     "final": "use finalize_plan",
 }
 COMPUTED_METRIC_FIELDS = {"actual", "activation_readiness_by_channel"}
@@ -60,12 +62,27 @@ class MetricTargetInput(Strict):
         return value
 
 
+class ActivationLiftInput(ActivationLift):
+    """The lift target as written: the share is bounded to (0, 0.5] (older plans may hold more)."""
+
+    holdout_share: float = Field(
+        gt=0, le=0.5, description="Share of each profile held out, in (0, 0.5]; a profile may override it."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_actual(cls, value: Any) -> Any:
+        if isinstance(value, dict) and "actual" in value:
+            raise ValueError("actual is server-owned (computed from the latest lift readout); remove it")
+        return value
+
+
 class SuccessMetricTargets(Strict):
     attribute_spec_coverage_pct: MetricTargetInput | None = None
     attribute_data_coverage_pct: MetricTargetInput | None = None
     consent_integrity_pct: MetricTargetInput | None = None
     activation_readiness_pct: MetricTargetInput | None = None
-    activation_lift: ActivationLift | None = None
+    activation_lift: ActivationLiftInput | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -144,7 +161,13 @@ def _with_targets(plan: Plan, targets: SuccessMetricTargets | None):  # -> Succe
     for name in targets.model_fields_set:
         value = getattr(targets, name)
         if name == "activation_lift":
-            update[name] = value
+            # The readout's actual survives a rewrite of the target; it is recomputed by measure_lift.
+            actual = metrics.activation_lift.actual if metrics.activation_lift else None
+            update[name] = (
+                None
+                if value is None
+                else ActivationLift.model_validate({**value.model_dump(), "actual": actual})
+            )
         elif value is not None:
             update[name] = getattr(metrics, name).model_copy(update={"target": value.target})
     return metrics.model_copy(update=update)

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from typing_extensions import TypeAliasType
 
-SCHEMA_VERSION = "1.3"
+SCHEMA_VERSION = "1.4"
 
 MAX_SHORT_TEXT = 200
 MAX_LONG_TEXT = 4000

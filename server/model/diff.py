@@ -28,6 +28,8 @@ KEYED_SECTIONS: dict[str, KeyFn] = {
     "sizing_runs": lambda item: item["id"],
     "qa_results": lambda item: item["id"],
     "exports": lambda item: item["id"],
+    "lift_measurements": lambda item: item["id"],
+    "impact_runs": lambda item: item["id"],
 }
 # Bookkeeping that changes on every write and says nothing about content.
 IGNORED = {"revision", "updated_at", "change_log"}
@@ -50,6 +52,8 @@ SINGULAR = {
     "sizing_runs": "sizing run",
     "qa_results": "QA result",
     "exports": "export",
+    "lift_measurements": "lift readout",
+    "impact_runs": "impact run",
 }
 
 

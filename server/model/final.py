@@ -23,7 +23,8 @@ _ACTUALS = (
 
 # Content fields added after format 1.2, left out of the hash while unset: upgrading a final plan
 # must not make it "changed since final".
-_LATER_FIELDS = {"activations": ("export_target",)}
+_LATER_FIELDS = {"activations": ("export_target",), "profiles": ("holdout_share",)}
+_LATER_LIFT_FIELDS = ("holdout_salt", "id_column", "baseline_rate")
 
 
 def content_document(plan: Plan) -> dict[str, object]:
@@ -38,6 +39,12 @@ def content_document(plan: Plan) -> dict[str, object]:
     metrics.pop("activation_readiness_by_channel", None)
     for name in _ACTUALS:
         metrics[name].pop("actual", None)
+    lift = metrics.get("activation_lift")
+    if isinstance(lift, dict):
+        lift.pop("actual", None)
+        for name in _LATER_LIFT_FIELDS:
+            if lift.get(name) is None:
+                lift.pop(name, None)
     return document
 
 

@@ -46,10 +46,18 @@ def _exports_start_empty(document: Document) -> Document:
     return document
 
 
+def _holdouts_are_bounded(document: Document) -> Document:
+    """1.3 -> 1.4: profiles may override the holdout share, and the ledger records lift readouts and
+    impact runs. A 1.3 plan has none of them. Its plan-level holdout share may be above the new bound
+    of 0.5: that loads as it is, and the finding lift.holdout_share_too_large asks for a lower one."""
+    return document
+
+
 STEPS: dict[str, tuple[str, Callable[[Document], Document]]] = {
     "1.0": ("1.1", _scenarios_carry_their_time),
     "1.1": ("1.2", _approvals_are_reported),
     "1.2": ("1.3", _exports_start_empty),
+    "1.3": ("1.4", _holdouts_are_bounded),
 }
 
 

@@ -13,12 +13,14 @@ from pydantic import AfterValidator, Field
 from .common import (
     MAX_ITEMS,
     SCHEMA_VERSION,
+    AttributeName,
     Channel,
     LongText,
     ShortText,
     Slug,
     Strict,
 )
+from .impact import ImpactRun
 from .ledger import (  # noqa: F401  (re-exported: the plan's ledger types live beside it)
     Approval,
     Blocker,
@@ -32,6 +34,7 @@ from .ledger import (  # noqa: F401  (re-exported: the plan's ledger types live 
     FinalRecord,
     QaResult,
 )
+from .lift import LiftMeasurement
 from .sizing import (  # noqa: F401  (re-exported)
     ActivationSize,
     AttributeCoverage,
@@ -184,13 +187,30 @@ class MetricTarget(Strict):
 
 
 class ActivationLift(Strict):
-    """Lift cannot be computed before launch, so the plan records the target and how it is measured."""
+    """Lift cannot be computed before launch, so the plan records the target and how it is measured;
+    a lift readout (measure_lift) later computes `actual` from outcome data (docs/measurement.md)."""
 
-    target_pct: float = Field(ge=-100, le=1000)
+    target_pct: float = Field(ge=-100, le=1000, description="Relative lift target, in percent.")
     kpi: ShortText = Field(description="The KPI the lift is measured on, e.g. 'day-7 activation'.")
-    holdout_share: float = Field(gt=0, lt=1, description="Share of the audience held out, e.g. 0.1.")
+    # Plans stored before format 1.4 may hold up to 1; lift.holdout_share_too_large reports them, and
+    # write_plan accepts at most 0.5 (core/sections.py).
+    holdout_share: float = Field(
+        gt=0, lt=1, description="Share of each profile held out, in (0, 0.5]; a profile may override it."
+    )
     window_days: int = Field(ge=1, le=365)
     method: ShortText = "randomized holdout"
+    holdout_salt: ShortText | None = Field(
+        None, description="Salt of the holdout hash; null uses the plan id. Changing it reassigns everyone."
+    )
+    id_column: AttributeName | None = Field(
+        None, description="The data's record id column that the holdout hashes; null means 'id'."
+    )
+    baseline_rate: float | None = Field(
+        None, gt=0, lt=1, description="KPI rate without personalization, for the minimum detectable effect."
+    )
+    actual: float | None = Field(
+        None, description="Server-owned: relative lift in percent from the latest lift readout."
+    )
 
 
 class SuccessMetrics(Strict):
@@ -235,7 +255,7 @@ def _channels_unique(channels: tuple[str, ...]) -> tuple[str, ...]:
 
 
 class Plan(Strict):
-    schema_version: Literal["1.3"] = SCHEMA_VERSION
+    schema_version: Literal["1.4"] = SCHEMA_VERSION
     plan_id: Annotated[str, Field(pattern=PLAN_ID_PATTERN)]
     revision: int = Field(ge=1, description="Server-owned: incremented by every accepted write.")
     created_at: datetime
@@ -285,5 +305,11 @@ class Plan(Strict):
     )
     exports: tuple[ExportRun, ...] = Field(
         default=(), description="Server-owned: exports to dbt and flag systems (export_activation)."
+    )
+    lift_measurements: tuple[LiftMeasurement, ...] = Field(
+        default=(), description="Server-owned: lift readouts on outcome data (measure_lift)."
+    )
+    impact_runs: tuple[ImpactRun, ...] = Field(
+        default=(), description="Server-owned: the data impact of a change between revisions (record_impact)."
     )
     final: FinalRecord | None = Field(None, description="Server-owned: set by finalize_plan.")

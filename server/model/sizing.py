@@ -11,12 +11,15 @@ from .common import MAX_ITEMS, Channel, ShortText, Slug, Strict
 
 
 class SizingSource(Strict):
-    kind: Literal["csv", "parquet", "duckdb", "postgres"]
+    kind: Literal["csv", "parquet", "duckdb", "postgres", "spark", "warehouse"] = Field(
+        description="spark: read by Spark; warehouse: a result a warehouse computed, imported from a file."
+    )
     location: ShortText = Field(
         description="A workspace-relative path, or the DSN with any password removed "
         "(postgresql://user@host:5432/db)."
     )
     table: ShortText | None = Field(None, description="The table sized (DuckDB database or PostgreSQL).")
+    spark_master: ShortText | None = Field(None, description="The Spark master or Spark Connect URL.")
 
 
 class ProfileSize(Strict):
@@ -27,6 +30,10 @@ class ProfileSize(Strict):
     removed_by_suppression: int = Field(ge=0, description="Eligible rows that suppression removed.")
     net: int = Field(ge=0, description="Eligible and not suppressed: the profile's members.")
     winner: int = Field(ge=0, description="Members for whom this profile wins after priority.")
+    holdout: int | None = Field(
+        None, ge=0, description="Winners held out of the profile; null when it has no holdout."
+    )
+    treatment: int | None = Field(None, ge=0, description="Winners who get the profile: winner - holdout.")
 
 
 class ActivationSize(Strict):
@@ -88,6 +95,10 @@ class SizingRun(Strict):
     actor: ShortText
     evaluated_at: datetime = Field(description="The instant time windows in the rules were evaluated at.")
     plan_revision: int = Field(ge=1, description="The plan revision whose rules were sized.")
+    imported: bool = Field(False, description="A warehouse ran the query; its result row was imported.")
+    rules_sha256: str | None = Field(
+        None, description="Hash of the rules' content and the evaluation time that the query selected."
+    )
     source: SizingSource
     row_count: int = Field(ge=0)
     profiles: Annotated[tuple[ProfileSize, ...], Field(max_length=2000)] = ()

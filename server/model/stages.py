@@ -207,6 +207,12 @@ class Profile(Strict):
     scoring: Scoring | None = None
     eligible_by: Literal["rule", "score", "rule_and_score", "rule_or_score"] = "rule"
     priority: int = Field(100, ge=0, le=1_000_000, description="Lower wins when profiles overlap.")
+    holdout_share: float | None = Field(
+        None,
+        gt=0,
+        le=0.5,
+        description="Share of this profile's winners held out; overrides activation_lift.holdout_share.",
+    )
     fallback: ShortText | None = Field(
         None, description="What a person gets when data is missing or the profile cannot decide."
     )

@@ -25,6 +25,7 @@ import math
 from typing import Literal
 
 from ..errors import InputError
+from ..model import Plan
 from ..model.targets import SQL_DIALECTS
 
 IdKind = Literal["string", "integer", "number", "boolean"]
@@ -160,3 +161,41 @@ def holdout_sql(
     """A two-valued boolean SQL expression equal to `in_holdout()` for a column of the given kind."""
     limit = threshold(share)
     return f"COALESCE({bucket_sql(dialect, salt, profile_id, id_sql, id_kind=id_kind)} < {limit}, FALSE)"
+
+
+DEFAULT_ID_COLUMN = "id"
+
+
+def plan_salt(plan: Plan) -> str:
+    """The plan's holdout salt: activation_lift.holdout_salt, or the plan id when it names none."""
+    lift = plan.success_metrics.activation_lift
+    return (lift.holdout_salt if lift and lift.holdout_salt else None) or plan.plan_id
+
+
+def plan_id_column(plan: Plan) -> str:
+    """The record id column the holdout hashes: activation_lift.id_column, or 'id'."""
+    lift = plan.success_metrics.activation_lift
+    return (lift.id_column if lift and lift.id_column else None) or DEFAULT_ID_COLUMN
+
+
+def profile_shares(plan: Plan) -> dict[str, float]:
+    """Each profile's holdout share (its own, else the plan's); profiles without one are left out.
+
+    A plan-level share above 0.5 (stored before format 1.4) is refused here by name, so nothing is
+    assigned with it; lift.holdout_share_too_large reports it as a finding.
+    """
+    lift = plan.success_metrics.activation_lift
+    shares: dict[str, float] = {}
+    for profile in plan.profiles:
+        if profile.holdout_share is not None:
+            shares[profile.id] = profile.holdout_share
+        elif lift is not None:
+            try:
+                shares[profile.id] = check_share(lift.holdout_share)
+            except InputError:
+                raise InputError(
+                    f"{lift.holdout_share!r} is outside (0, {MAX_SHARE}]: hold out at most half of each "
+                    "profile (set a lower share, or a holdout_share on each profile)",
+                    field="success_metrics.activation_lift.holdout_share",
+                ) from None
+    return shares

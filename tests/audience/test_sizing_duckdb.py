@@ -27,7 +27,7 @@ def test_sizing_a_parquet_file_stores_one_dated_run_and_the_measured_coverage(
     [run] = plan.sizing_runs
     assert run == outcome.run
     assert (run.id, run.plan_revision, run.row_count, run.evaluated_at) == ("size-1", 2, 3000, NOW)
-    assert run.source.model_dump() == {"kind": "parquet", "location": "data/users.parquet", "table": None}
+    assert run.source.model_dump(exclude_none=True) == {"kind": "parquet", "location": "data/users.parquet"}
     assert [p.profile_id for p in run.profiles] == [
         "new-trial-activation", "stalled-trial", "team-expansion", "power-user-upgrade", "dormant-free"
     ]  # fmt: skip
