@@ -48,7 +48,10 @@ def compile_rules(
     table: Annotated[
         str, Field(max_length=200, description="SQL: the table of profile records.")
     ] = "profiles",
-    id_column: Annotated[str, Field(max_length=200, description="SQL: the record id column.")] = "id",
+    id_column: Annotated[
+        str | None, Field(max_length=200, description="SQL: the id column (default: the plan's)."),
+        text_or_null(200),
+    ] = None,
     now: Annotated[
         str | None, Field(max_length=64, description="Fix time windows at this time."), text_or_null(64)
     ] = None,

@@ -55,7 +55,9 @@ def register(sub: argparse._SubParsersAction, make_parser) -> None:
     compile_parser.add_argument(
         "--table", default="profiles", help="SQL: the table of records (default profiles)"
     )
-    compile_parser.add_argument("--id-column", default="id", help="SQL: the record id column (default id)")
+    compile_parser.add_argument(
+        "--id-column", help="SQL: the record id column (default the plan's activation_lift.id_column, else id)"
+    )
     compile_parser.add_argument(
         "--now",
         metavar="TIME",

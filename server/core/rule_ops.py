@@ -48,7 +48,7 @@ def compile_rules(
     target: Target,
     *,
     table: str = "profiles",
-    id_column: str = "id",
+    id_column: str | None = None,
     now: str | None = None,
 ) -> CompiledRules:
     """SQL (time windows at `now` when given, else the database's current time) or JSON Logic."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Sequence
 from typing import Literal
 
 from ..errors import InputError
@@ -199,3 +200,81 @@ def profile_shares(plan: Plan) -> dict[str, float]:
                     field="success_metrics.activation_lift.holdout_share",
                 ) from None
     return shares
+
+
+def holdout_marks(plan: Plan, winners: Sequence[str | None], ids: Sequence[object]) -> list[bool | None]:
+    """Per record, whether it is held out of its winning profile; None when the winner has no holdout
+    or there is no winner. Only the winner is hashed: a record held out of it stays there, it never
+    falls through to the next profile."""
+    shares = profile_shares(plan)
+    if not shares:
+        return [None] * len(winners)
+    salt = plan_salt(plan)
+    limits = {profile_id: threshold(share) for profile_id, share in shares.items()}
+    marks: list[bool | None] = []
+    for winner, record_id in zip(winners, ids, strict=True):
+        limit = limits.get(winner) if winner is not None else None
+        if limit is None or winner is None:
+            marks.append(None)
+            continue
+        value = bucket(salt, winner, record_id)
+        marks.append(value is not None and value < limit)
+    return marks
+
+
+def id_kind_of(type_name: str | None, id_column: str, *, where: str) -> IdKind:
+    """The id kind for a column type (the inventory's attribute type or the data's SQL type).
+
+    None (not inventoried, or a warehouse table we cannot inspect) is text. Dates and timestamps have
+    no canonical id text, so a holdout over them is refused by name.
+    """
+    if type_name is None:
+        return "string"
+    upper = type_name.upper()
+    if type_name in ID_KINDS:
+        return type_name  # type: ignore[return-value]
+    if any(word in upper for word in ("CHAR", "TEXT", "STRING", "UUID")):
+        return "string"
+    if upper in ("BOOLEAN", "BOOL"):
+        return "boolean"
+    if any(word in upper for word in ("DOUBLE", "FLOAT", "REAL")):
+        return "number"
+    if any(word in upper for word in ("INT", "NUMERIC", "DECIMAL", "LONG", "SHORT", "BYTE")):
+        # DECIMAL(p, 0) and NUMERIC ids are whole numbers printed as integers; a scale > 0 is refused.
+        if "," in upper and not upper.replace(" ", "").endswith(",0)"):
+            raise InputError(
+                f"{where}'s id column {id_column!r} is {type_name}, a fraction: a holdout id is a string, "
+                "integer, whole number or boolean",
+                field="activation_lift.id_column",
+            )
+        return "integer"
+    raise InputError(
+        f"{where}'s id column {id_column!r} is {type_name}: a holdout id is a string, integer, number or "
+        "boolean (set success_metrics.activation_lift.id_column to such a column)",
+        field="activation_lift.id_column",
+    )
+
+
+def winner_holdout_sql(
+    plan: Plan, dialect: str, id_sql: str, members: Sequence[tuple[str, str]], *, id_kind: IdKind
+) -> str | None:
+    """One CASE over the profiles' member flags in priority order: the winner's holdout verdict.
+
+    `members` are (profile id, its two-valued member flag's SQL), by priority. Only the winning branch
+    is evaluated, so each row is hashed at most once, and never for a profile it did not win. NULL when
+    the winner has no holdout or there is no winner; None when no profile has a holdout.
+    """
+    shares = profile_shares(plan)
+    if not any(profile_id in shares for profile_id, _ in members):
+        return None
+    salt = plan_salt(plan)
+    branches = []
+    for profile_id, flag in members:
+        share = shares.get(profile_id)
+        verdict = (
+            "NULL"
+            if share is None
+            else holdout_sql(dialect, salt, profile_id, id_sql, share, id_kind=id_kind)
+        )
+        branches.append(f"WHEN {flag} THEN {verdict}")
+    return f"CASE {' '.join(branches)} END"

@@ -90,12 +90,12 @@ def _run_at(plan: Plan, indices: list[int], now: datetime) -> list[ScenarioResul
     records = [plan.scenarios[i].record for i in indices]
     try:
         # Verdicts for all (cheap); explanations only for the scenarios that fail, for their message.
-        verdicts = simulate(plan, records, now, explain=False).records
+        verdicts = simulate(plan, records, now, explain=False, holdouts=False).records
         failing = [
             i for i, v in enumerate(verdicts) if v.winner != plan.scenarios[indices[i]].expected_profile
         ]
         if failing:
-            explained = simulate(plan, [records[i] for i in failing], now, explain=True).records
+            explained = simulate(plan, [records[i] for i in failing], now, explain=True, holdouts=False).records
             for index, verdict in zip(failing, explained, strict=True):
                 verdicts[index] = verdict
         return [_outcome(plan, indices[i], v, None) for i, v in enumerate(verdicts)]
@@ -104,7 +104,7 @@ def _run_at(plan: Plan, indices: list[int], now: datetime) -> list[ScenarioResul
     outcomes = []
     for index, record in enumerate(records):
         try:
-            verdict = simulate(plan, [record], now, explain=True).records[0]
+            verdict = simulate(plan, [record], now, explain=True, holdouts=False).records[0]
             outcomes.append(_outcome(plan, indices[index], verdict, None))
         except InputError as exc:
             message = str(exc).replace("records/0/", "").replace("record 0: ", "")

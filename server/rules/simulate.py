@@ -17,6 +17,7 @@ from ..errors import InputError
 from ..model import Plan
 from ..model.common import without_titles
 from .evaluate import ColumnEvaluator, Masks, bit_string, record_score, to_mask, truth
+from .holdout import holdout_marks, plan_id_column
 from .program import Leaf, Node, PreparedProfile, Program, as_utc, leaves, prepare_plan
 from .records import ColumnWarning, check_records, coerce_records, column_warnings
 from .render import describe_condition
@@ -66,8 +67,13 @@ class RecordVerdict(BaseModel):
     model_config = ConfigDict(json_schema_extra=without_titles)
 
     index: int
-    record_id: Any = Field(None, description="The record's 'id' value, when it has one.")
+    record_id: Any = Field(
+        None, description="The record's id: its activation_lift.id_column value ('id' by default)."
+    )
     winner: str | None = Field(description="The member profile with the lowest priority number.")
+    in_holdout: bool | None = Field(
+        None, description="Held out of the winner (no experience); null when the winner has no holdout."
+    )
     members: list[str] = Field(description="Profiles that are eligible and not suppressed, by priority.")
     eligible: list[str]
     suppressed: list[str]
@@ -150,12 +156,19 @@ def _combine(mode: str, rule: Masks, scored: Masks) -> Masks:
 
 
 def simulate(
-    plan: Plan, records: Sequence[dict[str, Any]], now: datetime, *, explain: bool | None = None
+    plan: Plan,
+    records: Sequence[dict[str, Any]],
+    now: datetime,
+    *,
+    explain: bool | None = None,
+    holdouts: bool = True,
 ) -> SimulationResult:
     """Every profile's verdict per record; explanations when explain is not False and records <= 1,000.
 
     `now` is the evaluation time, kept to the microsecond. A plan whose rules have a type error is
-    refused (InputError naming the condition): such a rule has no single meaning.
+    refused (InputError naming the condition): such a rule has no single meaning. `holdouts` marks
+    each record held out of its winner (rules.holdout); scenarios, which only check winners, skip it,
+    so that a stored plan-level share above 0.5 stays a finding there instead of an error.
     """
     check_records(records)
     if len(records) > MAX_RECORDS:
@@ -163,11 +176,11 @@ def simulate(
             f"{len(records)} records given; at most {MAX_RECORDS} are simulated", field="records"
         )
     refuse_type_errors(plan, "simulated")
-    return _simulate(plan, records, as_utc(now), explain)
+    return _simulate(plan, records, as_utc(now), explain, holdouts)
 
 
 def _simulate(
-    plan: Plan, records: Sequence[dict[str, Any]], now: datetime, explain: bool | None
+    plan: Plan, records: Sequence[dict[str, Any]], now: datetime, explain: bool | None, holdouts: bool
 ) -> SimulationResult:
     program = prepare_plan(plan, now)
     n = len(records)
@@ -176,7 +189,12 @@ def _simulate(
     evaluator = ColumnEvaluator(columns, n, program.now_us)
     masks = profile_masks(program, evaluator)
     explained = explain is not False and n <= MAX_EXPLAINED
-    verdicts = _verdicts(masks, records, columns, n)
+    id_column = plan_id_column(plan)
+    verdicts = _verdicts(masks, records, columns, n, id_column)
+    if holdouts:
+        marks = holdout_marks(plan, [v.winner for v in verdicts], [v.record_id for v in verdicts])
+        for verdict, mark in zip(verdicts, marks, strict=True):
+            verdict.in_holdout = mark
     if explained:
         for verdict in verdicts:
             row = {attr: values[verdict.index] for attr, values in columns.items()}
@@ -224,7 +242,7 @@ def _indices(mask: int, n: int) -> list[int]:
 
 
 def _verdicts(
-    masks: list[ProfileMasks], records: Sequence[dict[str, Any]], columns, n: int
+    masks: list[ProfileMasks], records: Sequence[dict[str, Any]], columns, n: int, id_column: str
 ) -> list[RecordVerdict]:
     members: list[list[str]] = [[] for _ in range(n)]
     eligible: list[list[str]] = [[] for _ in range(n)]
@@ -270,8 +288,9 @@ def _verdicts(
         _built(
             RecordVerdict,
             index=i,
-            record_id=records[i].get("id"),
+            record_id=records[i].get(id_column),
             winner=winners[i],
+            in_holdout=None,
             members=members[i],
             eligible=eligible[i],
             suppressed=suppressed[i],
