@@ -49,7 +49,8 @@ def compile_rules(
         str, Field(max_length=200, description="SQL: the table of profile records.")
     ] = "profiles",
     id_column: Annotated[
-        str | None, Field(max_length=200, description="SQL: the id column (default: the plan's)."),
+        str | None,
+        Field(max_length=200, description="SQL: the id column (default: the plan's)."),
         text_or_null(200),
     ] = None,
     now: Annotated[

@@ -36,18 +36,25 @@ def _utc(value: Any) -> datetime | None:
 
 
 def _profile_sizes(q: SizingQuery, v: dict[str, Any]) -> list[ProfileSize]:
-    return [
-        ProfileSize(
-            profile_id=pid,
-            priority=q.priorities[i],
-            eligible=_int(v[f"eligible_{i}"]),
-            suppressed=_int(v[f"suppressed_{i}"]),
-            removed_by_suppression=_int(v[f"removed_{i}"]),
-            net=_int(v[f"net_{i}"]),
-            winner=_int(v[f"winner_{i}"]),
+    sizes = []
+    for i, pid in enumerate(q.profile_ids):
+        winner = _int(v[f"winner_{i}"])
+        # holdout_<i> exists only for a profile with a holdout; its winners are split in two.
+        holdout = _int(v[f"holdout_{i}"]) if f"holdout_{i}" in v else None
+        sizes.append(
+            ProfileSize(
+                profile_id=pid,
+                priority=q.priorities[i],
+                eligible=_int(v[f"eligible_{i}"]),
+                suppressed=_int(v[f"suppressed_{i}"]),
+                removed_by_suppression=_int(v[f"removed_{i}"]),
+                net=_int(v[f"net_{i}"]),
+                winner=winner,
+                holdout=holdout,
+                treatment=None if holdout is None else winner - holdout,
+            )
         )
-        for i, pid in enumerate(q.profile_ids)
-    ]
+    return sizes
 
 
 def _overlap_counts(q: SizingQuery, v: dict[str, Any]) -> list[OverlapCount]:

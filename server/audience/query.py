@@ -21,6 +21,7 @@ from ..model import Plan
 from ..model.stages import AttributeType
 from ..rules import ProfileSql, profile_sql_expressions
 from .gates import ActivationGate, activation_gates
+from .holdouts import holdout_selects
 
 # Attribute names that are SQL keywords are quoted, exactly as the rules layer quotes them.
 _KEYWORDS = {
@@ -210,11 +211,17 @@ def _add_profile_counts(selects: _Selects, profiles: list[ProfileSql], dialect: 
 
 
 def _add_activation_counts(
-    selects: _Selects, gates: list[ActivationGate], index_of: dict[str, int], dialect: str
+    selects: _Selects,
+    gates: list[ActivationGate],
+    index_of: dict[str, int],
+    dialect: str,
+    receives: str | None,
 ) -> dict[int, str]:
     """Each activation's net and activatable counts; returns each gate's flag, by gate index.
 
     Equal gates share one flag, so a consent check used by many activations is evaluated once.
+    `receives` (with holdouts) leaves rows held out of their winner out of activatable: they get no
+    profile's experience.
     """
     gate_flags: dict[str, str] = {}  # the gate's SQL -> its flag
     flag_of: dict[int, str] = {}
@@ -229,9 +236,10 @@ def _add_activation_counts(
         flag_of[gate.index] = gate_flags[checks]
         member = index_of.get(gate.activation.profile_id)
         net = f"pe_n{member}" if member is not None else "FALSE"
+        served = f" AND {receives}" if receives else ""
         selects.outer += [
             (f"activation_net_{gate.index}", count_where(net, dialect)),
-            (f"activatable_{gate.index}", count_where(f"{net} AND {flag_of[gate.index]}", dialect)),
+            (f"activatable_{gate.index}", count_where(f"{net} AND {flag_of[gate.index]}{served}", dialect)),
         ]
     return flag_of
 
@@ -243,8 +251,10 @@ def _add_channel_counts(
     index_of: dict[str, int],
     flag_of: dict[int, str],
     dialect: str,
+    receives: str | None,
 ) -> tuple[list[str], dict[str, bool]]:
-    """Per activated channel, the rows it reaches and the rows its consent gates let through.
+    """Per activated channel, the rows it reaches and the rows its consent gates let through (and,
+    with holdouts, that are not held out of their winner).
 
     Returns the channels, in the plan's order, and whether each one's activatable count is known
     (it is not when some activation on the channel has a gate that names no attribute).
@@ -259,6 +269,8 @@ def _add_channel_counts(
             " OR ".join(f"(pe_n{index_of[g.activation.profile_id]} AND {flag_of[g.index]})" for g in mine)
             or "FALSE"
         )
+        if receives and mine:
+            gated = f"({gated}) AND {receives}"
         key = channel_key(channel)
         selects.outer += [
             (f"reachable_{key}", count_where(reach, dialect)),
@@ -288,14 +300,19 @@ def _add_attribute_counts(
     return present, freshness
 
 
-def _nested_sql(selects: _Selects, source: str, materialize_flags: bool) -> str:
-    """Flags over the source, memberships over the flags, counts over the memberships."""
+def _nested_sql(selects: _Selects, source: str, materialize_flags: bool, fence_members: bool) -> str:
+    """Flags over the source, memberships over the flags, counts over the memberships.
+
+    `fence_members` also fences the memberships (with holdouts): PostgreSQL would otherwise inline the
+    holdout CASE, and its md5, into every count that reads it.
+    """
     fence = " OFFSET 0" if materialize_flags else ""
+    member_fence = fence if fence_members else ""
     select_outer = ",\n  ".join(f"{sql} AS {name}" for name, sql in selects.outer)
     flag_list = ",\n      ".join(selects.inner) or "1 AS pe_row"
     member_list = ",\n    ".join(selects.middle) or "1 AS pe_row"
     flags = f"SELECT\n      {flag_list}\n    FROM {source}{fence}"
-    members = f"SELECT\n    {member_list}\n  FROM (\n    {flags}\n  ) AS {FLAGS_ALIAS}"
+    members = f"SELECT\n    {member_list}\n  FROM (\n    {flags}\n  ) AS {FLAGS_ALIAS}{member_fence}"
     return f"SELECT\n  {select_outer}\nFROM (\n  {members}\n) AS {MEMBERS_ALIAS}\n"
 
 
@@ -322,11 +339,16 @@ def build_sizing_query(
     # The order of these calls is the order of the outputs and of the flags.
     selects = _Selects()
     pairs = _add_profile_counts(selects, profiles, dialect)
-    flag_of = _add_activation_counts(selects, gates, index_of, dialect)
-    channels, channel_gated = _add_channel_counts(selects, plan, gates, index_of, flag_of, dialect)
+    holdouts = holdout_selects(plan, profiles, columns, dialect, count_where, column_sql)
+    selects.inner += holdouts.inner
+    selects.middle += holdouts.middle
+    selects.outer += holdouts.outer
+    receives = holdouts.receives
+    flag_of = _add_activation_counts(selects, gates, index_of, dialect, receives)
+    channels, channel_gated = _add_channel_counts(selects, plan, gates, index_of, flag_of, dialect, receives)
     present, freshness = _add_attribute_counts(selects, plan, missing, dialect, now)
     return SizingQuery(
-        sql=_nested_sql(selects, source, materialize_flags),
+        sql=_nested_sql(selects, source, materialize_flags, fence_members=bool(holdouts.middle)),
         dialect=dialect,
         profile_ids=[p.profile_id for p in profiles],
         priorities=[p.priority for p in profiles],

@@ -146,10 +146,12 @@ def _print_sizing(result: SizingOutcome) -> None:
         f"evaluated at {run.evaluated_at.isoformat()}; stored in revision {result.write.revision} "
         f"(commit {(result.write.commit or '')[:12]})"
     )
+    # TREATMENT + HOLDOUT = WINNER for a profile with a holdout; "-" for one without.
     print_table(
-        ["PROFILE", "PRIORITY", "ELIGIBLE", "SUPPRESSED", "NET", "WINNER"],
+        ["PROFILE", "PRIORITY", "ELIGIBLE", "SUPPRESSED", "NET", "WINNER", "TREATMENT", "HOLDOUT"],
         [
             [p.profile_id, p.priority, p.eligible, p.removed_by_suppression, p.net, p.winner]
+            + (["-", "-"] if p.holdout is None else [p.treatment, p.holdout])
             for p in run.profiles
         ],
     )

@@ -56,7 +56,7 @@ def register(sub: argparse._SubParsersAction, make_parser) -> None:
         "--table", default="profiles", help="SQL: the table of records (default profiles)"
     )
     compile_parser.add_argument(
-        "--id-column", help="SQL: the record id column (default the plan's activation_lift.id_column, else id)"
+        "--id-column", help="SQL: the record id column (default: activation_lift.id_column, or id)"
     )
     compile_parser.add_argument(
         "--now",
@@ -99,12 +99,13 @@ def _print_simulation(result: SimulationResult) -> None:
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print_table(
-        ["RECORD", "ID", "WINNER", "MEMBERS", "FALLBACK"],
+        ["RECORD", "ID", "WINNER", "HOLDOUT", "MEMBERS", "FALLBACK"],
         [
             [
                 r.index,
                 r.record_id,
                 r.winner or "-",
+                {True: "held out", False: "treatment", None: "-"}[r.in_holdout],
                 ",".join(r.members) or "-",
                 f"{r.fallback.profile_id}: {r.fallback.fallback or '(no fallback named)'}"
                 if r.fallback

@@ -95,7 +95,8 @@ def _run_at(plan: Plan, indices: list[int], now: datetime) -> list[ScenarioResul
             i for i, v in enumerate(verdicts) if v.winner != plan.scenarios[indices[i]].expected_profile
         ]
         if failing:
-            explained = simulate(plan, [records[i] for i in failing], now, explain=True, holdouts=False).records
+            again = [records[i] for i in failing]
+            explained = simulate(plan, again, now, explain=True, holdouts=False).records
             for index, verdict in zip(failing, explained, strict=True):
                 verdicts[index] = verdict
         return [_outcome(plan, indices[i], v, None) for i, v in enumerate(verdicts)]
