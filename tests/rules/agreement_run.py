@@ -23,6 +23,7 @@ from personalization_engine.rules.instants import JSONLOGIC_EXACT, MICROS, epoch
 from personalization_engine.rules.records import coerce_value
 
 from .agreement_gen import WINDOWS, Case, Generator, instant_us
+from .agreement_holdout import check_holdouts
 from .engines import OPERATIONS, load_table, node_results, sql_verdicts
 from .helpers import make_plan
 
@@ -45,6 +46,8 @@ class AgreementRun:
     def __init__(self, seed: int, duck: Any, pg: Any, node_runner: str | None) -> None:
         self.seed = seed
         self.generator = Generator(random.Random(seed))
+        # Holdouts draw from their own source, so adding them left every other case of a seed as it was.
+        self.holdout_rng = random.Random(seed ^ 0x401D)
         self.duck = duck
         self.pg = pg
         self.node_runner = node_runner
@@ -117,6 +120,10 @@ class AgreementRun:
             expected_node.append((where, data, verdict))
         if logic is not None and expected_node:
             self.node_jobs.append((f"case {number}", logic, [d for _, d, _ in expected_node], expected_node))
+        connections = {d: c for d, c in (("duckdb", self.duck), ("postgres", self.pg)) if c is not None}
+        difference = check_holdouts(self.holdout_rng, case, connections, self.counter)
+        if difference:
+            self.fail(f"case {number}", case, difference)
 
     def jsonlogic(self, number: int, plan, case: Case) -> tuple[Any, list[Any] | None]:
         try:

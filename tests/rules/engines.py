@@ -52,23 +52,35 @@ def _db_value(value: Any, kind: str) -> Any:
 
 
 def load_table(
-    connection: Any, dialect: str, table: str, kinds: dict[str, str], records: list[dict[str, Any]]
+    connection: Any,
+    dialect: str,
+    table: str,
+    kinds: dict[str, str],
+    records: list[dict[str, Any]],
+    *,
+    id_kind: str | None = None,
 ) -> None:
-    """A table `id` + one column per attribute (names quoted: they may be reserved words)."""
+    """A table `id` + one column per attribute (names quoted: they may be reserved words).
+
+    `id` is the record's index (BIGINT), or with `id_kind` the record's own "id" value in that type.
+    """
     types = SQL_TYPES[dialect]
+    id_type = types[id_kind or "integer"]
     mark = "?" if dialect == "duckdb" else "%s"
     connection.execute(f"DROP TABLE IF EXISTS {quoted(table)}")
     columns = ", ".join(f"{quoted(name)} {types[kind]}" for name, kind in kinds.items())
-    connection.execute(f"CREATE TABLE {quoted(table)} (id BIGINT{', ' if columns else ''}{columns})")
+    connection.execute(f"CREATE TABLE {quoted(table)} (id {id_type}{', ' if columns else ''}{columns})")
     casts = "".join(f", CAST({mark} AS {types[kind]})" for kind in kinds.values())
+    casts = f"CAST({mark} AS {id_type})" + casts
     params: list[Any] = []
     for index, record in enumerate(records):
         values = [
             coerce_value(record.get(name), kind, index=index, attr=name) for name, kind in kinds.items()
         ]
-        params += [index, *(_db_value(v, kinds[n]) for v, n in zip(values, kinds, strict=True))]
+        record_id = record.get("id") if id_kind else index
+        params += [record_id, *(_db_value(v, kinds[n]) for v, n in zip(values, kinds, strict=True))]
     # one statement for all rows: executemany costs a round trip (or a re-plan) per row
-    rows = ", ".join(f"({mark}{casts})" for _ in records)
+    rows = ", ".join(f"({casts})" for _ in records)
     if rows:
         connection.execute(f"INSERT INTO {quoted(table)} VALUES {rows}", params)
 

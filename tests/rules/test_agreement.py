@@ -2,7 +2,9 @@
 
 Python (column evaluator and explainer), the compiled SQL on DuckDB and PostgreSQL, and the compiled
 JSON Logic in panzi-json-logic and json-logic-js must agree on eligibility, suppression, membership
-and winner, and on scores within 1e-9 relative. See agreement_gen.py for the families.
+and winner, and on scores within 1e-9 relative; Python's simulation and the compiled SQL agree on
+every record's holdout (in_holdout) with hostile ids and salts. See agreement_gen.py and
+agreement_holdout.py for the families.
 
 Size and seed: AGREEMENT_CASES (record x profile cases, default 10,000) and AGREEMENT_SEED (default:
 a fresh random seed, printed in every failure). The on-demand run is
@@ -55,6 +57,12 @@ EXPECTED_HARD_CASES = {
     "jsonlogic:refused_plan",
     "jsonlogic:refused_record",
     "jsonlogic_js:records",
+    # issue 17: holdout assignment (agreement_holdout.py)
+    *(f"holdout_id:{kind}" for kind in ("string", "integer", "number", "boolean")),
+    "holdout:held",
+    "holdout:treatment",
+    "holdout:winner_without_holdout",
+    "holdout:id_without_canonical_text",
 }
 
 
