@@ -10,6 +10,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from personalization_engine.audience import warehouse_sql
 from personalization_engine.cli.main import main
 from personalization_engine.core.engine import Engine
 from personalization_engine.core.sizing import size_plan
@@ -199,3 +200,19 @@ def test_postgresql_counts_the_same_holdouts_as_duckdb(
     assert on_postgres.activations == on_duckdb.activations
     assert on_postgres.channels == on_duckdb.channels
     assert any(p.holdout for p in on_postgres.profiles)
+
+
+def test_warehouse_sql_with_holdouts_counts_what_plans_size_counts(
+    engine: Engine, holdout_plan: str, users_parquet: Path
+):
+    plan = engine.read_plan(holdout_plan)
+    for dialect in ("snowflake", "bigquery", "databricks", "postgres"):
+        assert "holdout_0" in warehouse_sql(plan, dialect, "analytics.users", now=NOW)
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"CREATE TABLE users AS SELECT * FROM read_parquet('{users_parquet}')")
+    cursor = con.execute(warehouse_sql(plan, "duckdb", "users", now=NOW))
+    row = dict(zip([d[0] for d in cursor.description], cursor.fetchone(), strict=True))
+    stored = size_plan(engine, holdout_plan, data="data/users.parquet", actor="a", now=NOW).run
+    for i, p in enumerate(stored.profiles):
+        assert row.get(f"holdout_{i}") == p.holdout
