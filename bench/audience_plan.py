@@ -105,3 +105,17 @@ def with_ten_profiles(plan: Plan) -> Plan:
             ),
         }
     )
+
+
+# Each profile's holdout share in the benchmark with holdouts: a spread of common choices.
+HOLDOUT_SHARES = [0.1, 0.05, 0.2, 0.1, 0.5, 0.1, 0.25, 0.1, 0.01, 0.1]
+
+
+def with_ten_profiles_and_holdouts(plan: Plan) -> Plan:
+    """with_ten_profiles, each profile holding out HOLDOUT_SHARES of its winners (salt: the plan id)."""
+    plan = with_ten_profiles(plan)
+    profiles = tuple(
+        p.model_copy(update={"holdout_share": share})
+        for p, share in zip(plan.profiles, HOLDOUT_SHARES, strict=True)
+    )
+    return plan.model_copy(update={"profiles": profiles})

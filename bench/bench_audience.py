@@ -9,8 +9,11 @@ DuckDB, 10,000,000 rows x 10 profiles (bench/audience_plan.py), measured side by
 PostgreSQL, 1,000,000 rows: size_plan by DSN against the same SQL run through psql (goal: <= 1.2x).
 
 Needs the bench extra (pandas, polars): pip install -e '.[bench]'. Not run in CI.
+With holdouts (issue 17, the default), DuckDB is measured as bench/sizing_holdouts.py describes:
+`plans size` against the fastest hand-written query with the same holdout hash (goal: <= 1.15x).
 Run: /tmp/venv/bin/python bench/bench_audience.py [--rows 10000000] [--pg-rows 1000000] [--repeat 3]
      [--store duckdb|parquet]   (where the DuckDB rows live: a database table, the default, or Parquet)
+     [--without-holdouts]       (issue 7's comparison instead) [--profile] (where the time goes)
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ import duckdb
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from audience_plan import with_ten_profiles
+from audience_plan import with_ten_profiles, with_ten_profiles_and_holdouts
+from sizing_holdouts import bench_holdouts
 
 from personalization_engine.audience import data_request, write_sample_data
 from personalization_engine.audience.backends import measure_request
@@ -58,15 +62,16 @@ def workspace(folder: Path) -> Engine:
     return Engine(Workspace(root=folder.resolve(), source="option"))
 
 
-def new_plan(engine: Engine) -> str:
+def new_plan(engine: Engine, holdouts: bool = False) -> str:
     plan_id = engine.create_plan(
         initiative="Bench", channels=["web", "in-app", "email"], actor="bench"
     ).plan_id
-    engine.apply(plan_id, "profiles", with_ten_profiles, expected_revision=1, actor="bench")
+    content = with_ten_profiles_and_holdouts if holdouts else with_ten_profiles
+    engine.apply(plan_id, "profiles", content, expected_revision=1, actor="bench")
     return plan_id
 
 
-def run_figures(run) -> list[int]:
+def run_figures(run, holdouts: bool = False) -> list[int]:
     """The counts of a stored run in the baseline query's column order."""
     figures = [run.row_count]
     for p in run.profiles:
@@ -77,6 +82,8 @@ def run_figures(run) -> list[int]:
     for c in run.channels:
         figures += [c.reachable, c.net_activatable]
     figures += [c.non_null for c in run.coverage]
+    if holdouts:
+        figures += [p.holdout for p in run.profiles]
     return figures
 
 
@@ -249,8 +256,12 @@ def polars_sizing(frame) -> list[int]:
 
 
 # --- runs ---------------------------------------------------------------------------------------
-def bench_duckdb(folder: Path, rows: int, repeat: int, store: str) -> None:
-    """`store` is where the rows live: a DuckDB database (table users) or the Parquet file itself."""
+def bench_duckdb(folder: Path, rows: int, repeat: int, store: str, holdouts: bool, profile: bool) -> None:
+    """`store` is where the rows live: a DuckDB database (table users) or the Parquet file itself.
+
+    With `holdouts` (the default) it runs bench/sizing_holdouts.py, issue 17's comparison; without,
+    issue 7's (the SUM(CASE) and count_if baselines, pandas and polars).
+    """
     engine = workspace(folder)
     parquet = folder / f"users-{rows}.parquet"
     if not parquet.exists():
@@ -264,7 +275,7 @@ def bench_duckdb(folder: Path, rows: int, repeat: int, store: str) -> None:
         if not data.exists():
             with duckdb.connect(str(data)) as con:
                 con.execute(f"CREATE TABLE users AS SELECT * FROM read_parquet('{parquet}')")
-    plan_id = new_plan(engine)
+    plan_id = new_plan(engine, holdouts)
     baseline_sql = (HERE / "baseline_sizing.sql").read_text().replace("{source}", source)
     count_if_sql = re.sub(r"SUM\(CASE WHEN (.*?) THEN 1 ELSE 0 END\)", r"count_if(\1)", baseline_sql)
 
@@ -273,6 +284,12 @@ def bench_duckdb(folder: Path, rows: int, repeat: int, store: str) -> None:
         with duckdb.connect(str(data), read_only=True) if store == "duckdb" else duckdb.connect() as con:
             con.execute("SET TimeZone = 'UTC'")
             return con.execute(sql).fetchone()  # type: ignore[return-value]
+
+    where = "a DuckDB database (table users)" if store == "duckdb" else "a Parquet file (zstd)"
+    if holdouts:
+        print(f"\nDuckDB, {rows:,} rows x 10 profiles in {where}")
+        bench_holdouts(engine, plan_id, data, table, count_if_sql, query, run_figures, NOW, repeat, profile)
+        return
 
     times: dict[str, list[float]] = {k: [] for k in ("size", "cli", "baseline", "count_if")}
     results: dict[str, list[int]] = {}
@@ -321,7 +338,6 @@ def bench_duckdb(folder: Path, rows: int, repeat: int, store: str) -> None:
         wrong = [i for i, (a, b) in enumerate(zip(figures, results["size"], strict=True)) if a != b]
         assert not wrong, f"{name} counts differ from plans size at {wrong[:10]}"
     m = {k: statistics.median(v) for k, v in times.items()}
-    where = "a DuckDB database (table users)" if store == "duckdb" else "a Parquet file (zstd)"
     print(
         f"\nDuckDB, {rows:,} rows x 10 profiles in {where}, median of {repeat}; "
         "all methods agree on every count:"
@@ -417,11 +433,17 @@ def main() -> None:
     parser.add_argument(
         "--store", choices=["duckdb", "parquet"], default="duckdb", help="where the DuckDB rows live"
     )
+    parser.add_argument(
+        "--without-holdouts", action="store_true", help="issue 7's comparison (no holdouts, pandas, polars)"
+    )
+    parser.add_argument("--profile", action="store_true", help="with holdouts: where plans size's time goes")
     args = parser.parse_args()
     folder = Path(args.dir)
     print(f"machine: {os.cpu_count()} cores; duckdb {duckdb.__version__}")
     if not args.skip_duckdb:
-        bench_duckdb(folder / "duckdb", args.rows, args.repeat, args.store)
+        bench_duckdb(
+            folder / "duckdb", args.rows, args.repeat, args.store, not args.without_holdouts, args.profile
+        )
     if not args.skip_postgres:
         bench_postgres(folder / "postgres", args.pg_rows, args.repeat)
 
