@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Sequence
 from typing import Literal
 
@@ -222,37 +223,42 @@ def holdout_marks(plan: Plan, winners: Sequence[str | None], ids: Sequence[objec
     return marks
 
 
+_TYPE_KINDS: dict[str, IdKind] = {
+    **dict.fromkeys(("VARCHAR", "CHAR", "CHARACTER", "BPCHAR", "TEXT", "STRING", "UUID"), "string"),
+    **dict.fromkeys(("BOOLEAN", "BOOL"), "boolean"),
+    **dict.fromkeys(("DOUBLE", "FLOAT", "FLOAT4", "FLOAT8", "REAL"), "number"),
+    **dict.fromkeys(
+        ("TINYINT", "SMALLINT", "INTEGER", "INT", "INT1", "INT2", "INT4", "INT8", "INT16", "INT32", "INT64",
+         "INT128", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT", "LONG",
+         "SHORT", "BYTE", "NUMERIC", "DECIMAL", "NUMBER"),
+        "integer",
+    ),
+}  # fmt: skip
+
+
 def id_kind_of(type_name: str | None, id_column: str, *, where: str) -> IdKind:
     """The id kind for a column type (the inventory's attribute type or the data's SQL type).
 
-    None (not inventoried, or a warehouse table we cannot inspect) is text. Dates and timestamps have
-    no canonical id text, so a holdout over them is refused by name.
+    None (not inventoried, or a warehouse table we cannot inspect) is text. Dates, timestamps and
+    other types have no canonical id text, so a holdout over them is refused by name.
     """
     if type_name is None:
         return "string"
-    upper = type_name.upper()
     if type_name in ID_KINDS:
         return type_name  # type: ignore[return-value]
-    if any(word in upper for word in ("CHAR", "TEXT", "STRING", "UUID")):
-        return "string"
-    if upper in ("BOOLEAN", "BOOL"):
-        return "boolean"
-    if any(word in upper for word in ("DOUBLE", "FLOAT", "REAL")):
-        return "number"
-    if any(word in upper for word in ("INT", "NUMERIC", "DECIMAL", "LONG", "SHORT", "BYTE")):
-        # DECIMAL(p, 0) and NUMERIC ids are whole numbers printed as integers; a scale > 0 is refused.
-        if "," in upper and not upper.replace(" ", "").endswith(",0)"):
-            raise InputError(
-                f"{where}'s id column {id_column!r} is {type_name}, a fraction: a holdout id is a string, "
-                "integer, whole number or boolean",
-                field="activation_lift.id_column",
-            )
-        return "integer"
-    raise InputError(
-        f"{where}'s id column {id_column!r} is {type_name}: a holdout id is a string, integer, number or "
-        "boolean (set success_metrics.activation_lift.id_column to such a column)",
-        field="activation_lift.id_column",
-    )
+    upper = type_name.upper().strip()
+    kind = _TYPE_KINDS.get(re.split(r"[^A-Z0-9]", upper, maxsplit=1)[0])
+    upper = upper.replace(" ", "")
+    # DECIMAL(p, 0) ids are whole numbers printed as integers; a scale above 0 prints fractions.
+    if kind == "integer" and "," in upper and not upper.endswith(",0)"):
+        kind = None
+    if kind is None:
+        raise InputError(
+            f"{where}'s id column {id_column!r} is {type_name}: a holdout id is a string, integer, number "
+            "or boolean (set success_metrics.activation_lift.id_column to such a column)",
+            field="activation_lift.id_column",
+        )
+    return kind
 
 
 def winner_holdout_sql(

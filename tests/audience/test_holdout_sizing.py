@@ -216,3 +216,16 @@ def test_warehouse_sql_with_holdouts_counts_what_plans_size_counts(
     stored = size_plan(engine, holdout_plan, data="data/users.parquet", actor="a", now=NOW).run
     for i, p in enumerate(stored.profiles):
         assert row.get(f"holdout_{i}") == p.holdout
+
+
+def test_a_timestamp_id_column_is_refused_naming_it_and_nothing_is_written(
+    engine: Engine, plan_id: str, users_parquet: Path
+):
+    engine.apply(plan_id, "profiles", lambda p: _with_holdouts(p, id_column="signup_at"),
+                 expected_revision=1, actor="test")  # fmt: skip
+    before = snapshot(engine, plan_id)
+    with pytest.raises(InputError) as caught:
+        size_plan(engine, plan_id, data="data/users.parquet", actor="analyst", now=NOW)
+    assert caught.value.field == "activation_lift.id_column"
+    assert "the data's id column 'signup_at' is TIMESTAMP WITH TIME ZONE" in str(caught.value)
+    assert snapshot(engine, plan_id) == before
