@@ -116,7 +116,7 @@ def lift_findings(plan: Plan) -> list[Finding]:
                 pointer="/success_metrics/activation_lift/baseline_rate",
                 message=f"no baseline_rate and no lift readout to measure one from, so the minimum "
                 f"detectable effect of {', '.join(unknown)} is unknown: set activation_lift.baseline_rate "
-                f"(the {lift.kpi} rate without personalization)",
+                f"(the rate of the KPI, {lift.kpi}, without personalization)",
                 stage="plan",
             )
         )

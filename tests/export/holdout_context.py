@@ -46,3 +46,10 @@ def set_holdout(record: dict[str, Any], value: Any) -> dict[str, Any]:
     if value is not ABSENT:
         record[HOLDOUT_ATTRIBUTE] = value
     return record
+
+
+def with_holdout_shares(bodies: list[dict[str, Any]], rng: random.Random) -> list[dict[str, Any]]:
+    """Generated profiles, about half of them with a holdout share of their own."""
+    return [
+        dict(body, holdout_share=rng.choice([0.1, 0.5])) if rng.random() < 0.5 else body for body in bodies
+    ]
