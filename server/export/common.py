@@ -149,6 +149,27 @@ def treated(pe_holdout: object, profile_id: str) -> bool:
     return isinstance(pe_holdout, str) and pe_holdout != profile_id
 
 
+def holdout_readme(held: frozenset[str]) -> str:
+    """The README section every flag export appends: what pe_holdout is and what its absence means."""
+    if not held:
+        return ""
+    listed = ", ".join(f"`{pid}`" for pid in sorted(held))
+    return f"""
+## Holdouts
+Profiles with a holdout: {listed}. Flag systems hash with their own functions and cannot reproduce
+the plan's md5 assignment, so the warehouse computes it and you sync it into the evaluation context
+as the string attribute `{HOLDOUT_ATTRIBUTE}`: the dbt export's `pe_winner.holdout_profile` (the id
+of the profile the person is held out of), or `""` when the person is held out of nothing.
+
+- `{HOLDOUT_ATTRIBUTE}` equal to the winning profile's id: the default variant (control). The person
+  does not fall through to a lower-priority profile, so the comparison stays clean.
+- `{HOLDOUT_ATTRIBUTE}` `""` or another profile's id: the profile as usual.
+- `{HOLDOUT_ATTRIBUTE}` absent, null or not a string, for a member of a holdout profile: the default
+  variant. This fails closed, like an unmapped consent gate: an unsynced holdout never leaks the
+  treatment into the holdout. Sync `""` for everyone not held out.
+"""
+
+
 def short(text: str) -> str:
     """Text for a ledger entry: one line of at most 200 characters (rule values may hold anything)."""
     return one_line(text)[:200] or "?"

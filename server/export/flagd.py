@@ -19,7 +19,14 @@ from ..model.ledger import ExportRefusal
 from ..rules.jsonlogic_terms import true_when
 from ..rules.program import PreparedProfile, attribute_kinds, prepare_plan
 from ..rules.typecheck import refuse_type_errors
-from .common import HOLDOUT_ATTRIBUTE, ChannelLineup, ExportBundle, channel_lineups, holdout_profiles
+from .common import (
+    HOLDOUT_ATTRIBUTE,
+    ChannelLineup,
+    ExportBundle,
+    channel_lineups,
+    holdout_profiles,
+    holdout_readme,
+)
 from .flagd_logic import (
     FLAGD_CLOCK,
     check_carriable,
@@ -78,7 +85,7 @@ def export_flagd(plan: Plan, *, exported_at: datetime, draft: bool) -> ExportBun
     text = escape_time_var(json.dumps(document, indent=2, allow_nan=False)) + "\n"
     files = {
         FLAGS_FILE: text,
-        "README.md": readme(plan, draft, carried, lineups, members, refusals),
+        "README.md": readme(plan, draft, carried, lineups, members, refusals) + holdout_readme(held),
     }
     return ExportBundle(
         target=TARGET,

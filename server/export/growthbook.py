@@ -28,6 +28,7 @@ from .common import (
     ExportBundle,
     channel_lineups,
     holdout_profiles,
+    holdout_readme,
     prepared,
     window_cutoff,
 )
@@ -84,7 +85,7 @@ def export_growthbook(plan: Plan, *, exported_at: datetime, draft: bool) -> Expo
     }
     files = {
         PAYLOAD: json.dumps(payload, indent=2, ensure_ascii=False) + "\n",
-        "README.md": readme(plan, draft, features, carried.groups, cutoffs, refusals),
+        "README.md": readme(plan, draft, features, carried.groups, cutoffs, refusals) + holdout_readme(held),
     }
     return ExportBundle(
         target=TARGET,

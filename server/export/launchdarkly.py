@@ -21,6 +21,7 @@ from .common import (
     ExportBundle,
     channel_lineups,
     holdout_profiles,
+    holdout_readme,
     prepared,
 )
 from .launchdarkly_clauses import (
@@ -98,7 +99,8 @@ def export_launchdarkly(plan: Plan, *, exported_at: datetime, draft: bool) -> Ex
         target=TARGET,
         files={
             FLAGS_FILE: dumps(document) + "\n",
-            "README.md": readme(plan.plan_id, plan.revision, draft, list(flags), refused_text),
+            "README.md": readme(plan.plan_id, plan.revision, draft, list(flags), refused_text)
+            + holdout_readme(held),
         },
         profiles=profiles,
         refusals=tuple(refusals),
