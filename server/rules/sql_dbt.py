@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from ..model import Plan
-from .program import Node, PreparedProfile, attribute_kinds
+from .program import Node, attribute_kinds
 from .sql_compiler import SqlBuilder, check_dialect, output_columns, prepared_profiles
+from .sql_dbt_holdout import HOLDOUT_COLUMNS, fill_holdouts, held_columns, holdout_profile, in_holdout
 from .sql_names import check_id_column, generated, identifier
 
 # The one place the evaluation time enters: an instant text with its offset, from the dbt var.
@@ -152,13 +153,13 @@ def verdicts_sql(
         verdicts.append(exp.alias_(builder.net(profile, internal), member, copy=False))
         members.append((profile.id, member))
     verdicts += [exp.column(name.copy()) for name in gates.values()]
-    held = _held_columns(profiles, holdouts, verdicts, d)
+    held = held_columns(profiles, holdouts, verdicts, d)
 
     outer: list[exp.Expression] = [
         ident.copy(),
         exp.alias_(_winner(members), identifier("winner", d)),
-        exp.alias_(_in_holdout(members, held), identifier("in_holdout", d)),
-        exp.alias_(_holdout_profile(members, held), identifier("holdout_profile", d)),
+        exp.alias_(in_holdout(members, held), identifier("in_holdout", d)),
+        exp.alias_(holdout_profile(members, held), identifier("holdout_profile", d)),
     ]
     for profile in profiles:
         member_name, score_name = pairs[profile.id]
@@ -181,68 +182,7 @@ def verdicts_sql(
     ]
     parts = [f"{generated(n, d).sql(dialect=d)} as (\n{body}\n)" for n, body in ctes]
     text = "with " + ",\n".join(parts) + "\n" + _select(outer, "verdicts", d) + "\n"
-    return _fill_holdouts(text, profiles, holdouts)
-
-
-# The record's holdout verdict for each profile that has one. The hash SQL is written per dialect by
-# rules.holdout as text (sqlglot would transpile its hex step wrongly), so the query is built with a
-# placeholder column that the text replaces once generated, like the clock's instant.
-HOLDOUT_COLUMNS = ("in_holdout", "holdout_profile")
-
-
-def _placeholder(index: int) -> str:
-    return f"pe_holdout_placeholder_{index}_end"  # _end: no placeholder is a prefix of another
-
-
-def _held_columns(
-    profiles: Sequence[PreparedProfile], holdouts: Mapping[str, str], verdicts: list[exp.Expression], d: str
-) -> dict[str, exp.Identifier]:
-    """Adds each holdout profile's verdict to the verdicts CTE; returns profile id -> its column."""
-    held: dict[str, exp.Identifier] = {}
-    for profile in profiles:
-        if profile.id in holdouts:
-            name = generated(f"held_{profile.index}", d)
-            placeholder = exp.column(exp.to_identifier(_placeholder(profile.index), quoted=False))
-            verdicts.append(exp.alias_(placeholder, name, copy=False))
-            held[profile.id] = name
-    return held
-
-
-def _fill_holdouts(text: str, profiles: Sequence[PreparedProfile], holdouts: Mapping[str, str]) -> str:
-    for profile in profiles:
-        if profile.id in holdouts:
-            token = _placeholder(profile.index)
-            assert text.count(token) == 1
-            text = text.replace(token, holdouts[profile.id])
-    return text
-
-
-def _in_holdout(
-    members: list[tuple[str, exp.Identifier]], held: Mapping[str, exp.Identifier]
-) -> exp.Expression:
-    """Whether the record is held out of its winning profile: never of another, and FALSE without
-    a winner or a holdout (two-valued, so a dbt test can count it)."""
-    ifs = [
-        exp.If(
-            this=exp.column(name.copy()), true=exp.column(held[pid].copy()) if pid in held else exp.false()
-        )
-        for pid, name in members
-    ]
-    return exp.Case(ifs=ifs, default=exp.false()) if ifs else exp.false()
-
-
-def _holdout_profile(
-    members: list[tuple[str, exp.Identifier]], held: Mapping[str, exp.Identifier]
-) -> exp.Expression:
-    """The winner when the record is held out of it, else NULL: what flag systems sync as pe_holdout."""
-    null = exp.cast(exp.Null(), exp.DataType.Type.VARCHAR)
-    ifs = []
-    for pid, name in members:
-        value: exp.Expression = null.copy()
-        if pid in held:
-            value = exp.Case(ifs=[exp.If(this=exp.column(held[pid].copy()), true=exp.Literal.string(pid))])
-        ifs.append(exp.If(this=exp.column(name.copy()), true=value))
-    return exp.Case(ifs=ifs) if ifs else null
+    return fill_holdouts(text, profiles, holdouts)
 
 
 # Characters str.splitlines() breaks at: a string constant holding one must keep it byte for byte.
