@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..rules import RULE_FINDING_CODES
 from .exports import EXPORT_FINDING_CODES
 from .final_findings import FINAL_FINDING_CODES
+from .lift import LIFT_FINDING_CODES
 from .sizing import AUDIENCE_FINDING_CODES
 
 CHECK_FINDING_CODES: dict[str, str] = {
@@ -80,6 +81,8 @@ CHECK_FINDING_CODES: dict[str, str] = {
     # finalize (issue 15)
     **FINAL_FINDING_CODES,
     **EXPORT_FINDING_CODES,
+    # holdouts and power before launch (issue 17)
+    **LIFT_FINDING_CODES,
     # approvals that mean something (issue 15)
     "approval.reported": "The latest approval of a required role is only reported, not confirmed.",
 }

@@ -15,6 +15,7 @@ from .final_findings import final_findings
 from .freshness import freshness_findings
 from .graph import graph_findings
 from .ledger_findings import ledger_findings
+from .lift import lift_findings
 from .metrics import compute_metrics, coverage_in_force, metric_findings
 from .qa_findings import qa_findings
 from .references import reference_findings
@@ -44,6 +45,7 @@ def check_findings(plan: Plan) -> list[Finding]:
         *metric_findings(plan, metrics),
         *ledger_findings(plan),
         *latest_sizing_findings(plan),
+        *lift_findings(plan),
         *qa_findings(plan),
         *export_findings(plan),
         *final_findings(plan),

@@ -12,6 +12,7 @@ from ..errors import InputError
 from ..model import Activation, Plan
 from ..model.ledger import ExportCutoff, ExportRefusal
 from ..rules.gates import gate_entries, gate_rule
+from ..rules.holdout import profile_shares
 from ..rules.instants import from_epoch_us
 from ..rules.program import Leaf, Node, PreparedProfile, Program, prepare, prepare_plan
 from ..rules.render import describe_condition
@@ -120,6 +121,53 @@ def channel_lineups(
                 slots.append(Slot(profile, activation, index, gate))
         lineups.append(ChannelLineup(channel, tuple(slots)))
     return lineups, refusals
+
+
+# Flag systems cannot compute the holdout's md5, so the warehouse syncs it as this context attribute:
+# the id of the profile the person is held out of (dbt's pe_winner.holdout_profile), "" for none.
+HOLDOUT_ATTRIBUTE = "pe_holdout"
+
+
+def holdout_profiles(plan: Plan) -> frozenset[str]:
+    """The profiles with a holdout, whose flag rules read pe_holdout; refuses an inventory attribute
+    of that name, which the synced value would overwrite."""
+    held = frozenset(profile_shares(plan))
+    for index, attribute in enumerate(plan.attributes):
+        if held and attribute.name == HOLDOUT_ATTRIBUTE:
+            raise InputError(
+                f"attribute {HOLDOUT_ATTRIBUTE!r} collides with the context attribute flag exports read "
+                "the synced holdout from (docs/exports.md, Holdouts); rename the attribute",
+                field=f"/attributes/{index}/name",
+            )
+    return held
+
+
+def treated(pe_holdout: object, profile_id: str) -> bool:
+    """What every flag export serves a member of a holdout profile: the treatment only when pe_holdout
+    is a string (synced: "" or another profile's id) other than the profile's id. Absent or not a
+    string fails closed to the control, like an unmapped consent gate."""
+    return isinstance(pe_holdout, str) and pe_holdout != profile_id
+
+
+def holdout_readme(held: frozenset[str]) -> str:
+    """The README section every flag export appends: what pe_holdout is and what its absence means."""
+    if not held:
+        return ""
+    listed = ", ".join(f"`{pid}`" for pid in sorted(held))
+    return f"""
+## Holdouts
+Profiles with a holdout: {listed}. Flag systems hash with their own functions and cannot reproduce
+the plan's md5 assignment, so the warehouse computes it and you sync it into the evaluation context
+as the string attribute `{HOLDOUT_ATTRIBUTE}`: the dbt export's `pe_winner.holdout_profile` (the id
+of the profile the person is held out of), or `""` when the person is held out of nothing.
+
+- `{HOLDOUT_ATTRIBUTE}` equal to the winning profile's id: the default variant (control). The person
+  does not fall through to a lower-priority profile, so the comparison stays clean.
+- `{HOLDOUT_ATTRIBUTE}` `""` or another profile's id: the profile as usual.
+- `{HOLDOUT_ATTRIBUTE}` absent, null or not a string, for a member of a holdout profile: the default
+  variant. This fails closed, like an unmapped consent gate: an unsynced holdout never leaks the
+  treatment into the holdout. Sync `""` for everyone not held out.
+"""
 
 
 def short(text: str) -> str:

@@ -21,11 +21,13 @@ from ..model.ledger import ExportRefusal
 from ..model.targets import SQL_DIALECTS
 from ..rules import sql_dbt
 from ..rules.gates import gate_entries
+from ..rules.holdout import IdKind, holdout_sql, plan_salt, profile_shares
 from ..rules.program import leaves
 from ..rules.sql_names import unique_output_names
 from .common import ChannelLineup, ExportBundle, Program, channel_lineups, prepared
 from .dbt_files import readme, schema_yml, sources_yml
 from .dbt_tests import exposures_yml, unit_tests_yml
+from .dbt_yaml import has_jinja
 
 TARGET = "dbt"
 
@@ -43,6 +45,8 @@ class Layout:
     profiles: dict[str, str]  # profile id -> safe name (models pe_profile_<name>)
     lineups: list[ChannelLineup]
     refusals: tuple[ExportRefusal, ...] = ()
+    salt: str = ""
+    holdouts: dict[str, float] | None = None  # profile id -> holdout share, for profiles with one
 
     def header(self, comment: str) -> str:
         draft = " DRAFT: exported from a revision that is not final." if self.draft else ""
@@ -79,7 +83,45 @@ def plan_layout(plan: Plan, *, exported_at: datetime, draft: bool, dialect: str 
         profiles=_safe_names([p.id for p in plan.profiles]),
         lineups=lineups,
         refusals=tuple(refusals),
+        salt=_salt(plan),
+        holdouts=profile_shares(plan),
     )
+
+
+def _salt(plan: Plan) -> str:
+    salt = plan_salt(plan)
+    if has_jinja(salt):
+        raise InputError(
+            f"holdout_salt {salt!r} holds a Jinja delimiter ('{{{{', '{{%' or '{{#'), which dbt would read "
+            "as code in the holdout SQL; choose a salt without one",
+            field="/success_metrics/activation_lift/holdout_salt",
+        )
+    return salt
+
+
+# The holdout hashes the id's canonical text, which depends on how the column is typed.
+_ID_KINDS: dict[str | None, IdKind] = {None: "string", "string": "string", "integer": "integer",
+                                       "number": "number", "boolean": "boolean"}  # fmt: skip
+
+
+def holdout_columns(layout: Layout) -> dict[str, str]:
+    """Each holdout profile's boolean SQL over the record id, in the layout's dialect."""
+    kind = {a.name: a.type for a in layout.plan.attributes}.get(layout.id_attr)
+    if not layout.holdouts:
+        return {}
+    if kind not in _ID_KINDS:
+        raise InputError(
+            f"the record id {layout.id_attr!r} is a {kind}, which has no canonical text for the holdout "
+            "hash; key the dbt models by a string, integer, number or boolean match key",
+            field="/activations",
+        )
+    id_sql = sql_dbt.quoted_name(layout.id_attr, layout.dialect)
+    return {
+        profile_id: holdout_sql(
+            layout.dialect, layout.salt, profile_id, id_sql, share, id_kind=_ID_KINDS[kind]
+        )
+        for profile_id, share in layout.holdouts.items()
+    }
 
 
 def export_dbt(plan: Plan, *, exported_at: datetime, draft: bool, dialect: str = "duckdb") -> ExportBundle:
@@ -212,7 +254,9 @@ def _models(layout: Layout) -> dict[str, str]:
         ]
         for lineup in layout.lineups
     }
-    verdicts = sql_dbt.verdicts_sql(layout.plan, d, id_attr=key, inputs=inputs, channels=channels)
+    verdicts = sql_dbt.verdicts_sql(
+        layout.plan, d, id_attr=key, inputs=inputs, channels=channels, holdouts=holdout_columns(layout)
+    )
     files["pe_verdicts.sql"] = layout.header(comment) + verdicts
     ref = "{{ ref('pe_verdicts') }}"
     columns = sql_dbt.output_columns(layout.plan)
@@ -221,7 +265,7 @@ def _models(layout: Layout) -> dict[str, str]:
         member, score = columns[profile.id]
         body = sql_dbt.member_model_sql(ref, key, member, score if profile.id in scored else None, d)
         files[f"{layout.profile_model(profile.id)}.sql"] = layout.header(comment) + body
-    files["pe_winner.sql"] = layout.header(comment) + sql_dbt.assigned_model_sql(ref, key, "winner", d)
+    files["pe_winner.sql"] = layout.header(comment) + sql_dbt.winner_model_sql(ref, key, d)
     for lineup in layout.lineups:
         column = sql_dbt.channel_column(lineup.channel)
         body = sql_dbt.assigned_model_sql(ref, key, column, d)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..model.common import duration_seconds
-from ..rules.sql_names import fold
+from ..rules.sql_names import fold, identifier
 from .dbt_yaml import dump, text
 
 if TYPE_CHECKING:
@@ -96,6 +96,21 @@ def _accepted(values: list[str]) -> dict[str, Any]:
     return {"accepted_values": {"arguments": {"values": values}}}
 
 
+def _holdout_columns(layout: Layout, ids: list[str], winner_column: str = "winner") -> list[dict[str, Any]]:
+    """in_holdout is never NULL, and FALSE wherever the winner has no holdout; holdout_profile names
+    only profiles that have one."""
+    held = [pid for pid in ids if pid in (layout.holdouts or {})]
+    only_false: dict[str, Any] = {"arguments": {"values": [False], "quote": False}}
+    if held:
+        column = identifier(winner_column, layout.dialect).sql(dialect=layout.dialect)
+        listed = ", ".join(f"'{pid}'" for pid in held)
+        only_false["config"] = {"where": f"{column} is null or {column} not in ({listed})"}
+    return [
+        {"name": "in_holdout", "data_tests": ["not_null", {"accepted_values": only_false}]},
+        {"name": "holdout_profile", **({"data_tests": [_accepted(held)]} if held else {})},
+    ]
+
+
 def schema_yml(layout: Layout) -> str:
     from .dbt import channel_model
 
@@ -111,7 +126,11 @@ def schema_yml(layout: Layout) -> str:
             "name": "pe_verdicts",
             "description": "Every id with each profile's membership and score, the winner by priority, "
             "and per channel the profile activated there.",
-            "columns": [_id_column(layout), {"name": "winner", "data_tests": [_accepted(ids)]}],
+            "columns": [
+                _id_column(layout),
+                {"name": "winner", "data_tests": [_accepted(ids)]},
+                *_holdout_columns(layout, ids),
+            ],
         }
     )
     for profile in plan.profiles:
@@ -125,10 +144,13 @@ def schema_yml(layout: Layout) -> str:
     models.append(
         {
             "name": "pe_winner",
-            "description": "Each member's winning profile (lowest priority number).",
+            "description": "Each member's winning profile (lowest priority number), whether the member "
+            "is in its holdout, and the profile held out of (holdout_profile: sync it to flag systems "
+            "as the context attribute pe_holdout).",
             "columns": [
                 _id_column(layout),
                 {"name": "profile_id", "data_tests": ["not_null", _accepted(ids)]},
+                *_holdout_columns(layout, ids, winner_column="profile_id"),
             ],
         }
     )
@@ -176,10 +198,29 @@ uses the same instant; each unit test sets its scenario's own time.
 - `pe_verdicts`: every id, each profile's membership and score, `winner`, and per channel the profile
   activated there.
 - `pe_profile_<id>`: a profile's members (eligible and not suppressed) with their score.
-- `pe_winner`: each member's winning profile by priority.
+- `pe_winner`: each member's winning profile by priority, `in_holdout` (the member is in that
+  profile's holdout) and `holdout_profile` (that profile when held out, else NULL).
 - `pe_channel_<channel>`: the ids to activate on that channel through dbt (the winner, when it is
-  activated there and its consent gate holds), with the profile; the exposures depend on these.
+  activated there, its consent gate holds and the member is not in its holdout), with the profile;
+  the exposures depend on these.
+
+## Holdouts
+{_holdout_text(layout)}
 
 ## Notes
 {listed}
+"""
+
+
+def _holdout_text(layout: Layout) -> str:
+    shares = layout.holdouts or {}
+    if not shares:
+        return "The plan holds nobody out: `in_holdout` is false and `holdout_profile` NULL everywhere.\n"
+    listed = ", ".join(f"`{pid}` {share:g}" for pid, share in shares.items())
+    return f"""Held out per profile (share of its winners): {listed}. Assignment is md5 over the salt
+`{text(layout.salt)}`, the profile id and the `{layout.id_attr}` text (docs/audience.md, "Holdout
+assignment"), so it equals `plans size`'s. A member held out of its winning profile is in no channel
+model: it does not fall through to a lower-priority profile, so the comparison stays clean. Flag
+systems cannot compute md5: sync `pe_winner.holdout_profile` to them as the context attribute
+`pe_holdout` (empty when NULL).
 """

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
+from ..rules.holdout import in_holdout
 from ..rules.instants import as_utc, from_epoch_us
 from ..rules.records import coerce_value
 from ..rules.sql_names import unique_output_names
@@ -56,7 +57,7 @@ def _unit_test(layout: Layout, scenario: Scenario, name: str) -> dict[str, Any] 
             {"input": f"ref('{layout.staging(source_id)}')", "rows": [row] if key is not None else []}
         )
     # A record without an id is in no model: dbt cannot key it (README, Notes).
-    expect = [{layout.id_attr: key, "winner": scenario.expected_profile}] if key is not None else []
+    expect = [_expected_row(layout, key, scenario.expected_profile)] if key is not None else []
     return {
         "name": f"pe_scenario_{name}",
         "description": text(f"Scenario {scenario.id}: {scenario.description or ''}"),
@@ -64,6 +65,18 @@ def _unit_test(layout: Layout, scenario: Scenario, name: str) -> dict[str, Any] 
         "overrides": {"vars": {"pe_now": as_utc(scenario.as_of).isoformat()}},
         "given": given,
         "expect": {"rows": expect},
+    }
+
+
+def _expected_row(layout: Layout, key: Any, winner: str | None) -> dict[str, Any]:
+    """The scenario's winner, and whether the record is held out of it (the same hash as the SQL)."""
+    share = (layout.holdouts or {}).get(winner) if winner is not None else None
+    held = share is not None and winner is not None and in_holdout(layout.salt, winner, key, share)
+    return {
+        layout.id_attr: key,
+        "winner": winner,
+        "in_holdout": held,
+        "holdout_profile": winner if held else None,
     }
 
 

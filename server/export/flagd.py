@@ -19,7 +19,14 @@ from ..model.ledger import ExportRefusal
 from ..rules.jsonlogic_terms import true_when
 from ..rules.program import PreparedProfile, attribute_kinds, prepare_plan
 from ..rules.typecheck import refuse_type_errors
-from .common import ChannelLineup, ExportBundle, channel_lineups
+from .common import (
+    HOLDOUT_ATTRIBUTE,
+    ChannelLineup,
+    ExportBundle,
+    channel_lineups,
+    holdout_profiles,
+    holdout_readme,
+)
 from .flagd_logic import (
     FLAGD_CLOCK,
     check_carriable,
@@ -61,10 +68,11 @@ def export_flagd(plan: Plan, *, exported_at: datetime, draft: bool) -> ExportBun
     check_carriable(plan, carried, gates)
     numbers = frozenset(name for name, kind in attribute_kinds(plan).items() if kind == "number")
     evaluators, members = _memberships(carried, numbers)
+    held = holdout_profiles(plan)
     flags: dict[str, Any] = {}
     carriers: dict[str, str] = {}
     for lineup in lineups:
-        flags[flag_key(lineup.channel)] = _channel_flag(lineup, members, numbers)
+        flags[flag_key(lineup.channel)] = _channel_flag(lineup, members, numbers, held)
         for slot in lineup.activated:
             if slot.profile.id in carried_ids:
                 carriers[f"{slot.profile.id}/{lineup.channel}"] = FLAGS_FILE
@@ -77,7 +85,7 @@ def export_flagd(plan: Plan, *, exported_at: datetime, draft: bool) -> ExportBun
     text = escape_time_var(json.dumps(document, indent=2, allow_nan=False)) + "\n"
     files = {
         FLAGS_FILE: text,
-        "README.md": readme(plan, draft, carried, lineups, members, refusals),
+        "README.md": readme(plan, draft, carried, lineups, members, refusals) + holdout_readme(held),
     }
     return ExportBundle(
         target=TARGET,
@@ -130,8 +138,18 @@ def _none_refusal(profile: PreparedProfile) -> ExportRefusal | None:
     )
 
 
-def _channel_flag(lineup: ChannelLineup, members: dict[str, Any], numbers: frozenset[str]) -> dict[str, Any]:
-    """One string flag: the first carried profile the context is a member of decides the variant."""
+def _treated(profile_id: str) -> dict[str, Any]:
+    """pe_holdout is a string (`cat` of a string is itself; absent or null gives "", a number its
+    text) other than the profile's id: common.treated, in JSON Logic."""
+    value = {"var": HOLDOUT_ATTRIBUTE}
+    return {"and": [{"===": [{"cat": [value]}, value]}, {"!==": [value, profile_id]}]}
+
+
+def _channel_flag(
+    lineup: ChannelLineup, members: dict[str, Any], numbers: frozenset[str], held: frozenset[str]
+) -> dict[str, Any]:
+    """One string flag: the first carried profile the context is a member of decides the variant; a
+    member held out of it (pe_holdout) gets "none" too."""
     variants = {s.profile.id: s.profile.id for s in lineup.activated if s.profile.id in members}
     variants[NONE] = NONE
     branches: list[Any] = []
@@ -143,6 +161,8 @@ def _channel_flag(lineup: ChannelLineup, members: dict[str, Any], numbers: froze
             outcome = slot.profile.id
             if slot.gate is not None:
                 outcome = {"if": [true_when(slot.gate, numbers, FLAGD_CLOCK), slot.profile.id, NONE]}
+            if slot.profile.id in held:
+                outcome = {"if": [_treated(slot.profile.id), outcome, NONE]}
         branches += [members[slot.profile.id], outcome]
     flag: dict[str, Any] = {"state": "ENABLED", "variants": variants, "defaultVariant": NONE}
     if branches:

@@ -22,7 +22,16 @@ from ..model.ledger import ExportCutoff, ExportRefusal
 from ..rules.gates import gate_entries
 from ..rules.program import PreparedProfile, attribute_kinds
 from ..rules.typecheck import refuse_type_errors
-from .common import ChannelLineup, ExportBundle, channel_lineups, prepared, window_cutoff
+from .common import (
+    HOLDOUT_ATTRIBUTE,
+    ChannelLineup,
+    ExportBundle,
+    channel_lineups,
+    holdout_profiles,
+    holdout_readme,
+    prepared,
+    window_cutoff,
+)
 from .growthbook_conditions import SDK_VERSION, condition, literal_problem
 from .growthbook_text import payload_metadata, readme
 from .nnf import Lit, literals, membership, nnf, refuse_literal
@@ -59,7 +68,8 @@ def export_growthbook(plan: Plan, *, exported_at: datetime, draft: bool) -> Expo
     carried = _Carried()
     for profile in program.profiles:
         _carry(plan, profile, program.now_us, kinds, carried)
-    features = {feature_key(lineup.channel): _feature(lineup, carried.ids, kinds) for lineup in lineups}
+    held = holdout_profiles(plan)
+    features = {feature_key(lineup.channel): _feature(lineup, carried.ids, kinds, held) for lineup in lineups}
     refusals = tuple(carried.refusals + gate_refusals)
     cutoffs = tuple(carried.cutoffs)
     payload = {
@@ -75,7 +85,7 @@ def export_growthbook(plan: Plan, *, exported_at: datetime, draft: bool) -> Expo
     }
     files = {
         PAYLOAD: json.dumps(payload, indent=2, ensure_ascii=False) + "\n",
-        "README.md": readme(plan, draft, features, carried.groups, cutoffs, refusals),
+        "README.md": readme(plan, draft, features, carried.groups, cutoffs, refusals) + holdout_readme(held),
     }
     return ExportBundle(
         target=TARGET,
@@ -129,7 +139,11 @@ def _unique(items: Any) -> list[Any]:
     return list(seen.values())
 
 
-def _feature(lineup: ChannelLineup, carried: list[str], kinds: dict[str, str | None]) -> dict[str, Any]:
+def _feature(
+    lineup: ChannelLineup, carried: list[str], kinds: dict[str, str | None], held: frozenset[str]
+) -> dict[str, Any]:
+    """Force rules in priority order: a member of an activated profile whose gate holds and who is
+    not held out of it (pe_holdout) gets the profile, any other member "none"."""
     rules: list[dict[str, Any]] = []
     for slot in lineup.slots:
         pid = slot.profile.id
@@ -139,13 +153,21 @@ def _feature(lineup: ChannelLineup, carried: list[str], kinds: dict[str, str | N
         if slot.activation is None:
             rules.append({"id": f"{pid}-not-activated", "condition": member, "force": NONE})
             continue
-        if slot.gate is None:
+        parts: list[Any] = []
+        if slot.gate is not None:
+            gate = condition(nnf(slot.gate), kinds)
+            parts = gate["$and"] if list(gate) == ["$and"] else [gate]
+        if pid in held:
+            # common.treated: a string (absent or null is type "null") other than the profile's id
+            parts.append({HOLDOUT_ATTRIBUTE: {"$type": "string", "$ne": pid}})
+        if not parts:
             rules.append({"id": pid, "condition": member, "force": pid})
             continue
-        gate = condition(nnf(slot.gate), kinds)
-        parts = gate["$and"] if list(gate) == ["$and"] else [gate]
         rules.append({"id": pid, "condition": {"$and": [member, *parts]}, "force": pid})
-        rules.append({"id": f"{pid}-without-consent", "condition": member, "force": NONE})
+        otherwise = {(False, True): "without-consent", (True, False): "held-out"}.get(
+            (pid in held, slot.gate is not None), "held-out-or-without-consent"
+        )
+        rules.append({"id": f"{pid}-{otherwise}", "condition": member, "force": NONE})
     while rules and rules[-1]["force"] == NONE:  # the default says it already
         rules.pop()
     return {"defaultValue": NONE, "rules": rules}

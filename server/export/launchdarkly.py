@@ -15,8 +15,23 @@ from typing import Any
 from ..model import Plan
 from ..model.ledger import ExportCutoff, ExportRefusal
 from ..rules.program import PreparedProfile, leaves
-from .common import ChannelLineup, ExportBundle, channel_lineups, prepared
-from .launchdarkly_clauses import Clause, check_carried, literal_alternatives, presence_key, segment_clause
+from .common import (
+    HOLDOUT_ATTRIBUTE,
+    ChannelLineup,
+    ExportBundle,
+    channel_lineups,
+    holdout_profiles,
+    holdout_readme,
+    prepared,
+)
+from .launchdarkly_clauses import (
+    Clause,
+    check_carried,
+    clause,
+    literal_alternatives,
+    presence_key,
+    segment_clause,
+)
 from .launchdarkly_files import dumps, readme
 from .launchdarkly_segments import (
     MAX_SEGMENT_RULES,
@@ -67,7 +82,8 @@ def export_launchdarkly(plan: Plan, *, exported_at: datetime, draft: bool) -> Ex
     for attr in sorted(presence):
         segments[presence_key(attr)] = presence_segment(attr, kinds[attr], header)
     carried = {key.removeprefix("profile-") for key in segments if key.startswith("profile-")}
-    flags = {flag_key(lineup.channel): _flag(lineup, carried, header) for lineup in lineups}
+    held = holdout_profiles(plan)
+    flags = {flag_key(lineup.channel): _flag(lineup, carried, header, held) for lineup in lineups}
     carriers = {
         f"{slot.profile.id}/{lineup.channel}": FLAGS_FILE
         for lineup in lineups
@@ -83,7 +99,8 @@ def export_launchdarkly(plan: Plan, *, exported_at: datetime, draft: bool) -> Ex
         target=TARGET,
         files={
             FLAGS_FILE: dumps(document) + "\n",
-            "README.md": readme(plan.plan_id, plan.revision, draft, list(flags), refused_text),
+            "README.md": readme(plan.plan_id, plan.revision, draft, list(flags), refused_text)
+            + holdout_readme(held),
         },
         profiles=profiles,
         refusals=tuple(refusals),
@@ -121,9 +138,19 @@ def _entry_pointer(pointer: str) -> str:
 
 
 # --- flags ------------------------------------------------------------------------------------------
-def _flag(lineup: ChannelLineup, carried: set[str], header: str) -> dict[str, Any]:
+def _treated(profile_id: str) -> list[Clause]:
+    """common.treated as clauses: pe_holdout is a string (every string starts with ""; an absent or
+    non-string attribute matches no clause) and is not the profile's id."""
+    return [
+        clause(HOLDOUT_ATTRIBUTE, "startsWith", [""]),
+        clause(HOLDOUT_ATTRIBUTE, "in", [profile_id], negate=True),
+    ]
+
+
+def _flag(lineup: ChannelLineup, carried: set[str], header: str, held: frozenset[str]) -> dict[str, Any]:
     """Rules in priority order: a member of profile p gets p when p is activated here through
-    LaunchDarkly and its consent gate holds, else "none"; trailing "none" rules equal the fallthrough."""
+    LaunchDarkly, its consent gate holds and it is not held out of p (pe_holdout), else "none";
+    trailing "none" rules equal the fallthrough."""
     key = flag_key(lineup.channel)
     slots = [s for s in lineup.slots if s.profile.id in carried]
     variations = [s.profile.id for s in slots if s.activation is not None] + [NONE]
@@ -132,9 +159,11 @@ def _flag(lineup: ChannelLineup, carried: set[str], header: str) -> dict[str, An
     for slot in slots:
         member = segment_clause(segment_key(slot.profile.id))
         if slot.activation is not None:
-            gate = _gate_clauses(slot.gate)
-            rules.append(([member, *gate], variations.index(slot.profile.id)))
-            if not gate:
+            conditions = _gate_clauses(slot.gate)
+            if slot.profile.id in held:
+                conditions += _treated(slot.profile.id)
+            rules.append(([member, *conditions], variations.index(slot.profile.id)))
+            if not conditions:
                 continue
         rules.append(([member], none))
     while rules and rules[-1][1] == none:

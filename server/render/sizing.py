@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ..checks.lift import plan_power
+from ..model import Plan
+
 # Beyond this many profiles the heatmap's cells get too small to read; the table still lists all.
 MAX_HEATMAP_PROFILES = 40
 
@@ -25,6 +28,54 @@ class SizingView:
     freshness: list[Any] = field(default_factory=list)
     overlap_labels: list[str] = field(default_factory=list)
     overlap: list[list[float | None]] = field(default_factory=list)
+    power: list[PowerRow] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PowerRow:
+    """One holdout profile's minimum detectable effect, as the report and plan.md print it."""
+
+    profile_id: str
+    share: str
+    treatment: str
+    holdout: str
+    baseline: str
+    mde_absolute: str
+    mde_relative: str
+    verdict: str
+    status: str  # "blocked" below the MDE, "ok" detectable, "" without an MDE (the report's classes)
+
+
+def power_rows(plan: Any) -> list[PowerRow]:
+    """Each sized holdout profile's MDE (checks.lift) next to the plan's relative lift target."""
+    if not isinstance(plan, Plan) or plan.success_metrics.activation_lift is None:
+        return []
+    target = plan.success_metrics.activation_lift.target_pct
+    rows = []
+    for power in plan_power(plan):
+        mde = power.mde
+        baseline = "unknown: set baseline_rate"
+        if power.baseline is not None:
+            baseline = f"{100 * power.baseline:.2f}% ({power.baseline_source})"
+        under = mde is not None and abs(target) < mde.relative_pct
+        if mde is None:
+            verdict = "no MDE without a baseline" if power.baseline is None else "an arm is empty"
+        else:
+            verdict = f"target {target:g}% is below the MDE" if under else f"target {target:g}% is detectable"
+        rows.append(
+            PowerRow(
+                profile_id=power.profile_id,
+                share=f"{100 * power.share:g}%",
+                treatment=f"{power.n_treatment:,.0f}",
+                holdout=f"{power.n_holdout:,.0f}",
+                baseline=baseline,
+                mde_absolute="" if mde is None else f"{100 * mde.absolute:.2f} points",
+                mde_relative="" if mde is None else f"{mde.relative_pct:.1f}%",
+                verdict=verdict,
+                status="blocked" if under else "ok" if mde is not None else "",
+            )
+        )
+    return rows
 
 
 def _source(source: Any) -> str:
@@ -67,6 +118,7 @@ def latest_sizing(plan: Any) -> SizingView | None:
         freshness=list(getattr(run, "freshness", [])),
         overlap_labels=labels,
         overlap=matrix,
+        power=power_rows(plan),
     )
 
 

@@ -22,6 +22,7 @@ from sqlglot import exp
 from ..model import Plan
 from .program import Node, attribute_kinds
 from .sql_compiler import SqlBuilder, check_dialect, output_columns, prepared_profiles
+from .sql_dbt_holdout import HOLDOUT_COLUMNS, fill_holdouts, held_columns, holdout_profile, in_holdout
 from .sql_names import check_id_column, generated, identifier
 
 # The one place the evaluation time enters: an instant text with its offset, from the dbt var.
@@ -79,8 +80,12 @@ def clock_sql(dialect: str) -> str:
     return text.replace(f"'{_PLACEHOLDER}'", f"'{NOW_JINJA}'")
 
 
-def _name(name: str, dialect: str) -> str:
+def quoted_name(name: str, dialect: str) -> str:
+    """A column name as the models write it (quoted, folded as the dialect folds it)."""
     return identifier(name, dialect).sql(dialect=dialect)
+
+
+_name = quoted_name
 
 
 def staging_sql(relation: str, id_attr: str, attrs: Sequence[str], dialect: str) -> str:
@@ -103,16 +108,25 @@ def verdicts_sql(
     id_attr: str,
     inputs: Sequence[SqlInput],
     channels: Mapping[str, Sequence[ChannelSlot]],
+    holdouts: Mapping[str, str] | None = None,
 ) -> str:
-    """One row per id of the spine: `winner`, each profile's `member_<id>` and `score_<id>`, and per
-    channel `channel_<name>`: the winner when it is activated there and its consent gate holds."""
+    """One row per id of the spine: `winner`, `in_holdout` and `holdout_profile`, each profile's
+    `member_<id>` and `score_<id>`, and per channel `channel_<name>`: the winner when it is activated
+    there, its consent gate holds and the record is not in the winner's holdout.
+
+    `holdouts` maps a profile id to its boolean holdout SQL (rules.holdout.holdout_sql over the id)."""
     check_dialect(dialect)
     d = dialect
     builder = _DbtBuilder(d, attribute_kinds(plan))
     profiles = prepared_profiles(plan, None, "exported to dbt")
     pairs = output_columns(plan)
     channel_names = {ch: channel_column(ch) for ch in channels}
-    check_id_column(id_attr, d, ["winner", *(n for p in pairs.values() for n in p), *channel_names.values()])
+    holdouts = holdouts or {}
+    check_id_column(
+        id_attr,
+        d,
+        ["winner", *HOLDOUT_COLUMNS, *(n for p in pairs.values() for n in p), *channel_names.values()],
+    )
     ident = exp.column(identifier(id_attr, d))
 
     gates: dict[tuple[str, str], exp.Identifier] = {}
@@ -139,8 +153,14 @@ def verdicts_sql(
         verdicts.append(exp.alias_(builder.net(profile, internal), member, copy=False))
         members.append((profile.id, member))
     verdicts += [exp.column(name.copy()) for name in gates.values()]
+    held = held_columns(profiles, holdouts, verdicts, d)
 
-    outer: list[exp.Expression] = [ident.copy(), exp.alias_(_winner(members), identifier("winner", d))]
+    outer: list[exp.Expression] = [
+        ident.copy(),
+        exp.alias_(_winner(members), identifier("winner", d)),
+        exp.alias_(in_holdout(members, held), identifier("in_holdout", d)),
+        exp.alias_(holdout_profile(members, held), identifier("holdout_profile", d)),
+    ]
     for profile in profiles:
         member_name, score_name = pairs[profile.id]
         outer.append(
@@ -151,7 +171,7 @@ def verdicts_sql(
                 exp.alias_(exp.column(generated(f"score_{profile.index}", d)), identifier(score_name, d))
             )
     for channel, slots in channels.items():
-        assigned = _channel_case(members, {s.profile_id: s for s in slots}, gates, channel)
+        assigned = _channel_case(members, {s.profile_id: s for s in slots}, gates, channel, held)
         outer.append(exp.alias_(assigned, identifier(channel_names[channel], d)))
 
     ctes = [
@@ -161,7 +181,8 @@ def verdicts_sql(
         ("verdicts", _select(verdicts, "scored", d, indent=True)),
     ]
     parts = [f"{generated(n, d).sql(dialect=d)} as (\n{body}\n)" for n, body in ctes]
-    return "with " + ",\n".join(parts) + "\n" + _select(outer, "verdicts", d) + "\n"
+    text = "with " + ",\n".join(parts) + "\n" + _select(outer, "verdicts", d) + "\n"
+    return fill_holdouts(text, profiles, holdouts)
 
 
 # Characters str.splitlines() breaks at: a string constant holding one must keep it byte for byte.
@@ -222,9 +243,10 @@ def _channel_case(
     slots: Mapping[str, ChannelSlot],
     gates: Mapping[tuple[str, str], exp.Identifier],
     channel: str,
+    held: Mapping[str, exp.Identifier],
 ) -> exp.Expression:
-    """The first member in priority order decides: its id when it is activated on the channel and its
-    gate holds, otherwise NULL (never a lower-priority profile)."""
+    """The first member in priority order decides: its id when it is activated on the channel, its
+    gate holds and the record is not in its holdout, otherwise NULL (never a lower-priority profile)."""
     ifs = []
     for pid, name in members:
         slot = slots.get(pid)
@@ -234,6 +256,8 @@ def _channel_case(
             gate = gates.get((channel, pid))
             if gate is not None:
                 value = exp.Case(ifs=[exp.If(this=exp.column(gate.copy()), true=value)])
+            if pid in held:
+                value = exp.Case(ifs=[exp.If(this=exp.not_(exp.column(held[pid].copy())), true=value)])
         ifs.append(exp.If(this=exp.column(name.copy()), true=value))
     if not ifs:
         return exp.cast(exp.Null(), exp.DataType.Type.VARCHAR)
@@ -260,4 +284,15 @@ def assigned_model_sql(relation: str, id_attr: str, column: str, dialect: str) -
     return (
         f"select\n  {_name(id_attr, d)},\n  {_name(column, d)} as {_name('profile_id', d)}\n"
         f"from {relation}\nwhere {_name(column, d)} is not null\n"
+    )
+
+
+def winner_model_sql(relation: str, id_attr: str, dialect: str) -> str:
+    """Each member's winning profile, whether it is held out of it, and the profile it is held out
+    of (the column flag systems sync as pe_holdout)."""
+    d = dialect
+    return (
+        f"select\n  {_name(id_attr, d)},\n  {_name('winner', d)} as {_name('profile_id', d)},\n"
+        f"  {_name('in_holdout', d)},\n  {_name('holdout_profile', d)}\n"
+        f"from {relation}\nwhere {_name('winner', d)} is not null\n"
     )

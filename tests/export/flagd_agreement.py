@@ -28,6 +28,7 @@ from ..rules.agreement_gen import Case, Generator
 from ..rules.agreement_run import count_hard_cases
 from ..rules.helpers import NOW
 from .flagd_engines import PROBE_PREFIX, flags_validator, probe_file
+from .holdout_context import allows, random_holdout, set_holdout, with_holdout, with_holdout_shares
 
 CONSENT = "consent_given"
 CHANNELS = ["web", "in-app"]
@@ -118,12 +119,14 @@ class FlagdAgreement:
         return Plan.model_validate(
             {"plan_id": "plan-20261124T090000Z", "revision": 1, "created_at": NOW, "updated_at": NOW,
              "initiative": "flagd agreement", "channels": CHANNELS, "attributes": attributes,
-             "profiles": case.bodies, "activations": activations}
+             "profiles": with_holdout_shares(case.bodies, self.rng), "activations": activations}
         )  # fmt: skip
 
     def one(self, label: str, case: Case) -> None:
+        profile_ids = [body["id"] for body in case.bodies]
         for record in case.records:
             record[CONSENT] = self.rng.choice([True, False, None, "true"])
+            set_holdout(record, random_holdout(self.rng, profile_ids))
         plan = self.plan_for(case)
         try:
             bundle = export_flagd(plan, exported_at=case.now, draft=False)
@@ -144,7 +147,7 @@ class FlagdAgreement:
         contexts, kept = [], []
         for index, record in enumerate(case.records):
             try:
-                contexts.append(flagd_context(plan, record, index=index))
+                contexts.append(with_holdout(flagd_context(plan, record, index=index), record))
                 kept.append(record)
             except InputError:
                 self.counter["flagd:refused_record"] += 1
@@ -200,6 +203,9 @@ class FlagdAgreement:
         for activation in plan.activations:
             here = activation.profile_id == winner and flag_key(activation.channel) == key
             if here and activation.export_target == "flagd" and gate_holds(activation.consent_gate, record):
+                if not allows(plan, winner, record):
+                    self.counter["flag:held_out_or_unsynced"] += 1
+                    return "none"
                 return winner
         return "none"
 

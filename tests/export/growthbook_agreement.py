@@ -22,6 +22,7 @@ from ..rules.agreement_run import count_hard_cases
 from ..rules.helpers import NOW
 from .growthbook_check import expected, observed
 from .growthbook_engine import Engine
+from .holdout_context import random_holdout, set_holdout, with_holdout_shares
 
 CONSENT = "gb_consent"  # not a name the generator draws
 GATES: list[tuple[str, ...]] = [(), (CONSENT,), (f"not {CONSENT}",), ("asked by phone",)]
@@ -64,7 +65,7 @@ def plan_for(case: Case, rng: random.Random) -> Plan:
             "initiative": "GrowthBook agreement",
             "channels": ["web", "email"],
             "attributes": [*attributes, {"name": CONSENT, "type": "boolean"}],
-            "profiles": case.bodies,
+            "profiles": with_holdout_shares(case.bodies, rng),
             "activations": activations,
         }
     )
@@ -89,8 +90,10 @@ class GrowthBookAgreement:
         number = 0
         while self.counter["cases"] < cases_wanted:
             case = self.generator.case()
+            profile_ids = [body["id"] for body in case.bodies]
             for record in case.records:
                 record[CONSENT] = self.rng.choice(CONSENT_VALUES)
+                set_holdout(record, random_holdout(self.rng, profile_ids))
             plan = None
             try:
                 plan = plan_for(case, self.rng)

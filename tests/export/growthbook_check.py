@@ -23,6 +23,7 @@ from personalization_engine.rules.program import attribute_kinds, prepare_plan
 from personalization_engine.rules.records import coerce_value
 
 from .growthbook_engine import Engine
+from .holdout_context import allows, with_holdout
 
 
 @dataclass
@@ -55,14 +56,14 @@ def expected(plan: Plan, bundle: ExportBundle, records: list[dict[str, Any]], at
                 if slot.profile.id not in bundle.profiles or slot.profile.id not in members:
                     continue
                 consented = slot.gate is None or truth(slot.gate, values) is True
-                if slot.activation is not None and consented:
+                if slot.activation is not None and consented and allows(plan, slot.profile.id, record):
                     value = slot.profile.id
                 break
             channel[feature_key(lineup.channel)] = value
         verdicts.append(
             Verdict(
                 index,
-                context(values, kinds),
+                with_holdout(context(values, kinds), record),
                 {group_id(pid): pid in members for pid in bundle.profiles},
                 channel,
             )

@@ -27,6 +27,7 @@ from personalization_engine.rules.records import coerce_value
 
 from ..rules.agreement_gen import Generator, instant_us
 from ..rules.helpers import make_plan
+from .holdout_context import allows, random_holdout, set_holdout, with_holdout, with_holdout_shares
 from .launchdarkly_sdk import context, ld_client, segment_member
 
 CHANNEL = "in-app"
@@ -94,7 +95,10 @@ class LdAgreementRun:
             target = self.rng.choice(["launchdarkly"] * 4 + ["growthbook", None])
             if target is not None:
                 routes[body["id"]] = (target, self.rng.choice(GATES))
-        plan = make_plan(generated.bodies, attributes=[{"name": n, "type": k} for n, k in kinds.items()])
+        plan = make_plan(
+            with_holdout_shares(generated.bodies, self.rng),
+            attributes=[{"name": n, "type": k} for n, k in kinds.items()],
+        )
         data = plan.model_dump(mode="json", by_alias=True, exclude_none=True)
         data["channels"] = ["web", CHANNEL]
         data["activations"] = [
@@ -104,6 +108,8 @@ class LdAgreementRun:
         plan = Plan.model_validate(data)
         records = generated.records + self.more_records(generated)
         records = [{**r, CONSENT: self.rng.choice([True, False, None])} for r in records]
+        profile_ids = [body["id"] for body in generated.bodies]
+        records = [set_holdout(r, random_holdout(self.rng, profile_ids)) for r in records]
         shown = json.dumps(
             {
                 "now": generated.now.isoformat(),
@@ -163,7 +169,7 @@ class LdAgreementRun:
         has_flag = flag_key(CHANNEL) in json.loads(text)["flags"]
         with ld_client(self.folder, text, keys) as client:
             for index, record in enumerate(case.records):
-                ctx = context(f"record-{index}", context_attributes(case.plan, record))
+                ctx = context(f"record-{index}", with_holdout(context_attributes(case.plan, record), record))
                 verdict = python.records[index]
                 for pid in bundle.profiles:
                     self.counter["cases"] += 1
@@ -189,7 +195,12 @@ class LdAgreementRun:
         gate = case.routes[winner][1]
         consent = coerce_value(record.get(CONSENT), "boolean", index=0, attr=CONSENT)
         holds = {(): True, (CONSENT,): consent is True, (f"not {CONSENT}",): consent is False}
-        return winner if holds.get(gate, False) else "none"
+        if not holds.get(gate, False):
+            return "none"
+        if not allows(case.plan, winner, record):
+            self.counter["variation:held_out_or_unsynced"] += 1
+            return "none"
+        return winner
 
     def count_hard_cases(self, case: LdCase, bundle: Any) -> None:
         """Operators, nulls and frozen-window edges in the profiles the export carries, and ties."""

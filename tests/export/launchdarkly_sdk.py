@@ -83,12 +83,14 @@ def sdk_verdicts(
     from personalization_engine.export.launchdarkly import segment_key
     from personalization_engine.export.launchdarkly_clauses import context_attributes
 
+    from .holdout_context import with_holdout
+
     keys = {pid: segment_key(pid) for pid in bundle.profiles}
     found = []
     text = bundle.files["flags.json"]
     with no_network() as attempts, ld_client(folder, text, list(keys.values())) as client:
         for index, record in enumerate(records):
-            ctx = context(f"record-{index}", context_attributes(plan, record))
+            ctx = context(f"record-{index}", with_holdout(context_attributes(plan, record), record))
             members = {pid for pid, key in keys.items() if segment_member(client, key, ctx)}
             found.append((members, None if flag is None else client.variation(flag, ctx, "absent")))
     assert attempts == []

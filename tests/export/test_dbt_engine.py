@@ -24,6 +24,7 @@ from personalization_engine.export.dbt import plan_layout
 from personalization_engine.model import Plan
 from personalization_engine.model.plan import SizingRun
 from personalization_engine.rules import simulate
+from personalization_engine.rules.holdout import in_holdout, plan_salt, profile_shares
 
 from ..audience.conftest import pg_dsn  # noqa: F401 (the PostgreSQL server fixture)
 from ..render.helpers import example_plan
@@ -213,7 +214,7 @@ def test_each_profile_model_holds_the_members_plans_size_counts(built: Built) ->
     for profile in built.plan.profiles:
         rows = built.models[layout.profile_model(profile.id)]
         assert len(rows) == sizes[profile.id].net, profile.id
-    winners = Counter(profile_id for _, profile_id in built.models["pe_winner"])
+    winners = Counter(row[1] for row in built.models["pe_winner"])
     assert winners == Counter({p: s.winner for p, s in sizes.items() if s.winner}), winners
     assert all(sizes[p].net > 0 for p in sizes)
 
@@ -234,7 +235,7 @@ def test_members_scores_and_channel_equal_our_evaluator_record_by_record(built: 
     expected_channel = {}
     for record, verdict in zip(built.records, result.records, strict=True):
         consented = record["email_opt_in"] is True and record["email_unsubscribed"] is False
-        if verdict.winner in EMAIL_ACTIVATED and consented:
+        if verdict.winner in EMAIL_ACTIVATED and consented and not _held(built.plan, record, verdict.winner):
             expected_channel[record["user_id"]] = verdict.winner
     assert channel == expected_channel
     # The gate matters on this data: some email winners lack consent and are left out.
@@ -247,3 +248,26 @@ def test_the_channel_model_holds_no_record_whose_consent_is_false_or_missing(bui
     for user_id, _ in built.models["pe_channel_email"]:
         assert by_id[user_id]["email_opt_in"] is True
         assert by_id[user_id]["email_unsubscribed"] is False
+
+
+def _held(plan: Plan, record: dict[str, Any], winner: str | None) -> bool:
+    share = profile_shares(plan).get(winner) if winner else None
+    return share is not None and in_holdout(plan_salt(plan), winner, record["user_id"], share)
+
+
+def test_in_holdout_and_holdout_profile_equal_pythons_assignment_for_every_row(built: Built) -> None:
+    """dbt's md5 in the warehouse's dialect and rules.holdout agree on every record of the sample."""
+    result = simulate(built.plan, built.records, EXAMPLE_AT)
+    winners = {row[0]: row[1:] for row in built.models["pe_winner"]}
+    expected = {}
+    for record, verdict in zip(built.records, result.records, strict=True):
+        if verdict.winner is not None:
+            held = _held(built.plan, record, verdict.winner)
+            expected[record["user_id"]] = (verdict.winner, held, verdict.winner if held else None)
+    assert winners == expected
+    held_out = [key for key, (_, held, _) in winners.items() if held]
+    # about 10% of the winners, and none of them reaches a channel (no fall-through either)
+    assert 0.05 * len(winners) < len(held_out) < 0.15 * len(winners)
+    assert not set(held_out) & {key for key, _ in built.models["pe_channel_email"]}
+    verdicts = {row[0]: row for row in built.models["pe_verdicts"]}
+    assert {key for key, row in verdicts.items() if row[2]} == set(held_out)

@@ -151,7 +151,7 @@ def test_a_hostile_plan_builds_in_dbt_and_its_models_hold_the_expected_ids(
     project.write(bundle.files)
     log = project.run("build", now=NOW).stdout
     assert "ERROR=0" in log and "1 unit test" in log, log
-    winners = dict(warehouse.rows("SELECT * FROM main.pe_winner"))
+    winners = {row[0]: row[1] for row in warehouse.rows("SELECT * FROM main.pe_winner")}
     email = dict(warehouse.rows("SELECT * FROM main.pe_channel_email"))
     contains = warehouse.rows('SELECT "user" FROM main.pe_profile_c ORDER BY 1')
     # 1: order is the Jinja text and on is true; 2: 30 s old, so 1e6 halved half a time passes; 4:

@@ -22,6 +22,7 @@ from personalization_engine.rules import simulate
 from .conftest import EXAMPLE_AT
 from .flagd_engines import variants_by_both
 from .flagd_plans import FILE, exported, valid
+from .holdout_context import allows, with_holdout
 
 
 # --- the demo plan -------------------------------------------------------------------------------
@@ -86,6 +87,7 @@ def test_the_file_uses_no_custom_operation_and_reads_time_from_flagd_timestamp(d
         "+",
         "-",
         "*",
+        "cat",  # standard JSON Logic: the holdout rule's string test of pe_holdout
     }
 
 
@@ -108,16 +110,26 @@ def test_the_readme_tells_how_to_load_the_file_and_which_context_it_expects(demo
 
 
 def test_both_flagd_engines_give_each_demo_scenario_the_variant_our_evaluator_gives(demo_plan):
+    """Every profile holds out 10%: each scenario with pe_holdout synced as not held out (""), held out
+    of each profile, and absent (fail closed: "none", never a lower-priority profile)."""
     now = int(EXAMPLE_AT.timestamp())
-    records = [dict(s.record, personalization_consent=True) for s in demo_plan.scenarios]
-    contexts = [flagd_context(demo_plan, r) for r in records]
+    holdouts = [
+        {"pe_holdout": ""},
+        {"pe_holdout": "new-trial-activation"},
+        {"pe_holdout": "power-user-upgrade"},
+        {},
+    ]
+    records = [
+        dict(s.record, personalization_consent=True, **h) for s in demo_plan.scenarios for h in holdouts
+    ]
+    contexts = [with_holdout(flagd_context(demo_plan, r), r) for r in records]
     got = variants_by_both(exported(demo_plan), contexts, "profile-web", now)
     activated = {"new-trial-activation", "power-user-upgrade"}
     carried = ["new-trial-activation", "stalled-trial", "power-user-upgrade", "dormant-free"]
     wanted = []
-    for verdict in simulate(demo_plan, records, EXAMPLE_AT).records:
+    for record, verdict in zip(records, simulate(demo_plan, records, EXAMPLE_AT).records, strict=True):
         first = next((p for p in carried if p in verdict.members), None)
-        wanted.append(first if first in activated else "none")
+        wanted.append(first if first in activated and allows(demo_plan, first, record) else "none")
     assert got == wanted
     assert "new-trial-activation" in got and "power-user-upgrade" in got
 
@@ -127,8 +139,8 @@ def test_the_runners_control_flagds_clock(demo_plan):
     only the clock the runners set changes, and both engines follow it."""
     record = {"user_id": "u1", "plan_tier": "trial", "signup_at": "2026-11-11T09:00:00Z",
               "onboarding_steps_completed": 1, "teammates_invited": 0,
-              "personalization_consent": True}  # fmt: skip
-    context = flagd_context(demo_plan, record)
+              "personalization_consent": True, "pe_holdout": ""}  # fmt: skip
+    context = with_holdout(flagd_context(demo_plan, record), record)
     text = exported(demo_plan)
     now = int(EXAMPLE_AT.timestamp())
     assert variants_by_both(text, [context], "profile-web", now) == ["new-trial-activation"]
@@ -144,15 +156,15 @@ def test_the_consent_gate_travels_with_the_flag(demo_plan):
     """new-trial-activation is activated on web through flagd behind personalization_consent: a member
     with the consent true gets the profile; false or missing gets none (not a lower profile)."""
     web = json.loads(exported(demo_plan))["flags"]["profile-web"]["targeting"]["if"]
-    gate = web[1]["if"][0]
+    gate = web[1]["if"][1]["if"][0]  # inside the holdout test: pe_holdout, then the consent gate
     assert {"===": [{"var": "personalization_consent"}, True]} in gate["and"]
     member = {"user_id": "u1", "plan_tier": "trial", "signup_at": "2026-11-22T09:00:00Z",
-              "onboarding_steps_completed": 1, "teammates_invited": 0}  # fmt: skip
+              "onboarding_steps_completed": 1, "teammates_invited": 0, "pe_holdout": ""}  # fmt: skip
     records = [
         dict(member, personalization_consent=True),
         dict(member, personalization_consent=False),
         member,
     ]
-    contexts = [flagd_context(demo_plan, r) for r in records]
+    contexts = [with_holdout(flagd_context(demo_plan, r), r) for r in records]
     got = variants_by_both(exported(demo_plan), contexts, "profile-web", int(EXAMPLE_AT.timestamp()))
     assert got == ["new-trial-activation", "none", "none"]

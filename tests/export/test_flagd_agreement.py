@@ -81,3 +81,5 @@ def test_flagd_provider_and_flagd_core_agree_with_our_evaluator_on_generated_pla
     missing = sorted(EXPECTED - set(run.counter))
     assert not missing, f"EXPORT_AGREEMENT_SEED={seed}: the generator never produced {missing}"
     assert run.counter["cases"] >= wanted >= 1, run.counter["cases"]
+    # members of holdout profiles held out, or with pe_holdout absent or not a string, got "none"
+    assert run.counter["flag:held_out_or_unsynced"] > 0, run.counter

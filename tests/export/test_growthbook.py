@@ -22,6 +22,7 @@ from personalization_engine.rules.instants import DAY_US, epoch_us, from_epoch_u
 from .conftest import EXAMPLE_AT
 from .growthbook_check import expected, observed
 from .growthbook_engine import Engine, check_sdk_version, offline
+from .holdout_context import random_holdout, set_holdout
 
 AT = EXAMPLE_AT
 
@@ -77,7 +78,8 @@ def demo_records(plan: Plan, count: int, seed: int) -> list[dict[str, Any]]:
     }
     dormant = {"plan_tier": "free", "last_active_at": "2026-09-01T00:00:00Z", "email_unsubscribed": False}
     bases = [dict(s.record) for s in plan.scenarios] + [POWER_USER, {**dormant, "email_opt_in": True}]
-    records = [dict(base) for base in bases]
+    records = [dict(base, pe_holdout="") for base in bases]
+    profile_ids = [p.id for p in plan.profiles]
     for _ in range(count):
         record = dict(rng.choice(bases))
         record["personalization_consent"] = rng.random() < 0.7
@@ -91,7 +93,8 @@ def demo_records(plan: Plan, count: int, seed: int) -> list[dict[str, Any]]:
                 record[attribute.name] = moment.isoformat()
             else:
                 record[attribute.name] = rng.choice(pools[attribute.type or "string"])
-        records.append(record)
+        # mostly synced as not held out, else held out of a profile, absent, or hostile
+        records.append(set_holdout(record, "" if rng.random() < 0.6 else random_holdout(rng, profile_ids)))
     return records
 
 
@@ -159,7 +162,7 @@ def test_the_consent_gate_travels_with_the_export(demo_plan):
         "messaging disabled": ({"personalization_consent": True, "in_app_messaging_disabled": True}, "none"),
         "disabled missing": ({"personalization_consent": True}, "none"),
     }
-    records = [{**member, **extra} for extra, _ in cases.values()]
+    records = [{**member, **extra, "pe_holdout": ""} for extra, _ in cases.values()]
     agree(demo_plan, records)
     bundle = export_growthbook(demo_plan, exported_at=AT, draft=False)
     with offline():

@@ -15,6 +15,7 @@ from personalization_engine.model import Plan
 from personalization_engine.rules import simulate
 
 from .conftest import EXAMPLE_AT
+from .holdout_context import allows
 from .launchdarkly_sdk import same_in_yaml, sdk_verdicts
 
 FLAG = "personalization-in-app"
@@ -27,12 +28,16 @@ def export(plan: Plan, at: datetime = EXAMPLE_AT, draft: bool = False):
 def demo_records(plan: Plan) -> list[dict[str, Any]]:
     """The worked example's scenarios, each with every consent combination, and window edges."""
     records = []
+    holdouts = ["", "new-trial-activation", "stalled-trial", None]  # synced, held out, absent
     for scenario in plan.scenarios:
         for consent in (True, False, None):
             for disabled in (False, True, None):
-                gate = {"personalization_consent": consent, "in_app_messaging_disabled": disabled}
-                records.append({**scenario.record, **gate})
-    fresh = dict(plan.scenarios[0].record, personalization_consent=True, in_app_messaging_disabled=False)
+                for held in holdouts:
+                    gate = {"personalization_consent": consent, "in_app_messaging_disabled": disabled}
+                    records.append({**scenario.record, **gate, "pe_holdout": held})
+    fresh = dict(
+        plan.scenarios[0].record, personalization_consent=True, in_app_messaging_disabled=False, pe_holdout=""
+    )
     cutoff = EXAMPLE_AT - timedelta(days=14)
     for delta in (-1, 0, 1):  # microseconds around the frozen 14-day window
         moment = cutoff + timedelta(microseconds=delta)
@@ -49,7 +54,8 @@ def expected(plan: Plan, bundle, records) -> list[tuple[set[str], str]]:
         winner = next((p for p in verdict.members if p in bundle.profiles), None)
         consent = record.get("personalization_consent") is True
         consent = consent and record.get("in_app_messaging_disabled") is False
-        out.append((members, winner if winner == "new-trial-activation" and consent else "none"))
+        treated = winner is not None and allows(plan, winner, record)
+        out.append((members, winner if winner == "new-trial-activation" and consent and treated else "none"))
     return out
 
 
@@ -112,7 +118,8 @@ def test_the_consent_gate_travels_with_the_flag(demo_plan, tmp_path):
         ({"personalization_consent": True}, "none"),
         ({"personalization_consent": True, "in_app_messaging_disabled": True}, "none"),
     ]
-    got = sdk_verdicts(tmp_path, demo_plan, bundle, [{**fresh, **extra} for extra, _ in cases], FLAG)
+    records = [{**fresh, **extra, "pe_holdout": ""} for extra, _ in cases]
+    got = sdk_verdicts(tmp_path, demo_plan, bundle, records, FLAG)
     assert [flag for _, flag in got] == [want for _, want in cases]
     assert all("new-trial-activation" in members for members, _ in got)
 

@@ -57,6 +57,7 @@ def test_launchdarkly_sdk_agrees_with_our_evaluator_on_generated_plans(tmp_path,
         )
     assert attempts == []
     assert counter["cases"] >= wanted_cases() >= 1, counter["cases"]
+    assert counter["variation:held_out_or_unsynced"] > 0, counter  # the holdout rules were exercised
     if wanted_cases() >= MIN_CASES:
         missing = sorted(EXPECTED - set(counter))
         assert not missing, f"EXPORT_AGREEMENT_SEED={chosen}: the run never produced {missing}"

@@ -149,7 +149,12 @@ with "_pe_clock" as (
     "_pe_gate_0_0",
     "_pe_gate_0_1",
     "_pe_gate_0_2",
-    "_pe_gate_0_3"
+    "_pe_gate_0_3",
+    COALESCE(CAST('0x' || SUBSTR(MD5('plan-20261124T090000Z' || CHR(31) || 'new-trial-activation' || CHR(31) || ("user_id")), 1, 15) AS BIGINT) < 115292150460684704, FALSE) AS "_pe_held_0",
+    COALESCE(CAST('0x' || SUBSTR(MD5('plan-20261124T090000Z' || CHR(31) || 'stalled-trial' || CHR(31) || ("user_id")), 1, 15) AS BIGINT) < 115292150460684704, FALSE) AS "_pe_held_1",
+    COALESCE(CAST('0x' || SUBSTR(MD5('plan-20261124T090000Z' || CHR(31) || 'team-expansion' || CHR(31) || ("user_id")), 1, 15) AS BIGINT) < 115292150460684704, FALSE) AS "_pe_held_2",
+    COALESCE(CAST('0x' || SUBSTR(MD5('plan-20261124T090000Z' || CHR(31) || 'power-user-upgrade' || CHR(31) || ("user_id")), 1, 15) AS BIGINT) < 115292150460684704, FALSE) AS "_pe_held_3",
+    COALESCE(CAST('0x' || SUBSTR(MD5('plan-20261124T090000Z' || CHR(31) || 'dormant-free' || CHR(31) || ("user_id")), 1, 15) AS BIGINT) < 115292150460684704, FALSE) AS "_pe_held_4"
   FROM "_pe_scored"
 )
 SELECT
@@ -166,6 +171,31 @@ SELECT
     WHEN "_pe_member_4"
     THEN 'dormant-free'
   END AS "winner",
+  CASE
+    WHEN "_pe_member_0"
+    THEN "_pe_held_0"
+    WHEN "_pe_member_1"
+    THEN "_pe_held_1"
+    WHEN "_pe_member_2"
+    THEN "_pe_held_2"
+    WHEN "_pe_member_3"
+    THEN "_pe_held_3"
+    WHEN "_pe_member_4"
+    THEN "_pe_held_4"
+    ELSE FALSE
+  END AS "in_holdout",
+  CASE
+    WHEN "_pe_member_0"
+    THEN CASE WHEN "_pe_held_0" THEN 'new-trial-activation' END
+    WHEN "_pe_member_1"
+    THEN CASE WHEN "_pe_held_1" THEN 'stalled-trial' END
+    WHEN "_pe_member_2"
+    THEN CASE WHEN "_pe_held_2" THEN 'team-expansion' END
+    WHEN "_pe_member_3"
+    THEN CASE WHEN "_pe_held_3" THEN 'power-user-upgrade' END
+    WHEN "_pe_member_4"
+    THEN CASE WHEN "_pe_held_4" THEN 'dormant-free' END
+  END AS "holdout_profile",
   "_pe_member_0" AS "member_new_trial_activation",
   "_pe_member_1" AS "member_stalled_trial",
   "_pe_member_2" AS "member_team_expansion",
@@ -174,14 +204,26 @@ SELECT
   "_pe_member_4" AS "member_dormant_free",
   CASE
     WHEN "_pe_member_0"
-    THEN CASE WHEN "_pe_gate_0_0" THEN 'new-trial-activation' END
+    THEN CASE
+      WHEN NOT "_pe_held_0"
+      THEN CASE WHEN "_pe_gate_0_0" THEN 'new-trial-activation' END
+    END
     WHEN "_pe_member_1"
-    THEN CASE WHEN "_pe_gate_0_1" THEN 'stalled-trial' END
+    THEN CASE
+      WHEN NOT "_pe_held_1"
+      THEN CASE WHEN "_pe_gate_0_1" THEN 'stalled-trial' END
+    END
     WHEN "_pe_member_2"
-    THEN CASE WHEN "_pe_gate_0_2" THEN 'team-expansion' END
+    THEN CASE
+      WHEN NOT "_pe_held_2"
+      THEN CASE WHEN "_pe_gate_0_2" THEN 'team-expansion' END
+    END
     WHEN "_pe_member_3"
     THEN CAST(NULL AS TEXT)
     WHEN "_pe_member_4"
-    THEN CASE WHEN "_pe_gate_0_3" THEN 'dormant-free' END
+    THEN CASE
+      WHEN NOT "_pe_held_4"
+      THEN CASE WHEN "_pe_gate_0_3" THEN 'dormant-free' END
+    END
   END AS "channel_email"
 FROM "_pe_verdicts"
