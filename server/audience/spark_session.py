@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 from ..errors import InputError
 
 CONNECT_TIMEOUT = 10.0  # seconds for the reachability probe of a remote master
+CONNECT_ANSWER_TIMEOUT = 60.0  # seconds for a Spark Connect server's first answer
 DEFAULT_CONNECT_PORT = 15002
 STDERR_FD = 2  # the file descriptor, not sys.stderr: that may be a stream without one (pytest)
 _LOCAL = re.compile(r"local(\[(\*|\d+)(,\s*\d+)?\])?|local-cluster\[\d+,\s*\d+,\s*\d+\]")
@@ -171,12 +172,37 @@ def _classic_session(master: str) -> Any:
 
 
 def _connect_session(master: str) -> Any:
+    """A Spark Connect session that has answered a first query. A port that accepts connections but
+    does not speak Spark Connect would otherwise keep the client retrying for ten minutes."""
     from pyspark.sql import SparkSession
 
-    session = SparkSession.builder.remote(master).getOrCreate()
-    session.conf.set("spark.sql.session.timeZone", "UTC")
-    session.conf.set("spark.sql.ansi.enabled", "true")
-    return session
+    outcome: dict[str, Any] = {}
+
+    def start() -> None:
+        try:
+            session = SparkSession.builder.remote(master).getOrCreate()
+            session.conf.set("spark.sql.session.timeZone", "UTC")
+            session.conf.set("spark.sql.ansi.enabled", "true")
+            session.sql("SELECT 1").collect()
+            outcome["session"] = session
+        except Exception as exc:  # reported below, on the calling thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=start, name="pe-spark-connect", daemon=True)
+    worker.start()
+    worker.join(CONNECT_ANSWER_TIMEOUT)
+    if "session" in outcome:
+        return outcome["session"]
+    reason = (
+        f"failed: {str(outcome['error']).strip().splitlines()[0][:300]}"
+        if "error" in outcome
+        else f"did not answer within {CONNECT_ANSWER_TIMEOUT:.0f} s"
+    )
+    raise InputError(
+        f"Spark master {master} accepts connections but its Spark Connect handshake {reason}; check "
+        "that the URL names a Spark Connect server (sc://host:15002). Nothing was sized or written",
+        field="spark_master",
+    )
 
 
 def stop_all() -> None:

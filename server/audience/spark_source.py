@@ -207,4 +207,3 @@ def _utc(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is not None:
         return value
     return value.astimezone(timezone.utc)
-

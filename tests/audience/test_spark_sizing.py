@@ -97,7 +97,7 @@ def test_a_catalog_table_is_sized_by_name(
     }  # fmt: skip
     assert figures(run) == figures(duck)
     before = snapshot(engine, demo_plan)
-    with pytest.raises(InputError, match="table spark_catalog.pe_tests.nobody does not exist"):
+    with pytest.raises(InputError, match=r"table spark_catalog\.pe_tests\.nobody does not exist"):
         size(engine, demo_plan, table="spark_catalog.pe_tests.nobody", engine_name="spark",
              spark_master=spark_master)  # fmt: skip
     assert snapshot(engine, demo_plan) == before
