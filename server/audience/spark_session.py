@@ -118,16 +118,37 @@ def spark_session(master: str) -> Any:
         else:
             for other in [m for m in _sessions if not m.startswith("sc://")]:
                 _sessions.pop(other).stop()  # one SparkContext per process: a new master replaces it
-            session = _classic_session(master)
+            session = _started(master)
         _sessions[master] = session
         return session
 
 
-def _alive(session: Any) -> bool:
+def _started(master: str) -> Any:
+    """A classic session, or InputError when Spark cannot start here (no Java, a bad configuration):
+    retrying cannot help, and PySpark's own error is a page of JVM output."""
+    folders = len(_scratch)
     try:
-        context = getattr(session, "_sc", None)
-        return context is None or context._jsc is not None
-    except Exception:
+        return _classic_session(master)
+    except Exception as exc:
+        while len(_scratch) > folders:
+            shutil.rmtree(_scratch.pop(), ignore_errors=True)
+        reason = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+        raise InputError(
+            f"Spark could not start on master {master}: {reason[:300]}; a local or cluster session needs "
+            "a Java runtime, 17 or newer (JAVA_HOME or java on PATH). Nothing was sized or written",
+            field="spark_master",
+        ) from None
+
+
+def _alive(session: Any) -> bool:
+    """Whether a cached classic session can still run queries: its JVM may have been stopped or
+    killed since (a retry after a lost JVM then starts a new one). Connect sessions reconnect."""
+    context = getattr(session, "_sc", None)
+    if context is None:
+        return True
+    try:
+        return context._jsc is not None and not context._jsc.sc().isStopped()
+    except Exception:  # the JVM is gone
         return False
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import re
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -159,8 +160,14 @@ def open_spark(
                 raise _failure(exc, request, "reading") from None
 
         def fetch_one(sql: str, progress: Progress) -> tuple:
-            progress(2, PHASES, f"counting rows in {request.where} with Spark")
-            return fetch_all(sql)[0]
+            def share_done(share: float) -> None:
+                progress(2 + share, PHASES, f"counting rows in {request.where} with Spark: {share:.0%}")
+
+            try:
+                result = _with_progress(spark, lambda: spark.sql(sql), share_done)
+                return _python_rows(*result)[0]
+            except errors as exc:
+                raise _failure(exc, request, "sizing") from None
 
         def file_relation(path: Path) -> str:
             resolved = path.resolve()
@@ -207,3 +214,48 @@ def _utc(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is not None:
         return value
     return value.astimezone(timezone.utc)
+
+
+def _with_progress(spark: Any, query: Callable[[], Any], report: Callable[[float], None]) -> tuple:
+    """Run a query on a worker thread in a job group of its own while this thread reports the share
+    of its tasks done (a local or cluster session; Spark Connect reports nothing). Returns the rows
+    and the schema; the query's own exception is re-raised here."""
+    context = getattr(spark, "_sc", None)  # a Connect session has no SparkContext
+    tracker = context.statusTracker() if context is not None else None
+    group = f"pe-{uuid.uuid4().hex}"
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            if context is not None:
+                context.setJobGroup(group, "personalization-engine sizing")
+            frame = query()
+            outcome["rows"] = (frame.collect(), frame.schema)
+        except BaseException as exc:  # re-raised on the calling thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=work, name="pe-spark-query", daemon=True)
+    worker.start()
+    last = -1.0
+    while worker.is_alive():
+        worker.join(0.5)
+        share = _share_done(tracker, group) if tracker is not None else None
+        if share is not None and share - last >= 0.01:
+            last = share
+            report(share)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["rows"]
+
+
+def _share_done(tracker: Any, group: str) -> float | None:
+    try:
+        stages = [
+            tracker.getStageInfo(stage)
+            for job in tracker.getJobIdsForGroup(group)
+            for stage in (tracker.getJobInfo(job).stageIds if tracker.getJobInfo(job) else [])
+        ]
+    except Exception:  # the status tracker is advisory: never let it fail a sizing
+        return None
+    total = sum(stage.numTasks for stage in stages if stage)
+    return sum(stage.numCompletedTasks for stage in stages if stage) / total if total else None

@@ -125,3 +125,24 @@ def test_the_spark_session_runs_in_utc_with_ansi_mode(spark_master: str):
     assert spark.sql("SELECT CAST(TIMESTAMP '2026-11-24 09:00:00' AS STRING)").first()[0] == (
         "2026-11-24 09:00:00"
     )
+
+
+def test_a_file_name_with_pattern_characters_colons_and_unicode_is_read_as_itself(
+    engine: Engine, demo_plan: str, users_parquet: Path, spark_master: str
+):
+    odd = users_parquet.parent / "odd [1] {a,b} *?: ü.parquet"
+    shutil.copyfile(users_parquet, odd)
+    (users_parquet.parent / "odd [1] {a,b} xx: ü.parquet").write_bytes(b"not parquet")  # a glob would match
+    progress: list[str] = []
+
+    def listen(done: float, total: float, message: str) -> None:
+        progress.append(message)
+
+    outcome = size_plan(engine, demo_plan, data=str(odd), engine_name="spark", spark_master=spark_master,
+                        actor="analyst", now=NOW, progress=listen)  # fmt: skip
+    run = outcome.run
+    assert run.row_count == 3000 and run.source.location == "data/odd [1] {a,b} *?: ü.parquet"
+    assert progress[:2] == [
+        f"opened a Spark session on {spark_master}",
+        "read 19 columns of data/odd [1] {a,b} *?: ü.parquet",
+    ]

@@ -42,11 +42,8 @@ def test_plans_size_engine_spark_prints_the_same_sizes_as_duckdb(
     spark_args = ["--data", str(users_parquet), "--engine", "spark", "--spark-master", spark_master]
     assert main(size_args(demo_plan, repo_dir, *spark_args, "--json")) == 0
     spark = json.loads(capsys.readouterr().out)["run"]
-    assert spark["source"] == {
-        "kind": "spark",
-        "location": "data/users.parquet",
-        "spark_master": spark_master,
-    }
+    source = {"kind": "spark", "location": "data/users.parquet", "table": None, "spark_master": spark_master}
+    assert spark["source"] == source
     assert spark["profiles"] == duck["profiles"] and spark["channels"] == duck["channels"]
     assert main(size_args(demo_plan, repo_dir, *spark_args)) == 0
     assert "size-3: 3000 rows of data/users.parquet, rules of revision 2" in capsys.readouterr().out
@@ -196,3 +193,28 @@ def test_a_port_that_is_not_spark_connect_is_refused_within_the_handshake_timeou
     assert caught.value.field == "spark_master"
     assert f"Spark master {master} accepts connections but its Spark Connect handshake" in str(caught.value)
     assert master not in sessions._sessions
+
+
+def test_without_a_java_runtime_spark_is_refused_in_one_line_and_nothing_is_written(
+    engine: Engine, demo_plan: str, users_parquet: Path, repo_dir: Path, tmp_path: Path
+):
+    from tests.spark_helpers import require_spark
+
+    require_spark()
+    before = snapshot(engine, demo_plan)
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    args = size_args(demo_plan, repo_dir, "--data", str(users_parquet), "--engine", "spark")
+    done = subprocess.run(
+        [sys.executable, "-m", "personalization_engine.cli.main", *args],
+        env={**os.environ, "JAVA_HOME": str(tmp_path / "no-java")},  # spark-submit runs $JAVA_HOME/bin/java
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 2, done.stderr[-2000:]
+    error = done.stderr.strip().splitlines()[-1]
+    assert error.startswith("error: spark_master: Spark could not start on master local[*]: "), error
+    assert "needs a Java runtime, 17 or newer" in error and "Traceback" not in done.stderr
+    assert snapshot(engine, demo_plan) == before and list(elsewhere.iterdir()) == []
