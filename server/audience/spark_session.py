@@ -15,6 +15,7 @@ an unreachable standalone master or Connect server for minutes.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import socket
@@ -40,6 +41,8 @@ _SETTINGS = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
 }
+# What PySpark sets in os.environ when a Connect session is asked for (pyspark.sql.session).
+_CONNECT_MARKS = ("SPARK_CONNECT_MODE_ENABLED", "SPARK_REMOTE")
 _lock = threading.Lock()
 _sessions: dict[str, Any] = {}
 _scratch: list[str] = []
@@ -112,6 +115,7 @@ def spark_session(master: str) -> Any:
         if session is not None and _alive(session):
             return session
         probe(master)
+        _one_mode(master)
         _quiet_pandas_warning()
         if master.startswith("sc://"):
             session = _connect_session(master)
@@ -121,6 +125,20 @@ def spark_session(master: str) -> Any:
             session = _started(master)
         _sessions[master] = session
         return session
+
+
+def _one_mode(master: str) -> None:
+    """PySpark switches a whole process into Spark Connect mode once a Connect session exists, after
+    which a local or cluster session no longer works (and the reverse): one mode per process."""
+    connect = master.startswith("sc://")
+    other = [m for m in _sessions if m.startswith("sc://") != connect]
+    if other:
+        raise InputError(
+            f"this process already runs Spark through {other[0]}, and PySpark cannot mix a Spark Connect "
+            f"session with a local or cluster one; use {other[0]} here, or run {master} from a new "
+            "process (a new CLI command, or a restarted MCP server)",
+            field="spark_master",
+        )
 
 
 def _started(master: str) -> Any:
@@ -209,11 +227,17 @@ def _connect_session(master: str) -> Any:
         except Exception as exc:  # reported below, on the calling thread
             outcome["error"] = exc
 
+    marked = {key: os.environ.get(key) for key in _CONNECT_MARKS}
     worker = threading.Thread(target=start, name="pe-spark-connect", daemon=True)
     worker.start()
     worker.join(CONNECT_ANSWER_TIMEOUT)
     if "session" in outcome:
         return outcome["session"]
+    for key, value in marked.items():  # a failed attempt must not leave the process in Connect mode
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
     reason = (
         f"failed: {str(outcome['error']).strip().splitlines()[0][:300]}"
         if "error" in outcome

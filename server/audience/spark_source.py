@@ -96,11 +96,9 @@ def _read(spark: Any, location: str, fmt: str, *, typed_csv: bool) -> Any:
 
 def _with_inventory_types(frame: Any, plan: Plan) -> Any:
     """CSV columns are text: each inventoried non-text attribute is cast to its type."""
-    from pyspark.sql import functions as F
-
     present = set(frame.columns)
-    casts = {
-        a.name: F.col(f"`{a.name.replace('`', '``')}`").cast(SPARK_TYPES[a.type])
+    casts = {  # frame[...] rather than functions.col: it works in classic and Connect mode alike
+        a.name: frame[f"`{a.name.replace('`', '``')}`"].cast(SPARK_TYPES[a.type])
         for a in plan.attributes
         if a.type in SPARK_TYPES and a.name in present
     }

@@ -46,7 +46,7 @@ def test_plans_size_engine_spark_prints_the_same_sizes_as_duckdb(
     assert spark["source"] == source
     assert spark["profiles"] == duck["profiles"] and spark["channels"] == duck["channels"]
     assert main(size_args(demo_plan, repo_dir, *spark_args)) == 0
-    assert "size-3: 3000 rows of data/users.parquet, rules of revision 2" in capsys.readouterr().out
+    assert "size-3: 3000 rows of data/users.parquet, rules of revision 4" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("master", UNREACHABLE)
@@ -178,21 +178,54 @@ def test_stdout_carries_only_protocol_while_the_mcp_server_sizes_with_spark(
     assert engine.read_plan(demo_plan).sizing_runs[-1].source.spark_master == "local[1]"
 
 
-def test_a_port_that_is_not_spark_connect_is_refused_within_the_handshake_timeout(monkeypatch):
-    from personalization_engine.audience import spark_session as sessions
+HANDSHAKE = """
+import socket, sys
+from personalization_engine.audience import spark_session as sessions
+from personalization_engine.errors import InputError
+sessions.CONNECT_ANSWER_TIMEOUT = 5.0
+with socket.socket() as listener:  # accepts TCP connections, never speaks gRPC
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    master = f"sc://127.0.0.1:{listener.getsockname()[1]}"
+    try:
+        sessions.spark_session(master)
+    except InputError as exc:
+        import os
+        print(master, exc.field, "CONNECT-MODE" if "SPARK_CONNECT_MODE_ENABLED" in os.environ else "-")
+        print(exc)
+"""
+
+
+def test_a_port_that_is_not_spark_connect_is_refused_within_the_handshake_timeout(tmp_path: Path):
+    """In a process of its own: PySpark marks a process that asked for Connect as Connect-only."""
     from tests.spark_helpers import require_spark
 
     require_spark()
-    monkeypatch.setattr(sessions, "CONNECT_ANSWER_TIMEOUT", 5.0)
-    with socket.socket() as listener:  # accepts TCP connections, never speaks gRPC
+    done = subprocess.run([sys.executable, "-c", HANDSHAKE], capture_output=True, text=True, timeout=600,
+                          cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    first, message = done.stdout.splitlines()[:2]
+    master, field, mode = first.split()
+    assert (field, mode) == ("spark_master", "-")  # the failed attempt left the process as it was
+    assert message.startswith(
+        f"spark_master: Spark master {master} accepts connections but its Spark Connect"
+    )
+    assert "did not answer within 5 s" in message and "Nothing was sized or written" in message
+
+
+def test_one_process_does_not_mix_spark_connect_with_a_local_session(spark_master: str):
+    from personalization_engine.audience.spark_session import spark_session
+
+    with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen(8)
         master = f"sc://127.0.0.1:{listener.getsockname()[1]}"
         with pytest.raises(InputError) as caught:
-            sessions.spark_session(master)
+            spark_session(master)
     assert caught.value.field == "spark_master"
-    assert f"Spark master {master} accepts connections but its Spark Connect handshake" in str(caught.value)
-    assert master not in sessions._sessions
+    assert f"this process already runs Spark through {spark_master}" in str(caught.value)
+    assert f"use {spark_master} here, or run {master} from a new process" in str(caught.value)
+    assert "SPARK_CONNECT_MODE_ENABLED" not in os.environ
 
 
 def test_without_a_java_runtime_spark_is_refused_in_one_line_and_nothing_is_written(
