@@ -146,3 +146,31 @@ def test_a_file_name_with_pattern_characters_colons_and_unicode_is_read_as_itsel
         f"opened a Spark session on {spark_master}",
         "read 19 columns of data/odd [1] {a,b} *?: ü.parquet",
     ]
+
+
+def test_another_workspace_file_is_read_in_the_same_spark_session_as_a_view_of_its_own(
+    engine: Engine, demo_plan: str, users_parquet: Path, spark_master: str
+):
+    from personalization_engine.audience.session import open_session
+    from personalization_engine.audience.source import data_request
+
+    outcomes = users_parquet.parent / "outcomes.csv"
+    outcomes.write_text('id,converted,revenue\n1,true,"1,5"\n2,false,\n3,true,7.25\n')
+    request = data_request(engine.ws.root, data=str(users_parquet), dsn=None, table=None, engine="spark",
+                           spark_master=spark_master)  # fmt: skip
+    plan = engine.read_plan(demo_plan)
+    with open_session(request, plan, extra_files=(outcomes,)) as session:
+        assert session.dialect == "databricks"
+        view = session.file_relation(outcomes)
+        rows = session.fetch_all(
+            f"SELECT o.id, o.converted, o.revenue, r.id IS NOT NULL FROM {view} AS o "
+            f"LEFT JOIN {session.relation} AS r ON r.id = o.id ORDER BY o.id"
+        )
+        assert rows == [(1, True, "1,5", True), (2, False, None, True), (3, True, "7.25", True)]
+        with pytest.raises(InputError, match=r"users\.parquet was not opened with this data session"):
+            session.file_relation(users_parquet)
+        from personalization_engine.audience.spark_session import spark_session
+
+        names = {t.name for t in spark_session(spark_master).catalog.listTables()}
+        assert {view, session.relation} <= names
+    assert not {view, session.relation} & {t.name for t in spark_session(spark_master).catalog.listTables()}
