@@ -1,4 +1,4 @@
-"""Where sized data comes from: a data file inside the workspace, or a PostgreSQL DSN.
+"""Where sized data comes from: a data file inside the workspace, a PostgreSQL DSN, or Spark.
 
 Nothing here opens a connection; it validates the request and describes the source without any
 password, so the description can go into the plan, logs and error messages.
@@ -12,7 +12,7 @@ from typing import Literal
 
 from ..errors import InputError
 from ..paths import confined_path
-from .names import qualified_table
+from .names import EXAMPLES, qualified_table
 
 SourceKind = Literal["csv", "parquet", "duckdb", "postgres", "spark"]
 ENGINES = ("duckdb", "spark")
@@ -23,6 +23,7 @@ FILE_KINDS: dict[str, SourceKind] = {
     ".duckdb": "duckdb",
     ".db": "duckdb",
 }
+SPARK_FORMATS = {".parquet": "parquet", ".csv": "csv"}
 REDACTED = "***"
 
 
@@ -148,4 +149,46 @@ def spark_request(
     workspace_root: Path, *, data: str | None, dsn: str | None, table: str | None, master: str | None
 ) -> DataRequest:
     """A Parquet or CSV file in the workspace, or a catalog table, read by Spark at `master`."""
-    raise InputError("engine spark is not available yet", field="engine")
+    from .spark_session import check_master
+
+    master = check_master(DEFAULT_SPARK_MASTER if master is None else master)
+    if dsn is not None:
+        raise InputError(
+            "engine spark reads a workspace file (data) or a catalog table (table), not a PostgreSQL "
+            "dsn; drop engine spark to size PostgreSQL in place",
+            field="dsn",
+        )
+    if data is None:
+        if not table:
+            raise InputError(
+                "engine spark needs data (a Parquet or CSV file in the workspace) or table (a catalog "
+                f"table such as {EXAMPLES['databricks']})",
+                field="data",
+            )
+        qualified = qualified_table(table, "databricks")
+        return DataRequest(kind="spark", location="Spark catalog", table=qualified,
+                           spark_master=master)  # fmt: skip
+    if table is not None:
+        raise InputError(
+            f"give data or table to engine spark, not both: a data file holds one table, so table "
+            f"{table!r} does not apply",
+            field="table",
+        )
+    resolved = confined_path(workspace_root, data, field="data")
+    spark_format = SPARK_FORMATS.get(resolved.suffix.lower())
+    if spark_format is None:
+        raise InputError(
+            f"{data!r} is not a file Spark reads here; use .parquet or .csv (or a catalog table)",
+            field="data",
+        )
+    if not resolved.is_file():
+        raise InputError(f"{data!r} is not a file in the workspace", field="data")
+    location = resolved.relative_to(workspace_root.resolve()).as_posix()
+    return DataRequest(
+        kind="spark",
+        location=location,
+        table=None,
+        path=resolved,
+        spark_master=master,
+        spark_format=spark_format,
+    )

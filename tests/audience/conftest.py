@@ -20,6 +20,7 @@ from personalization_engine.audience import write_sample_data
 from personalization_engine.core.engine import Engine
 from personalization_engine.demo_content import ACTIVATIONS, ATTRIBUTES, DATA_SOURCES, PROFILES
 from personalization_engine.model import Activation, Attribute, DataSource, Plan, Profile
+from tests.spark_helpers import spark_master  # noqa: F401  (the shared Spark fixture)
 
 NOW = datetime(2026, 11, 24, 9, 0, 0, tzinfo=timezone.utc)
 PG_DSN_ENV = "PERSONALIZATION_ENGINE_TEST_PG_DSN"

@@ -1,8 +1,9 @@
 """One agreement run: generated cases evaluated by every target, compared record by record.
 
-Targets: the Python column evaluator and the per-record explainer, the compiled SQL on DuckDB and on
-PostgreSQL (each in a random session time zone), and the compiled JSON Logic in panzi-json-logic and
-in json-logic-js under Node. Any difference fails with the seed, the case number and the case.
+Targets: the Python column evaluator and the per-record explainer, the compiled SQL on DuckDB, on
+PostgreSQL and on Spark (each in a random session time zone; Spark on every Nth case), and the
+compiled JSON Logic in panzi-json-logic and in json-logic-js under Node. Any difference fails with
+the seed, the case number and the case.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from personalization_engine.rules.records import coerce_value
 
 from .agreement_gen import WINDOWS, Case, Generator, instant_us
 from .agreement_holdout import check_holdouts
-from .engines import OPERATIONS, load_table, node_results, sql_verdicts
+from .engines import OPERATIONS, load_table, node_results, spark_verdicts, sql_verdicts
 from .helpers import make_plan
 
 MAX_WINDOWS = {"876600h", "36525d", "5217w"}
@@ -43,8 +44,12 @@ class Mismatch(AssertionError):
 
 
 class AgreementRun:
-    def __init__(self, seed: int, duck: Any, pg: Any, node_runner: str | None) -> None:
+    def __init__(
+        self, seed: int, duck: Any, pg: Any, node_runner: str | None, spark: Any = None, spark_every: int = 1
+    ) -> None:
         self.seed = seed
+        self.spark = spark  # a SparkTarget, run on every spark_every-th case (Spark plans each query)
+        self.spark_every = spark_every
         self.generator = Generator(random.Random(seed))
         # Holdouts draw from their own source, so adding them left every other case of a seed as it was.
         self.holdout_rng = random.Random(seed ^ 0x401D)
@@ -89,6 +94,10 @@ class AgreementRun:
             connection.execute(f"SET TimeZone = '{case.zone}'")
             load_table(connection, dialect, case.table, case.kinds, case.records)
             sql[dialect] = sql_verdicts(connection, dialect, plan, case.table, case.now)
+        if self.spark is not None and number % self.spark_every == 0:
+            self.spark.load(case.zone, case.kinds, case.records)
+            sql["spark"] = spark_verdicts(self.spark, plan, case.now)
+            self.counter["spark:plans"] += 1
         logic, datas = self.jsonlogic(number, plan, case)
         expected_node: list[Any] = []
         for index, record in enumerate(case.records):

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.spark_helpers import spark_master  # noqa: F401  (the shared Spark fixture)
+
 PG_DSN_ENV = "PERSONALIZATION_ENGINE_TEST_PG_DSN"
 JS_DIR = Path(__file__).resolve().parent / "js"
 

@@ -1,4 +1,4 @@
-"""Running compiled rules on the real engines: DuckDB, PostgreSQL and json-logic-js under Node."""
+"""Running compiled rules on the real engines: DuckDB, PostgreSQL, Spark and json-logic-js under Node."""
 
 from __future__ import annotations
 
@@ -89,11 +89,17 @@ def sql_verdicts(
     connection: Any, dialect: str, plan: Plan, table: str, now: Any
 ) -> tuple[dict[tuple[int, str], Verdict], dict[int, str | None]]:
     """Per (record index, profile id): eligible, suppressed, member, score; and the winner per record."""
+    return _verdicts(connection, dialect, plan, quoted(table), table, now)
+
+
+def _verdicts(
+    connection: Any, dialect: str, plan: Plan, relation: str, table: str, now: Any
+) -> tuple[dict[tuple[int, str], Verdict], dict[int, str | None]]:
     expressions = profile_sql_expressions(plan, dialect, now=now)
     selected = ["id"]
     for parts in expressions.values():
         selected += [parts.eligible, parts.suppressed, parts.net, parts.score or "NULL"]
-    rows = connection.execute(f"SELECT {', '.join(selected)} FROM {quoted(table)} ORDER BY id").fetchall()
+    rows = connection.execute(f"SELECT {', '.join(selected)} FROM {relation} ORDER BY id").fetchall()
     verdicts: dict[tuple[int, str], Verdict] = {}
     for row in rows:
         values = list(row[1:])
@@ -117,3 +123,58 @@ def node_results(runner: str, jobs: list[dict[str, Any]]) -> list[list[dict[str,
         timeout=600,
     )
     return json.loads(completed.stdout)["results"]
+
+
+SPARK_VIEW = "pe_agreement"  # one view name: a case's table names (order, values, user) are SQL words
+
+
+class SparkTarget:
+    """Spark as an agreement target: records become a temporary view with typed columns, and the
+    compiled Databricks SQL runs on it in the case's session time zone (ANSI mode, as sizing runs)."""
+
+    def __init__(self, spark: Any) -> None:
+        self.spark = spark
+
+    def load(self, zone: str, kinds: dict[str, str], records: list[dict[str, Any]]) -> None:
+        from pyspark.sql import types as T
+
+        spark_types = {
+            "string": T.StringType(), "integer": T.LongType(), "number": T.DoubleType(),
+            "boolean": T.BooleanType(), "timestamp": T.TimestampType(), "date": T.DateType(),
+        }  # fmt: skip
+        self.spark.conf.set("spark.sql.session.timeZone", zone)
+        schema = T.StructType(
+            [T.StructField("id", T.LongType()), *(T.StructField(n, spark_types[k]) for n, k in kinds.items())]
+        )
+        rows = []
+        for index, record in enumerate(records):
+            values = [coerce_value(record.get(n), k, index=index, attr=n) for n, k in kinds.items()]
+            rows.append((index, *(_spark_value(v, kinds[n]) for v, n in zip(values, kinds, strict=True))))
+        self.spark.createDataFrame(rows, schema).createOrReplaceTempView(SPARK_VIEW)
+
+    def execute(self, sql: str) -> _Rows:
+        return _Rows([tuple(row) for row in self.spark.sql(sql).collect()])
+
+
+class _Rows:
+    def __init__(self, rows: list[tuple]) -> None:
+        self.rows = rows
+
+    def fetchall(self) -> list[tuple]:
+        return self.rows
+
+
+def _spark_value(value: Any, kind: str) -> Any:
+    """A coerced record value as PySpark takes it: instants as aware datetimes, dates as dates."""
+    if value is None or kind not in ("timestamp", "date"):
+        return value
+    moment = from_epoch_us(value)
+    assert moment is not None, value
+    return moment.date() if kind == "date" else moment
+
+
+def spark_verdicts(
+    target: SparkTarget, plan: Plan, now: Any
+) -> tuple[dict[tuple[int, str], Verdict], dict[int, str | None]]:
+    """sql_verdicts on Spark, reading the view SPARK_VIEW."""
+    return _verdicts(target, "databricks", plan, SPARK_VIEW, SPARK_VIEW, now)

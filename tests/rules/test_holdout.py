@@ -197,22 +197,12 @@ def test_bad_ids_salts_dialects_and_kinds_are_refused_naming_them(call, message)
 
 
 @pytest.fixture(scope="module")
-def spark(tmp_path_factory):
-    """A local Spark session (ANSI mode, the default from Spark 4) when pyspark is installed: it is not a
-    dependency yet (issue 17 adds it as the [spark] extra), so without it these tests skip, in CI too."""
-    pytest.importorskip("pyspark", reason="pyspark is not installed (the [spark] extra is not there yet)")
-    from pyspark.sql import SparkSession
+def spark(spark_master):
+    """The test run's local Spark session (ANSI mode, UTC; tests/spark_helpers.py): Spark runs in CI,
+    so there a missing pyspark or Java fails these tests instead of skipping them."""
+    from personalization_engine.audience.spark_session import spark_session
 
-    session = (
-        SparkSession.builder.master("local[1]")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.ansi.enabled", "true")
-        .config("spark.sql.warehouse.dir", str(tmp_path_factory.mktemp("spark-warehouse")))
-        .config("spark.ui.enabled", "false")
-        .getOrCreate()
-    )
-    yield session
-    session.stop()
+    return spark_session(spark_master)
 
 
 @pytest.mark.parametrize("kind", IDS)
