@@ -75,7 +75,7 @@ def measure(
     return run.model_copy(update={"rules_sha256": rules_sha256(plan, now)})
 
 
-# The constant columns every sizing query selects before its counts: what the result row belongs to.
+# The constant columns every sizing query selects after its counts: what the result row belongs to.
 RESULT_HEADER_COLUMNS = ("pe_plan_id", "pe_revision", "pe_rules_sha256", "pe_evaluated_at", "pe_table")
 
 
@@ -107,6 +107,7 @@ def warehouse_sql(plan: Plan, dialect: str, table: str, *, now: datetime) -> str
         "-- pe_rules_sha256 is the sha256 of the plan's sizing rules and the evaluation time. Save the\n"
         f"-- row as CSV or JSON and store it with: plans size {plan.plan_id} --import-result FILE\n"
         "-- (a row whose rules have changed since is refused).\n"
-        f"-- Columns, in order: {', '.join((*RESULT_HEADER_COLUMNS, *query.outputs))}\n"
+        f"-- Columns, in order: {', '.join((*query.outputs, *RESULT_HEADER_COLUMNS))}\n"
     )
-    return f"{header}SELECT\n  {selected},\n  pe_sizing.*\nFROM (\n{query.sql}) AS pe_sizing\n"
+    # The constants come after the counts, so the counts keep the positions they always had.
+    return f"{header}SELECT\n  pe_sizing.*,\n  {selected}\nFROM (\n{query.sql}) AS pe_sizing\n"
