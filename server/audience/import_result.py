@@ -234,6 +234,9 @@ def _values(query: SizingQuery, row: ResultRow) -> dict[str, Any]:
 
 def imported_run(plan: Plan, row: ResultRow, *, run_id: str, actor: str) -> SizingRun:
     """The SizingRun of `row`, read with the sizing query of `plan` (the revision it belongs to)."""
+    if not plan.profiles:
+        raise _refuse(f"revision {plan.revision} of {plan.plan_id} has no profiles to size")
+    # The outputs and how to read them are the same in every dialect; the SQL text is not used.
     query = build_sizing_query(plan, "duckdb", "pe_result", columns=None, now=row.evaluated_at)
     values = _values(query, row)
     problems = contradictions(query, values)

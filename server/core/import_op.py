@@ -65,7 +65,10 @@ def _revision_of(engine: Engine, plan: Plan, row: ResultRow) -> Plan:
             if named is not None and rules_sha256(named, at) == row.rules_sha256:
                 return named
         return plan
-    for revision in range(plan.revision - 1, 0, -1):
+    # The revision the row names first (the SQL was written there), then the others, newest first.
+    earlier = range(plan.revision - 1, 0, -1)
+    named_first = [row.revision] if row.revision in earlier else []
+    for revision in [*named_first, *(r for r in earlier if r != row.revision)]:
         older = _older(engine, plan.plan_id, revision)
         if older is not None and rules_sha256(older, at) == row.rules_sha256:
             raise InputError(

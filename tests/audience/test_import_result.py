@@ -21,7 +21,7 @@ from personalization_engine.cli.main import main
 from personalization_engine.core.engine import Engine
 from personalization_engine.core.sizing import size_plan
 from personalization_engine.model import Plan, Profile
-from personalization_engine.model.plan import SizingRun
+from personalization_engine.model.plan import ActivationLift, SizingRun
 
 from .conftest import NOW, snapshot
 
@@ -301,3 +301,30 @@ def test_warehouse_renderings_of_an_instant_parse_to_the_same_utc_time(text: str
 def test_a_time_that_is_not_an_instant_is_refused(text: str):
     with pytest.raises(ValueError, match="is not a time"):
         parse_time(text)
+
+
+def with_lift(**fields: object):
+    def change(plan: Plan) -> Plan:
+        values = {"target_pct": 5, "kpi": "day-7 activation", "holdout_share": 0.1, "window_days": 14}
+        lift = ActivationLift.model_validate({**values, **fields})
+        metrics = plan.success_metrics.model_copy(update={"activation_lift": lift})
+        return plan.model_copy(update={"success_metrics": metrics})
+
+    return change
+
+
+def test_the_hash_covers_the_holdout_settings_but_not_the_lift_target(
+    engine: Engine, demo_plan: str, users_parquet: Path, repo_dir: Path, capsys
+):
+    engine.apply(demo_plan, "profiles", with_lift(holdout_salt="a"), expected_revision=2, actor="t")
+    names, row = warehouse_row(
+        repo_dir, warehouse_sql(engine.read_plan(demo_plan), "duckdb", "users", now=NOW)
+    )
+    path = write_csv(repo_dir / "result.csv", names, row)
+    new_target = with_lift(holdout_salt="a", target_pct=9, kpi="x")
+    engine.apply(demo_plan, "profiles", new_target, expected_revision=3, actor="t")
+    assert import_cli(repo_dir, demo_plan, path) == 0  # r5: the target and KPI change no count
+    assert stored_run(engine, demo_plan).plan_revision == 3
+    engine.apply(demo_plan, "profiles", with_lift(holdout_salt="b"), expected_revision=5, actor="t")
+    err = refused(engine, demo_plan, repo_dir, path, capsys)
+    assert f"this result belongs to revision 3 of {demo_plan}; the plan is at revision 6" in err
