@@ -9,6 +9,9 @@ read) is never passed on when that is refused.
 
 from __future__ import annotations
 
+import os
+import re
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +27,11 @@ from .source import DataRequest
 
 # A writer holding the database file's lock is the one DuckDB failure that a retry can outlast.
 _LOCKED = ("could not set lock", "conflicting lock")
+# DuckDB's memory limit for sizing (e.g. 2GB, 512MB; default: DuckDB's own, 80% of RAM). The sizing
+# query streams, so it completes within a small limit; a limit also bounds a server that sizes while
+# other work runs. Spilled pages go to the system temp folder, never into the workspace.
+MEMORY_LIMIT_ENV = "PERSONALIZATION_ENGINE_DUCKDB_MEMORY_LIMIT"
+_MEMORY_LIMIT = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)", re.IGNORECASE)
 
 
 def _sql_string(text: str) -> str:
@@ -39,15 +47,35 @@ def _outside_access(request: DataRequest) -> InputError:
     )
 
 
+def memory_settings() -> dict[str, str]:
+    """The memory limit from $PERSONALIZATION_ENGINE_DUCKDB_MEMORY_LIMIT, and where to spill."""
+    limit = os.environ.get(MEMORY_LIMIT_ENV, "").strip()
+    if not limit:
+        return {}
+    if not _MEMORY_LIMIT.fullmatch(limit):
+        raise InputError(
+            f"${MEMORY_LIMIT_ENV} is {limit[:40]!r}; use an amount such as 2GB or 512MB",
+            field=MEMORY_LIMIT_ENV,
+        )
+    # One folder per user: another user's folder of the same name is not written into.
+    owner = os.getuid() if hasattr(os, "getuid") else os.getlogin()
+    spill = Path(tempfile.gettempdir()) / f"personalization-engine-duckdb-{owner}"
+    return {"memory_limit": limit, "temp_directory": str(spill)}
+
+
 def _connect(request: DataRequest, extra_files: tuple[Path, ...] = ()) -> Any:
     import duckdb
 
     assert request.path is not None
+    # Set at connect, before external access is switched off (it also guards these settings).
+    memory = memory_settings()
     try:
         if request.kind == "duckdb":
-            con = duckdb.connect(str(request.path), read_only=True, config={"enable_external_access": False})
+            con = duckdb.connect(
+                str(request.path), read_only=True, config={**memory, "enable_external_access": False}
+            )
         else:
-            con = duckdb.connect()
+            con = duckdb.connect(config=memory)
             allowed = ", ".join(_sql_string(str(path)) for path in (request.path, *extra_files))
             con.execute(f"SET allowed_paths = [{allowed}]")
             con.execute("SET enable_external_access = false")

@@ -16,8 +16,9 @@ from ..model.plan import SizingRun, SizingSource
 from ..rules import SQL_DIALECTS
 from .backends import Progress, measure_request, no_progress
 from .figures import sizing_run
-from .names import qualified_table
+from .names import qualified_table, string_literal
 from .query import build_sizing_query
+from .rules_hash import evaluation_text, rules_sha256
 from .source import data_request
 
 WAREHOUSE_DIALECTS = tuple(d for d in SQL_DIALECTS if d not in ("duckdb",))
@@ -55,7 +56,7 @@ def measure(
         raise InputError(
             f"{request.where} has no rows; there is nothing to size, so nothing was written", field="data"
         )
-    return sizing_run(
+    run = sizing_run(
         plan,
         measurement,
         run_id=f"size-{len(plan.sizing_runs) + 1}",
@@ -69,6 +70,13 @@ def measure(
             spark_master=request.spark_master,
         ),
     )
+    # The same hash a warehouse query selects: a local run and an imported one of the same rules
+    # and time say so by carrying equal hashes.
+    return run.model_copy(update={"rules_sha256": rules_sha256(plan, now)})
+
+
+# The constant columns every sizing query selects after its counts: what the result row belongs to.
+RESULT_HEADER_COLUMNS = ("pe_plan_id", "pe_revision", "pe_rules_sha256", "pe_evaluated_at", "pe_table")
 
 
 def warehouse_sql(plan: Plan, dialect: str, table: str, *, now: datetime) -> str:
@@ -76,7 +84,9 @@ def warehouse_sql(plan: Plan, dialect: str, table: str, *, now: datetime) -> str
 
     `table` is a name as the dialect spells it (analytics.public.users, my-project.dataset.users).
     The warehouse's columns cannot be inspected from here, so every inventoried attribute is assumed
-    to be a column of `table`; time windows are evaluated at the fixed instant `now`.
+    to be a column of `table`; time windows are evaluated at the fixed instant `now`. The row also
+    carries the plan id, revision, rules hash (rules_hash.py), evaluation time and table as
+    constants, so `plans size --import-result` can tell which rules the counts belong to.
     """
     if dialect not in SQL_DIALECTS:
         raise InputError(
@@ -86,9 +96,18 @@ def warehouse_sql(plan: Plan, dialect: str, table: str, *, now: datetime) -> str
     query = build_sizing_query(
         plan, dialect, relation, columns=None, now=now, materialize_flags=dialect == "postgres"
     )
+    constants = (plan.plan_id, str(plan.revision), rules_sha256(plan, now), evaluation_text(now), relation)
+    selected = ",\n  ".join(
+        f"{string_literal(value, dialect)} AS {name}"
+        for name, value in zip(RESULT_HEADER_COLUMNS, constants, strict=True)
+    )
     header = (
         f"-- Audience sizing for {plan.plan_id} r{plan.revision} ({dialect}), evaluated at "
-        f"{now.isoformat()}; one result row.\n"
-        f"-- Columns, in order: {', '.join(query.outputs)}\n"
+        f"{evaluation_text(now)}; one result row.\n"
+        "-- pe_rules_sha256 is the sha256 of the plan's sizing rules and the evaluation time. Save the\n"
+        f"-- row as CSV or JSON and store it with: plans size {plan.plan_id} --import-result FILE\n"
+        "-- (a row whose rules have changed since is refused).\n"
+        f"-- Columns, in order: {', '.join((*query.outputs, *RESULT_HEADER_COLUMNS))}\n"
     )
-    return header + query.sql
+    # The constants come after the counts, so the counts keep the positions they always had.
+    return f"{header}SELECT\n  pe_sizing.*,\n  {selected}\nFROM (\n{query.sql}) AS pe_sizing\n"

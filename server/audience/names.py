@@ -68,3 +68,9 @@ def qualified_table(name: str, dialect: str) -> str:
 def table_parts(name: str, dialect: str) -> list[str]:
     """The unquoted parts of a name that qualified_table accepted: ['public', 'users']."""
     return [part.name for part in parse_table(name, dialect).parts]
+
+
+def string_literal(text: str, dialect: str) -> str:
+    """`text` as a string constant of `dialect`: BigQuery and Spark escape a quote with a backslash,
+    the others double it, so the quoting is sqlglot's, not ours."""
+    return exp.Literal.string(text).sql(dialect=dialect)

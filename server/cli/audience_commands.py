@@ -22,6 +22,7 @@ from .common import (
 )
 
 if TYPE_CHECKING:
+    from ..core.engine import Engine
     from ..core.sizing import SizingOutcome
 
 BAR_WIDTH = 30
@@ -38,7 +39,8 @@ def register(sub: argparse._SubParsersAction, make_parser) -> None:
         "  personalization-engine plans size plan-20261124T090000Z --dsn postgresql://analyst@db/crm "
         "--table public.users\n"
         "  personalization-engine plans size plan-20261124T090000Z --dialect snowflake --table "
-        "analytics.users --sql-out sizing.sql",
+        "analytics.users --sql-out sizing.sql\n"
+        "  personalization-engine plans size plan-20261124T090000Z --import-result results/sizing.csv",
     )
     size.add_argument("plan_id", metavar="PLAN_ID")
     source = add_data_options(size)
@@ -46,6 +48,12 @@ def register(sub: argparse._SubParsersAction, make_parser) -> None:
         "--dialect",
         choices=WAREHOUSE_DIALECTS,
         help="write the sizing SQL for this warehouse to run instead of sizing here (nothing is stored)",
+    )
+    source.add_argument(
+        "--import-result",
+        metavar="FILE",
+        help="store the result row of that SQL, saved as CSV or JSON inside the workspace, as an imported "
+        "sizing run (refused when the plan's rules have changed since the SQL was written)",
     )
     size.add_argument("--sql-out", metavar="FILE", help="with --dialect: write the SQL here, not to stdout")
     size.add_argument("--expected-revision", type=int, metavar="REV", help="fail if the plan has moved on")
@@ -106,22 +114,22 @@ def cmd_size(args: argparse.Namespace) -> int:
         return 0
     if args.sql_out:
         raise InputError("--sql-out goes with --dialect (writing SQL for a warehouse)", field="--sql-out")
-    data = args.data
-    if data is not None and not Path(data).is_absolute():
-        data = str(Path.cwd() / data)
-    result = size_plan(
-        engine,
-        args.plan_id,
-        data=data,
-        dsn=args.dsn,
-        table=args.table,
-        engine_name=args.engine,
-        spark_master=args.spark_master,
-        expected_revision=args.expected_revision,
-        actor=args.actor or engine.default_actor(),
-        now=now,
-        progress=_progress_bar,
-    )
+    if args.import_result:
+        result = _import_result(args, engine)
+    else:
+        result = size_plan(
+            engine,
+            args.plan_id,
+            data=_from_cwd(args.data),
+            dsn=args.dsn,
+            table=args.table,
+            engine_name=args.engine,
+            spark_master=args.spark_master,
+            expected_revision=args.expected_revision,
+            actor=args.actor or engine.default_actor(),
+            now=now,
+            progress=_progress_bar,
+        )
     if args.json:
         print_json(
             {
@@ -136,6 +144,34 @@ def cmd_size(args: argparse.Namespace) -> int:
     else:
         _print_sizing(result)
     return 0
+
+
+def _from_cwd(path: str | None) -> str | None:
+    """A relative path as the person meant it: from the folder they ran the command in."""
+    return str(Path.cwd() / path) if path is not None and not Path(path).is_absolute() else path
+
+
+def _import_result(args: argparse.Namespace, engine: Engine) -> SizingOutcome:
+    from ..core.import_op import import_sizing_result
+
+    # The row says which table it read and when it was evaluated: options that would say otherwise
+    # are refused rather than ignored.
+    for option, value in (("--table", args.table), ("--engine", args.engine),
+                          ("--spark-master", args.spark_master), ("--now", args.now)):  # fmt: skip
+        if value is not None:
+            raise InputError(
+                f"{option} does not go with --import-result: the result row names its table and "
+                "evaluation time",
+                field=option,
+            )
+    return import_sizing_result(
+        engine,
+        args.plan_id,
+        str(_from_cwd(args.import_result)),
+        expected_revision=args.expected_revision,
+        actor=args.actor or engine.default_actor(),
+        progress=_progress_bar,
+    )
 
 
 def _print_sizing(result: SizingOutcome) -> None:
