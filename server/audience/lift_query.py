@@ -77,7 +77,8 @@ def check_outcome_columns(
 def membership_sql(
     plan: Plan, dialect: str, relation: str, columns: dict[str, str], id_column: str, now
 ) -> tuple[str, list[str]]:
-    """SELECT pe_id (canonical text), pe_winner (profile index or NULL), pe_held, over the records.
+    """SELECT pe_raw (the id), pe_id (its canonical text), pe_winner (profile index or NULL) and
+    pe_held, over the records.
 
     Returns the SQL and the profile ids in priority order (the index pe_winner refers to).
     """
@@ -105,7 +106,7 @@ def membership_sql(
         f"CASE {winner} END AS pe_winner FROM {source}"
     )
     held_sql = f"CASE pe_winner {held} ELSE FALSE END" if held else "FALSE"
-    sql = f"SELECT pe_id, pe_winner, {held_sql} AS pe_held FROM ({inner}) AS pe_rows"
+    sql = f"SELECT pe_raw, pe_id, pe_winner, {held_sql} AS pe_held FROM ({inner}) AS pe_rows"
     return sql, [p.profile_id for p in expressions]
 
 
