@@ -45,7 +45,7 @@ def register(sub: argparse._SubParsersAction, make_parser) -> None:
 
 def _workspace_file(path: str | None) -> str | None:
     # Relative to where the person stands, like plans size's --data.
-    return None if path is None or Path(path).is_absolute() else str(Path.cwd() / path)
+    return path if path is None or Path(path).is_absolute() else str(Path.cwd() / path)
 
 
 def cmd_lift(args: argparse.Namespace) -> int:
