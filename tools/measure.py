@@ -58,7 +58,7 @@ async def measure_lift(
     """After launch, per profile: treatment vs holdout on outcomes (.csv/.parquet, else a table
     beside the data; an id row each, boolean kpi_column=converted): lift, 95% CI, p, power, SRM.
     Members: data as size_audiences at as_of, rules of revision. Stored. Example: {"plan_id":
-    "...", "as_of": "2026-11-24T09:00:00Z", "data": "data/users.parquet", "outcomes": "o.csv"}
+    "...", "as_of": "2026-11-24T09:00:00Z", "data": "data/users.parquet", "outcomes": "data/o.csv"}
     """
     who = who_asks(actor, ctx)
 

@@ -87,7 +87,11 @@ def _outcome_relation(
         location = path.relative_to(workspace_root.resolve()).as_posix()
         return session.file_relation(path), SizingSource(kind=path.suffix.lower()[1:], location=location)
     assert table is not None
-    relation = qualified_table(table, session.dialect)
+    try:
+        relation = qualified_table(table, session.dialect)
+    except InputError as exc:  # the name is the outcomes', not the membership's --table
+        message = str(exc).removeprefix(f"{exc.field}: ")
+        raise InputError(message, field="outcomes") from None
     kind = "spark" if request.kind == "spark" else request.kind
     return relation, SizingSource(kind=kind, location=request.location, table=relation)
 

@@ -43,25 +43,32 @@ class LiftSources:
     value_column: str | None = None
 
 
-def _settings(plan: Plan):
+def _settings(plan: Plan, field: str):
     lift = plan.success_metrics.activation_lift
     if lift is None:
         raise InputError(
             f"revision {plan.revision} of {plan.plan_id} has no success_metrics.activation_lift: set the "
             "KPI, window, target and holdout_share the readout measures",
-            field="plan_id",
+            field=field,
         )
     shares = profile_shares(plan)
     if not shares:
-        raise InputError(f"revision {plan.revision} of {plan.plan_id} holds no profile out", field="plan_id")
+        raise InputError(f"revision {plan.revision} of {plan.plan_id} holds no profile out", field=field)
     return lift, shares
 
 
 def build_measurement(
-    plan: Plan, sources: LiftSources, *, engine: Engine, as_of: datetime, actor: str, progress: Progress
+    plan: Plan,
+    sources: LiftSources,
+    *,
+    engine: Engine,
+    as_of: datetime,
+    actor: str,
+    progress: Progress,
+    revision: int | None = None,
 ) -> LiftMeasurement:
     """The readout of `plan`'s revision (not yet stored: id and time are stamped when it is)."""
-    lift, shares = _settings(plan)
+    lift, shares = _settings(plan, "revision" if revision is not None else "plan_id")
     if as_of.tzinfo is None:
         raise InputError(f"{as_of.isoformat()!r} has no time zone; add Z or +00:00", field="as_of")
     counts = count_lift(
@@ -125,7 +132,9 @@ def measure_lift(
     if expected_revision is not None and expected_revision != current.revision:
         raise ConflictError(plan_id, expected_revision, current.revision)
     plan = current if revision is None else engine.read_plan(plan_id, revision)
-    measurement = build_measurement(plan, sources, engine=engine, as_of=as_of, actor=actor, progress=progress)
+    measurement = build_measurement(
+        plan, sources, engine=engine, as_of=as_of, actor=actor, progress=progress, revision=revision
+    )
     stored: list[LiftMeasurement] = []
 
     def append(latest: Plan, at: datetime) -> Plan:

@@ -103,5 +103,5 @@ def test_a_workspace_outcome_file_with_postgres_membership_is_refused_by_name(
             LiftSources(dsn=pg_dsn, table=f"{schema}.users", outcomes_table=f"{schema}.nope"),
             as_of=START, actor="test",
         )  # fmt: skip
-    assert missing.value.field == "outcomes_table"
+    assert missing.value.field == "outcomes"
     assert engine.store.plan_path(plan_id).read_bytes() == before
