@@ -243,3 +243,17 @@ def test_a_plan_without_holdouts_is_refused_by_name(
     code, _, err = lift_cli(repo_dir, plan_id, "--data", RECORDS, "--outcomes", OUTCOMES, capsys=capsys)
     assert code == 2 and "success_metrics.activation_lift" in err
     assert state(repo_dir, plan_id) == before
+
+
+def test_the_report_and_the_plan_summary_show_the_latest_readout(engine: Engine, launched: str):
+    from personalization_engine.render import render_plan_md, render_report_html
+
+    assert "Lift readout" not in render_report_html(engine.read_plan(launched))
+    measure_lift(engine, launched, LiftSources(data=RECORDS, outcomes=OUTCOMES), as_of=START, actor="test")
+    plan = engine.read_plan(launched)
+    overall = plan.lift_measurements[-1].overall
+    summary = render_plan_md(plan)
+    assert "### Latest lift readout" in summary and "| `overall` |" in summary
+    assert f"| {overall.relative_lift_pct:g}% |" in summary  # the actual beside the target
+    report = render_report_html(plan)
+    assert '<section id="lift">' in report and "Newcombe" in report and "<code>stalled-trial</code>" in report
