@@ -14,6 +14,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from personalization_engine.cli.main import main
+from personalization_engine.checks.run import run_checks
 from personalization_engine.core.engine import Engine
 from personalization_engine.core.lift_op import LiftSources, measure_lift
 from personalization_engine.model.final import is_final
@@ -129,6 +130,8 @@ def test_measure_lift_keeps_a_final_plan_final(engine: Engine, repo_dir: Path):
     plan = engine.read_plan(plan_id)
     assert len(plan.lift_measurements) == 1 and is_final(plan)
     assert plan.success_metrics.activation_lift.actual is not None
+    # A readout is a measurement, not a change: no approval goes stale.
+    assert "approval.stale" not in {f.code for f in run_checks(plan)}
 
 
 @pytest.mark.anyio
