@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction, make_parser) -> None:
         "lift",
         "read out the lift after launch: membership is the plan's rules evaluated --as-of the launch on "
         "the data it was sized on, outcomes have one row per id (a boolean KPI column, an optional value "
-        "column); per profile, treatment and holdout rates, absolute and relative lift with 95% "
+        "column); per profile, treatment and holdout rates, absolute and relative lift with 95 percent "
         "intervals, a p-value, the power check and the sample-ratio-mismatch check; stored in the ledger",
         "personalization-engine plans lift plan-20261124T090000Z --data data/users.parquet --as-of "
         "2026-11-24T09:00:00Z --outcomes data/outcomes.csv\n"

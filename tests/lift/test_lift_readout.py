@@ -13,8 +13,8 @@ import duckdb
 import pytest
 from mcp import Client, StdioServerParameters
 
-from personalization_engine.cli.main import main
 from personalization_engine.checks.run import run_checks
+from personalization_engine.cli.main import main
 from personalization_engine.core.engine import Engine
 from personalization_engine.core.lift_op import LiftSources, measure_lift
 from personalization_engine.model.final import is_final
@@ -257,6 +257,6 @@ def test_the_report_and_the_plan_summary_show_the_latest_readout(engine: Engine,
     overall = plan.lift_measurements[-1].overall
     summary = render_plan_md(plan)
     assert "### Latest lift readout" in summary and "| `overall` |" in summary
-    assert f"| {overall.relative_lift_pct:g}% |" in summary  # the actual beside the target
+    assert f"| {round(overall.relative_lift_pct, 1):g}% |" in summary  # the actual beside the target
     report = render_report_html(plan)
     assert '<section id="lift">' in report and "Newcombe" in report and "<code>stalled-trial</code>" in report
