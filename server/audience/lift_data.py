@@ -26,7 +26,7 @@ from .lift_query import (
 )
 from .names import qualified_table
 from .session import PHASES, DataSession, Progress, no_progress, open_session
-from .source import DataRequest, data_request
+from .source import data_request
 
 OUTCOME_FILES = (".csv", ".parquet")
 DEFAULT_KPI_COLUMN = "converted"
@@ -152,62 +152,59 @@ def count_lift(
             field="outcomes",
         )
     with open_session(request, plan, progress, extra_files=(path,) if path else ()) as session:
-        return _count(
-            session,
-            plan,
-            request,
-            path,
-            outcomes_table,
-            workspace_root,
-            as_of,
-            kpi_column,
-            value_column,
-            progress,
+        outcome, source = _outcome_columns(
+            session, plan, path, outcomes_table, workspace_root, kpi_column, value_column
         )
-
-
-def _count(
-    session: DataSession,
-    plan: Plan,
-    request: DataRequest,
-    path: Path | None,
-    outcomes_table: str | None,
-    workspace_root: Path,
-    as_of: datetime,
-    kpi_column: str,
-    value_column: str | None,
-    progress: Progress,
-) -> LiftCounts:
-    relation, source = _outcome_relation(session, path, outcomes_table, workspace_root)
-    where = source.location + (f" table {source.table}" if source.table else "")
-    id_column = plan_id_column(plan)
-    columns = _columns_of(session, relation, outcomes_table)
-    kind = check_outcome_columns(
-        columns, where, id_column=id_column, kpi_column=kpi_column, value_column=value_column
-    )
-    outcome = OutcomeColumns(relation, id_column, kind, kpi_column, value_column)
-    membership, profile_ids = membership_sql(
-        plan, session.dialect, session.relation, session.columns, id_column, as_of
-    )
-    outcome_select = outcomes_sql(outcome, session.dialect)
-    _refuse_bad_ids(session, membership, outcome_select, where)
-    progress(2.5, PHASES, f"checked the outcome ids of {where}")
-    groups: dict[tuple[int, bool], GroupCounts] = {}
-    records = 0
-    for winner, held, n, reached, known, mean, variance in session.fetch_all(
-        counts_sql(membership, outcome_select, session.dialect)
-    ):
-        records += int(n)
-        if winner is not None:
-            groups[(int(winner), bool(held))] = GroupCounts(
-                int(n),
-                int(reached or 0),
-                int(known),
-                float(mean or 0.0),
-                None if variance is None else float(variance),
-            )
+        membership, profile_ids = membership_sql(
+            plan, session.dialect, session.relation, session.columns, outcome.id_column, as_of
+        )
+        outcome_select = outcomes_sql(outcome, session.dialect)
+        where = source.location + (f" table {source.table}" if source.table else "")
+        _refuse_bad_ids(session, membership, outcome_select, where)
+        progress(2.5, PHASES, f"checked the outcome ids of {where}")
+        records, groups = _tally(session.fetch_all(counts_sql(membership, outcome_select, session.dialect)))
     progress(3, PHASES, f"counted {records} records and their outcomes")
     membership_source = SizingSource(
         kind=request.kind, location=request.location, table=request.table, spark_master=request.spark_master
     )
     return LiftCounts(profile_ids, records, groups, membership_source, source)
+
+
+def _outcome_columns(
+    session: DataSession,
+    plan: Plan,
+    path: Path | None,
+    table: str | None,
+    workspace_root: Path,
+    kpi_column: str,
+    value_column: str | None,
+) -> tuple[OutcomeColumns, SizingSource]:
+    """The outcome relation, its columns checked, and how the readout names its source."""
+    relation, source = _outcome_relation(session, path, table, workspace_root)
+    where = source.location + (f" table {source.table}" if source.table else "")
+    id_column = plan_id_column(plan)
+    kind = check_outcome_columns(
+        _columns_of(session, relation, table),
+        where,
+        id_column=id_column,
+        kpi_column=kpi_column,
+        value_column=value_column,
+    )
+    return OutcomeColumns(relation, id_column, kind, kpi_column, value_column), source
+
+
+def _tally(rows: list[tuple]) -> tuple[int, dict[tuple[int, bool], GroupCounts]]:
+    """All records, and the counts of each (winner, held out) group; drivers' Decimals become floats."""
+    groups: dict[tuple[int, bool], GroupCounts] = {}
+    records = 0
+    for winner, held, n, reached, known, mean, variance in rows:
+        records += int(n)
+        if winner is not None:
+            groups[(int(winner), bool(held))] = GroupCounts(
+                n=int(n),
+                conversions=int(reached or 0),
+                known=int(known),
+                mean=float(mean or 0.0),
+                variance=None if variance is None else float(variance),
+            )
+    return records, groups

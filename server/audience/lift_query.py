@@ -10,6 +10,7 @@ known KPI, and the value's mean and sample variance: rows never leave the databa
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from ..errors import InputError
 from ..model import Plan
@@ -17,9 +18,6 @@ from ..rules import profile_sql_expressions
 from ..rules.holdout import IdKind, holdout_sql, id_text_sql, plan_salt, profile_shares
 from .query import column_sql, count_where, source_with_missing_columns
 from .types import column_family
-
-_INTEGER_TYPES = ("tinyint", "smallint", "integer", "int", "bigint", "hugeint", "u", "long", "short", "byte")
-
 
 _DOUBLE = {"postgres": "DOUBLE PRECISION", "bigquery": "FLOAT64"}
 
@@ -44,7 +42,8 @@ def id_kind_of(column: str, db_type: str, field: str) -> IdKind:
     if family == "boolean":
         return "boolean"
     if family == "number":
-        return "integer" if lowered.startswith(_INTEGER_TYPES) and "int" in lowered else "number"
+        # tinyint ... hugeint, unsigned ones, int64: whole numbers; decimal, double, real: numbers
+        return "integer" if "int" in lowered else "number"
     raise InputError(
         f"id column {column} is {db_type}; a record id is text or a number (the holdout hashes its text)",
         field=field,
@@ -75,7 +74,7 @@ def check_outcome_columns(
 
 
 def membership_sql(
-    plan: Plan, dialect: str, relation: str, columns: dict[str, str], id_column: str, now
+    plan: Plan, dialect: str, relation: str, columns: dict[str, str], id_column: str, now: datetime
 ) -> tuple[str, list[str]]:
     """SELECT pe_raw (the id), pe_id (its canonical text), pe_winner (profile index or NULL) and
     pe_held, over the records.

@@ -17,6 +17,7 @@ from personalization_engine.checks.run import run_checks
 from personalization_engine.cli.main import main
 from personalization_engine.core.engine import Engine
 from personalization_engine.core.lift_op import LiftSources, measure_lift
+from personalization_engine.errors import InputError
 from personalization_engine.model.final import is_final
 from personalization_engine.rules import simulate
 from personalization_engine.rules.holdout import in_holdout, plan_salt, profile_shares
@@ -260,3 +261,42 @@ def test_the_report_and_the_plan_summary_show_the_latest_readout(engine: Engine,
     assert f"| {round(overall.relative_lift_pct, 1):g}% |" in summary  # the actual beside the target
     report = render_report_html(plan)
     assert '<section id="lift">' in report and "Newcombe" in report and "<code>stalled-trial</code>" in report
+
+
+def _outcomes_as(repo: Path, select: str, name: str) -> str:
+    con = duckdb.connect()
+    con.execute(f"COPY ({select.format(o=repr(str(repo / OUTCOMES)))}) TO '{repo / name}' (FORMAT parquet)")
+    return name
+
+
+def test_text_ids_in_the_outcomes_meet_integer_ids_in_the_records_on_their_canonical_text(
+    engine: Engine, launched: str, repo_dir: Path
+):
+    text_ids = _outcomes_as(
+        repo_dir,
+        "SELECT CAST(id AS VARCHAR) AS id, converted FROM read_parquet({o})",
+        "data/text-ids.parquet",
+    )
+    as_text = measure_lift(
+        engine, launched, LiftSources(data=RECORDS, outcomes=text_ids), as_of=START, actor="t"
+    )
+    as_integers = measure_lift(
+        engine, launched, LiftSources(data=RECORDS, outcomes=OUTCOMES), as_of=START, actor="t"
+    )
+    assert as_text.measurement.profiles == as_integers.measurement.profiles
+
+
+def test_a_null_or_unicode_id_in_the_outcomes_matches_no_record_and_is_refused_by_name(
+    engine: Engine, launched: str, repo_dir: Path
+):
+    for extra, shown in (("NULL", "a null id"), ("'Ünïcode-42'", "'Ünïcode-42'")):
+        select = (
+            "SELECT CAST(id AS VARCHAR) AS id, converted FROM read_parquet({o}) "
+            f"UNION ALL SELECT {extra}, false"
+        )
+        name = _outcomes_as(repo_dir, select, "data/odd.parquet")
+        before = state(repo_dir, launched)
+        with pytest.raises(InputError, match="match no record") as caught:
+            measure_lift(engine, launched, LiftSources(data=RECORDS, outcomes=name), as_of=START, actor="t")
+        assert shown in str(caught.value) and caught.value.field == "outcomes"
+        assert state(repo_dir, launched) == before
