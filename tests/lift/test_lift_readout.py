@@ -300,3 +300,26 @@ def test_a_null_or_unicode_id_in_the_outcomes_matches_no_record_and_is_refused_b
             measure_lift(engine, launched, LiftSources(data=RECORDS, outcomes=name), as_of=START, actor="t")
         assert shown in str(caught.value) and caught.value.field == "outcomes"
         assert state(repo_dir, launched) == before
+
+
+def test_sample_data_writes_the_same_outcomes_for_the_same_seed_and_refuses_an_unknown_profile(
+    launched: str, repo_dir: Path, capsys
+):
+    def sample(out: str, *lift: str, seed: str = "3") -> int:
+        argv = ["sample-data", "--outcomes-for", launched, "--records", RECORDS, "--as-of", AS_OF]
+        argv += [item for pair in (("--lift", entry) for entry in lift) for item in pair]
+        return main([*argv, "--seed", seed, "--workspace", str(repo_dir), out, "--json"])
+
+    assert sample("data/a.csv", "new-trial-activation=0.2") == 0
+    written = json.loads(capsys.readouterr().out)
+    assert written["lifts"]["new-trial-activation"] == 0.2 and written["lifts"]["dormant-free"] == 0.0
+    assert sample("data/b.csv", "new-trial-activation=0.2") == 0
+    assert (repo_dir / "data/a.csv").read_bytes() == (repo_dir / "data/b.csv").read_bytes()
+    assert sample("data/c.csv", "new-trial-activation=0.2", seed="4") == 0
+    assert (repo_dir / "data/a.csv").read_bytes() != (repo_dir / "data/c.csv").read_bytes()
+    capsys.readouterr()
+    assert sample("data/d.csv", "no-such-profile=0.2") == 2
+    assert "lift: no profile 'no-such-profile'" in capsys.readouterr().err
+    assert sample("data/d.csv", "dormant-free=-1.5") == 2
+    assert "a planted lift is a fraction above -1" in capsys.readouterr().err
+    assert not (repo_dir / "data/d.csv").exists()
