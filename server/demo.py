@@ -269,6 +269,50 @@ async def export_steps(s: Session) -> None:
             )
 
 
+# The lift each profile's experience adds to the KPI in the demo's synthetic outcomes: the readout
+# should find it again, within its interval.
+PLANTED_LIFTS = {
+    "new-trial-activation": 0.25,
+    "stalled-trial": 0.15,
+    "team-expansion": 0.2,
+    "power-user-upgrade": 0.1,
+    "dormant-free": 0.3,
+}
+OUTCOMES_FILE = "data/outcomes.parquet"
+
+
+async def lift_steps(s: Session) -> None:
+    """After launch: outcomes come in, and the readout compares each profile's treatment with its
+    holdout. The outcomes are synthetic with a planted lift, so the demo can show the interval
+    finds it."""
+    from .audience.sample_outcomes import write_sample_outcomes
+    from .store.plans import parse_plan
+
+    path = s.folder / ".claude" / "plans" / f"{s.plan_id}.json"
+    plan = parse_plan(path.read_bytes(), str(path), trusted=False)
+    written = write_sample_outcomes(
+        plan, s.folder / SAMPLE_FILE, s.folder / OUTCOMES_FILE, as_of=s.reference_time, lifts=PLANTED_LIFTS
+    )
+    s.say(f"after launch: {written.rows:,} outcome rows in {OUTCOMES_FILE}, with a planted lift per profile")
+    as_of = s.reference_time.isoformat().replace("+00:00", "Z")
+    arguments = {"as_of": as_of, "data": SAMPLE_FILE, "outcomes": OUTCOMES_FILE, "value_column": "revenue"}
+    result = await s.call("measure_lift", {"plan_id": s.plan_id, "actor": DEMO_ACTOR, **arguments})
+    s.revision = result["write"]["revision"]
+    readout = result["readout"]
+    s.say(f"  r{s.revision} measure_lift {readout['id']}: {readout['kpi']}, {readout['interval_method']}")
+    for profile in readout["profiles"]:
+        planted = 100 * PLANTED_LIFTS.get(profile["profile_id"], 0.0)
+        low, high = profile["relative_ci_pct"] or (float("nan"), float("nan"))
+        found = "contains" if low <= planted <= high else "MISSES"
+        s.say(
+            f"    {profile['profile_id']:22} {profile['treatment']:>5,} vs {profile['holdout']:>4,} held out: "  # noqa: E501
+            f"lift {profile['relative_lift_pct']:+6.1f}% [{low:+.1f}%, {high:+.1f}%] {found} the planted "
+            f"{planted:+.0f}%; p {profile['p_value']:.3g}, SRM p {profile['srm_p_value']:.2f}"
+        )
+    overall = readout["overall"]
+    s.say(f"    overall lift {overall['relative_lift_pct']:+.1f}% = success_metrics.activation_lift.actual")
+
+
 async def render_steps(s: Session) -> None:
     result = await s.call("render_deliverables", {"plan_id": s.plan_id, "actor": DEMO_ACTOR})
     s.say(
@@ -283,6 +327,7 @@ EXTRA_STEPS: list[Step] = [
     escalation_steps,
     approval_steps,
     export_steps,
+    lift_steps,
     render_steps,
 ]
 

@@ -71,6 +71,7 @@ class CliClient:
             "resolve_blocker": self._resolve,
             "record_approval": self._approval,
             "finalize_plan": lambda plan_id, _: ["plans", "finalize", plan_id or ""],
+            "measure_lift": self._lift,
         }
         if name in builders:
             return [*builders[name](plan_id, args), *revision_flag, *common]
@@ -134,6 +135,11 @@ class CliClient:
             args["decision"],
             *note,
         ]
+
+    def _lift(self, plan_id: str | None, args: dict[str, Any]) -> list[str]:
+        value = ["--value-column", args["value_column"]] if args.get("value_column") else []
+        files = ["--data", args["data"], "--outcomes", args["outcomes"], *value]
+        return ["plans", "lift", plan_id or "", "--as-of", args["as_of"], *files]
 
     def _read(self, name: str, plan_id: str | None, args: dict[str, Any]) -> list[str]:
         if name == "validate_plan":

@@ -1,5 +1,5 @@
-"""kill -9 at random points of real CLI writes (`plans write`, `plans qa-result`), renders,
-finalizes and exports, in a repo with the user's own changes.
+"""kill -9 at random points of real CLI writes (`plans write`, `plans qa-result`, `plans lift`),
+renders, finalizes and exports, in a repo with the user's own changes.
 
 After every kill: the plan file parses, `git fsck` is clean, the next CLI write succeeds (after
 `plans recover` when the killed git left a stale lock, the documented way out) and the user's
@@ -28,12 +28,14 @@ import sys
 import time
 from pathlib import Path
 
+from personalization_engine.audience import write_sample_data
+from personalization_engine.audience.sample_outcomes import write_sample_outcomes
 from personalization_engine.core.engine import Engine
 from personalization_engine.model import Plan
 from personalization_engine.model.stages import QaFlow
 from personalization_engine.store.workspace import Workspace
 
-from .conftest import git
+from .conftest import START, git
 from .finalize_helpers import confirm_approvals, ready_plan
 from .qa_helpers import FLOW
 
@@ -44,8 +46,9 @@ CONSOLE_SCRIPT = (
 # Short git lock wait: a stale lock is reported at once instead of after the default 10 s.
 ENV = {**os.environ, "PERSONALIZATION_ENGINE_GIT_LOCK_WAIT": "1"}
 USER_FILES = ("staged.txt", "unstaged.txt", "both.txt", "added.txt")
+LIFT_RECORDS, LIFT_OUTCOMES = "data/users.parquet", "data/outcomes.parquet"  # untracked, as a user's
 QA_TRACE = "qa-trace.zip"  # the artefact `plans qa-result` hashes: an untracked file of the user's
-KINDS = ("write", "render", "finalize", "qa-result", "export")
+KINDS = ("write", "render", "finalize", "qa-result", "export", "lift")
 
 
 class Launcher:
@@ -180,6 +183,9 @@ def _command(repo: Path, kind: str, plan_id: str, n: int) -> tuple[tuple[str, ..
     if kind == "export":
         # Alternating targets: a flag file and a dbt folder (many files, some removed when profiles go).
         return ("export", plan_id, "--to", "flagd" if n % 2 else "dbt"), None
+    if kind == "lift":  # a lift readout: a ledger write after reading records and outcomes
+        files = ("--data", str(repo / LIFT_RECORDS), "--outcomes", str(repo / LIFT_OUTCOMES))
+        return ("lift", plan_id, *files, "--as-of", "2026-11-24T09:00:00Z"), None
     if kind == "finalize":
         # Confirmed approvals of the current revision (the previous write staled them), written in
         # this process; the finalize is then the CLI command that commits and tags.
@@ -234,6 +240,10 @@ def _repo_with_user_changes(root: Path) -> tuple[Path, str]:
     plan_id = ready_plan(_engine(repo))
     _add_web_flow(_engine(repo), plan_id)
     (repo / QA_TRACE).write_bytes(b"PK\x03\x04 a browser trace")
+    write_sample_data(repo / LIFT_RECORDS, 2000, reference=START)
+    write_sample_outcomes(
+        _engine(repo).read_plan(plan_id), repo / LIFT_RECORDS, repo / LIFT_OUTCOMES, as_of=START, lifts={}
+    )
     return repo, plan_id
 
 

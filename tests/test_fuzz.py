@@ -25,14 +25,15 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
 from personalization_engine.audience import write_sample_data
+from personalization_engine.audience.sample_outcomes import write_sample_outcomes
 from personalization_engine.core.engine import Engine
 from personalization_engine.server import build_server
 from personalization_engine.store.plans import parse_plan
 from personalization_engine.tools._common import tool_errors
 
 from .conftest import START
+from .lift.helpers import with_holdouts
 from .qa_helpers import add_qa_flows
-from .render.helpers import fill_plan
 
 pytestmark = pytest.mark.anyio
 
@@ -215,9 +216,13 @@ def plans_validate(repo: Path) -> None:
 
 
 def prepare(engine: Engine, plan_id: str, repo: Path) -> None:
-    fill_plan(engine, plan_id)
+    with_holdouts(engine, plan_id)  # the demo's profiles, with the holdouts measure_lift reads out
     add_qa_flows(engine, plan_id)  # record_qa_result's example names the web activation's flow
     write_sample_data(repo / DATA_FILE, 200, reference=START)
+    # measure_lift's example reads these outcomes
+    write_sample_outcomes(
+        engine.read_plan(plan_id), repo / DATA_FILE, repo / "data/o.csv", as_of=START, lifts={}
+    )
 
 
 async def test_mutated_calls_of_every_tool_answer_in_time_name_a_field_and_write_nothing_on_error(

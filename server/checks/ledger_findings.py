@@ -7,8 +7,19 @@ from ..model import ChangeItem, Plan
 from ..model.findings import Finding
 from ..model.plan import Approval
 
-# Ledger entries and audience sizings (measurements on data) say nothing new about the plan's content.
-_LEDGER_SECTIONS = {"blockers", "escalations", "approvals", "sizing_runs", "qa_results", "exports", "final"}
+# Ledger entries, audience sizings and lift readouts (measurements on data) say nothing new about
+# the plan's content.
+_LEDGER_SECTIONS = {
+    "blockers",
+    "escalations",
+    "approvals",
+    "sizing_runs",
+    "qa_results",
+    "exports",
+    "lift_measurements",
+    "impact_runs",
+    "final",
+}
 _COMPUTED_METRIC_FIELDS = {"actual"}
 
 

@@ -20,6 +20,7 @@ from .common import (
     print_json,
     print_table,
 )
+from .lift_commands import add_outcome_options, cmd_sample_outcomes
 
 if TYPE_CHECKING:
     from ..core.engine import Engine
@@ -80,6 +81,7 @@ def register_sample_data(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--rows", type=int, default=10_000, help="how many people (default 10000)")
     parser.add_argument("--now", metavar="TIME", help="the reference time, ISO 8601 with zone (default: now)")
     parser.add_argument("--seed", type=int, default=0, help="another seed gives other data (default 0)")
+    add_outcome_options(parser)
     add_json_option(parser)
     parser.set_defaults(handler=cmd_sample_data)
 
@@ -213,6 +215,8 @@ def _print_sizing(result: SizingOutcome) -> None:
 def cmd_sample_data(args: argparse.Namespace) -> int:
     from ..audience import write_sample_data  # loads DuckDB
 
+    if args.outcomes_for:
+        return cmd_sample_outcomes(args)
     reference: datetime = (evaluation_clock(args.now) or _utc_now)()
     # A bar on a terminal only: piped or captured stderr (CI logs) stays free of carriage returns.
     progress = {"progress": _progress_bar} if sys.stderr.isatty() else {}
