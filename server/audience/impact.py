@@ -92,7 +92,9 @@ def read_impact(
 
     flows = sorted(
         (
-            Flow(from_profile=profile_of(query.order_a, a), to_profile=profile_of(query.order_b, b), records=n)
+            Flow(
+                from_profile=profile_of(query.order_a, a), to_profile=profile_of(query.order_b, b), records=n
+            )
             for a, b, n, _, _ in groups
             if n
         ),

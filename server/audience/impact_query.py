@@ -25,7 +25,8 @@ Side = Literal["a", "b"]
 
 @dataclass
 class CauseSql:
-    """A candidate cause of a profile's moves and the SQL (over the inner flags) of the records it explains."""
+    """A candidate cause of a profile's moves, and the SQL (over the inner flags) of the records
+    it explains."""
 
     profile_id: str
     cause: str
@@ -44,6 +45,9 @@ class ImpactQuery:
     net_b: dict[str, int]
     flags: int
     causes: list[CauseSql] = field(default_factory=list)
+
+
+_PRECEDENCE = "membership unchanged; a profile earlier in priority order wins them in one revision only"
 
 
 def _sql_list(items: list[str]) -> str:
@@ -113,16 +117,18 @@ class _Builder:
             self.differs.append(f"(({old}) IS DISTINCT FROM ({new})) AS pe_x{len(self.differs)}")
             flag = f"pe_x{len(self.differs) - 1}"
             explained.append(flag)
+            explains = f"{changed} AND {flag}"
             if before and after:
-                cause, side, where, words = "condition changed", "b", after.pointer, f"{before.words} -> {after.words}"
+                words = f"{before.words} -> {after.words}"
+                self.add(profile_id, "condition changed", "b", after.pointer, words, explains)
             elif before:
-                cause, side, where, words = "condition removed", "a", before.pointer, before.words
-            else:
-                cause, side, where, words = "condition added", "b", after.pointer, after.words  # type: ignore[union-attr]
-            self.add(profile_id, cause, side, where, words, f"{changed} AND {flag}")  # type: ignore[arg-type]
+                self.add(profile_id, "condition removed", "a", before.pointer, before.words, explains)
+            elif after:
+                self.add(profile_id, "condition added", "b", after.pointer, after.words, explains)
         unexplained = f" AND NOT ({' OR '.join(explained)})" if explained else ""
         words = "rule structure, scoring, threshold, decay or eligible_by"
-        self.add(profile_id, "other rule change", "b", self.pointer("b", profile_id), words, changed + unexplained)
+        where = self.pointer("b", profile_id)
+        self.add(profile_id, "other rule change", "b", where, words, changed + unexplained)
 
     def profile_causes(self, profile_id: str, flag_a: int | None, flag_b: int | None) -> None:
         if flag_a is None:
@@ -136,7 +142,7 @@ class _Builder:
             self.condition_causes(profile_id, f"pe_f{flag_a} <> pe_f{flag_b}")
             same_members = f"pe_f{flag_a} = pe_f{flag_b}"
         before, after = (self.exprs[s][profile_id].priority for s in ("a", "b"))
-        words = f"priority {before} -> {after}" if before != after else "membership unchanged; a profile earlier in priority order wins them in one revision only"
+        words = f"priority {before} -> {after}" if before != after else _PRECEDENCE
         self.add(
             profile_id, "priority order", "b", self.pointer("b", profile_id, "/priority"), words, same_members
         )

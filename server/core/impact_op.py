@@ -32,7 +32,7 @@ class DataOptions:
 
     @property
     def given(self) -> bool:
-        return self.data is not None or self.dsn is not None or self.engine_name is not None or bool(self.table)
+        return any(value is not None for value in (self.data, self.dsn, self.engine_name, self.table))
 
 
 @dataclass

@@ -63,7 +63,8 @@ def condition_sqls(plan: Plan, dialect: str, *, now: datetime) -> dict[str, list
                 continue
             for leaf, leaf_neutral in _leaves(tree, neutral):
                 relative = leaf.pointer.removeprefix(base)
-                part = relative.split("/when")[0].lstrip("/") if "/scoring/" in relative else relative.split("/")[1]
+                scoring = relative.startswith("/scoring/")
+                part = relative.split("/when")[0].lstrip("/") if scoring else relative.split("/")[1]
                 conditions.append(
                     ConditionSql(
                         profile_id=profile.id,
