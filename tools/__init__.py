@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import audience, ledger, plans, qa, render, review, rules, stages
+from . import audience, impact, ledger, plans, qa, render, review, rules, stages
 from ._common import ToolSpec
 
 ALL: tuple[ToolSpec, ...] = (
@@ -12,6 +12,7 @@ ALL: tuple[ToolSpec, ...] = (
     *qa.TOOLS,
     *rules.TOOLS,
     *audience.TOOLS,
+    *impact.TOOLS,
     *render.TOOLS,
     *review.TOOLS,
 )

@@ -22,6 +22,7 @@ TOOL_COMMANDS: dict[str, str] = {
     "simulate_profiles": "plans simulate",
     "compile_rules": "plans compile",
     "size_audiences": "plans size",
+    "record_impact": "plans impact",
     "render_deliverables": "plans render",
     "export_activation": "plans export",
     "finalize_plan": "plans finalize",
