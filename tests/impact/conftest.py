@@ -76,3 +76,6 @@ def impact_plan(engine: Engine, plan_id: str) -> str:
 def users_csv(repo_dir: Path) -> Path:
     (repo_dir / "data").mkdir(exist_ok=True)
     return write_rows(repo_dir / "data" / "users.csv")
+
+
+from ..audience.conftest import pg_dsn  # noqa: E402,F401  (the session's PostgreSQL server)
