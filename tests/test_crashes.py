@@ -1,5 +1,5 @@
-"""kill -9 at random points of real CLI writes (`plans write`, `plans qa-result`), renders,
-finalizes and exports, in a repo with the user's own changes.
+"""kill -9 at random points of real CLI writes (`plans write`, `plans qa-result`, `plans impact
+--record`), renders, finalizes and exports, in a repo with the user's own changes.
 
 After every kill: the plan file parses, `git fsck` is clean, the next CLI write succeeds (after
 `plans recover` when the killed git left a stale lock, the documented way out) and the user's
@@ -26,8 +26,10 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
+from personalization_engine.audience import write_sample_data
 from personalization_engine.core.engine import Engine
 from personalization_engine.model import Plan
 from personalization_engine.model.stages import QaFlow
@@ -45,7 +47,10 @@ CONSOLE_SCRIPT = (
 ENV = {**os.environ, "PERSONALIZATION_ENGINE_GIT_LOCK_WAIT": "1"}
 USER_FILES = ("staged.txt", "unstaged.txt", "both.txt", "added.txt")
 QA_TRACE = "qa-trace.zip"  # the artefact `plans qa-result` hashes: an untracked file of the user's
-KINDS = ("write", "render", "finalize", "qa-result", "export")
+KINDS = ("write", "render", "finalize", "qa-result", "export", "impact")
+IMPACT_DATA = "data/users.parquet"  # sample data (untracked) that `plans impact --record` reads
+# The revision the setup left (profiles defined); each recorded impact compares it with revision 1.
+_IMPACT_TO: dict[Path, int] = {}
 
 
 class Launcher:
@@ -180,6 +185,9 @@ def _command(repo: Path, kind: str, plan_id: str, n: int) -> tuple[tuple[str, ..
     if kind == "export":
         # Alternating targets: a flag file and a dbt folder (many files, some removed when profiles go).
         return ("export", plan_id, "--to", "flagd" if n % 2 else "dbt"), None
+    if kind == "impact":
+        revisions = ("--from", "1", "--to", str(_IMPACT_TO[repo]))
+        return ("impact", plan_id, *revisions, "--data", str(repo / IMPACT_DATA), "--record"), None
     if kind == "finalize":
         # Confirmed approvals of the current revision (the previous write staled them), written in
         # this process; the finalize is then the CLI command that commits and tags.
@@ -234,6 +242,8 @@ def _repo_with_user_changes(root: Path) -> tuple[Path, str]:
     plan_id = ready_plan(_engine(repo))
     _add_web_flow(_engine(repo), plan_id)
     (repo / QA_TRACE).write_bytes(b"PK\x03\x04 a browser trace")
+    write_sample_data(repo / IMPACT_DATA, 2000, reference=datetime(2026, 11, 24, 9, tzinfo=timezone.utc))
+    _IMPACT_TO[repo] = _engine(repo).read_plan(plan_id).revision
     return repo, plan_id
 
 

@@ -37,7 +37,7 @@ async def record_impact(
     actor: ActorArg = "",
 ) -> dict[str, Any]:
     """Store plan_diff's data impact as an impact run. Example: {"plan_id": "...",
-    "from_revision": 4, "to_revision": 5, "data": "users.csv"}
+    "from_revision": 4, "to_revision": 5, "data": "data/users.parquet"}
     """
     who = who_asks(actor, ctx)
     # Spark (engine, spark_master) and expected_revision are on the CLI twin, `plans impact`: the
