@@ -206,3 +206,23 @@ def test_record_impact_through_the_real_server_over_stdio_commits_the_run(
     assert {"from_profile": "trial", "to_profile": "big", "records": 1} in done["run"]["flows"]
     assert "Actor: stdio-test" in git(repo_dir, "log", "-1", "--format=%B", done["write"]["commit"])
     assert git(repo_dir, "status", "--porcelain", "--", ".claude") == ""
+
+
+def test_the_report_renders_the_latest_impact_run_as_a_flow_table(
+    engine: Engine, impact_plan: str, users_csv: Path, repo_dir: Path, capsys
+):
+    from personalization_engine.render import render_report_html
+
+    assert 'id="impact"' not in render_report_html(engine.read_plan(impact_plan))
+    args = ["impact", impact_plan, "--from", "2", "--to", "3", *data_args(users_csv), "--record"]
+    assert cli(repo_dir, capsys, *args)[0] == 0
+    html = render_report_html(engine.read_plan(impact_plan))
+    section = html[html.index('<section id="impact">') : html.index('<section id="governance">')]
+    assert "<th>From \\ to</th><th>trial</th><th>big</th><th>(none)</th>" in section
+    # trial -> (none): 2 records, a move; trial -> trial: 1, no move
+    assert (
+        '<tr><th>trial</th><td class="">1</td><td class="pending">1</td><td class="pending">2</td></tr>'
+        in section
+    )
+    assert "condition added <code>/profiles/0/eligibility/all/1</code> (revision 3): seats &lt; 5" in section
+    assert "4 records move" in section
