@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..core.results import outcome, plan_diff
+from ..errors import InputError
 from ..model.diff import describe
 from .common import add_data_options, engine_for, evaluation_clock, print_json, print_table
 
@@ -81,10 +82,11 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_impact(args: argparse.Namespace) -> int:
+    if args.data is None and args.dsn is None and args.engine is None:
+        # Without data `plans diff` is the field diff; `plans impact` exists to read the data.
+        raise InputError("name the records to evaluate: --data FILE or --dsn DSN --table T", field="--data")
     if not args.record:
         if args.expected_revision is not None or args.actor:
-            from ..errors import InputError
-
             raise InputError("--expected-revision and --actor go with --record", field="--record")
         return cmd_diff(args)
     from ..core.impact_op import record_impact

@@ -226,3 +226,23 @@ def test_the_report_renders_the_latest_impact_run_as_a_flow_table(
     )
     assert "condition added <code>/profiles/0/eligibility/all/1</code> (revision 3): seats &lt; 5" in section
     assert "4 records move" in section
+
+
+@pytest.mark.parametrize(
+    ("extra", "text"),
+    [
+        ([], "error: --data: name the records to evaluate: --data FILE or --dsn DSN --table T"),
+        (["--record"], "error: --data: name the records to evaluate"),
+        (
+            ["--data", "x.csv", "--actor", "a"],
+            "error: --record: --expected-revision and --actor go with --record",
+        ),
+    ],
+)
+def test_plans_impact_without_data_or_with_record_options_alone_is_refused_and_writes_nothing(
+    engine: Engine, impact_plan: str, repo_dir: Path, capsys, extra, text
+):
+    before = snapshot(engine, impact_plan)
+    code, _, err = cli(repo_dir, capsys, "impact", impact_plan, "--from", "2", "--to", "3", *extra)
+    assert code == 2 and text in err
+    assert snapshot(engine, impact_plan) == before
