@@ -8,7 +8,16 @@ from ..model.findings import Finding
 from ..model.plan import Approval
 
 # Ledger entries and audience sizings (measurements on data) say nothing new about the plan's content.
-_LEDGER_SECTIONS = {"blockers", "escalations", "approvals", "sizing_runs", "qa_results", "exports", "final"}
+_LEDGER_SECTIONS = {
+    "blockers",
+    "escalations",
+    "approvals",
+    "sizing_runs",
+    "qa_results",
+    "exports",
+    "final",
+    "impact_runs",
+}
 _COMPUTED_METRIC_FIELDS = {"actual"}
 
 
