@@ -246,3 +246,23 @@ def test_plans_impact_without_data_or_with_record_options_alone_is_refused_and_w
     code, _, err = cli(repo_dir, capsys, "impact", impact_plan, "--from", "2", "--to", "3", *extra)
     assert code == 2 and text in err
     assert snapshot(engine, impact_plan) == before
+
+
+@pytest.mark.slow
+def test_the_demos_impact_step_records_the_impact_of_one_rule_change_after_launch(
+    tmp_path: Path, monkeypatch
+):
+    import io
+
+    from personalization_engine import demo
+    from personalization_engine.docgen import EXAMPLE_NOW
+
+    monkeypatch.setattr(demo, "EXTRA_STEPS", [*demo.EXTRA_STEPS, demo.impact_steps])
+    out = io.StringIO()
+    demo.run_demo(str(tmp_path / "demo"), EXAMPLE_NOW, out=out)
+    text = out.getvalue()
+    assert "r27 record_impact r25 -> r26: 309 of 20,000 people move" in text
+    assert "(none)                 -> power-user-upgrade        309" in text
+    assert (
+        "power-user-upgrade: condition changed /profiles/3/eligibility/all/1 (feature_adoption_score" in text
+    )
