@@ -321,6 +321,46 @@ async def render_steps(s: Session) -> None:
     )
 
 
+# After launch a team weighs one rule change: power users from a feature adoption score of 60, not
+# 70. The proposal is written as a draft revision (the plan then needs a new review and finalize),
+# and its impact on the same sample data is recorded in the ledger. Not in EXTRA_STEPS yet: the
+# worked example (.claude/plans) is the finalized plan that the export and render tests start from,
+# and a rule change after finalize leaves it a draft; where this step goes is decided at the merge.
+PROPOSED_PROFILE = "power-user-upgrade"
+PROPOSED_SCORE = 60
+
+
+async def impact_steps(s: Session) -> None:
+    """Propose one rule change after launch and record which people it moves, and why."""
+    launched = s.revision
+    profile = next(p for p in content.PROFILES if p["id"] == PROPOSED_PROFILE)
+    conditions = [
+        {**c, "value": PROPOSED_SCORE} if c.get("attr") == "feature_adoption_score" else c
+        for c in profile["eligibility"]["all"]
+    ]
+    proposal = {**profile, "eligibility": {"all": conditions}}
+    await s.write("define_profiles", {"profiles": [proposal]})
+    arguments = {"from_revision": launched, "to_revision": s.revision, "data": SAMPLE_FILE}
+    result = await s.call("record_impact", {"plan_id": s.plan_id, **arguments, "actor": DEMO_ACTOR})
+    s.revision = result["write"]["revision"]
+    run = result["run"]
+    moved = [f for f in run["flows"] if f["from_profile"] != f["to_profile"]]
+    s.say(
+        f"  r{s.revision} record_impact r{launched} -> r{arguments['to_revision']}: "
+        f"{sum(f['records'] for f in moved):,} of {run['row_count']:,} people move"
+    )
+    for flow in moved:
+        source, target = flow["from_profile"] or "(none)", flow["to_profile"] or "(none)"
+        s.say(f"    {source:22} -> {target:22} {flow['records']:>6,}")
+    for profile_impact in run["profiles"]:
+        if profile_impact["drivers"]:
+            driver = profile_impact["drivers"][0]
+            s.say(
+                f"    {profile_impact['profile_id']}: {driver['cause']} {driver['pointer']} "
+                f"({driver['condition']}), {driver['records']:,} people, e.g. id {driver['example_id']}"
+            )
+
+
 EXTRA_STEPS: list[Step] = [
     rules_steps,
     sizing_steps,

@@ -77,6 +77,9 @@ class CliClient:
             return [*builders[name](plan_id, args), *revision_flag, *common]
         if name == "export_activation":
             return ["plans", "export", plan_id or "", "--to", args["target"], *common]
+        if name == "record_impact":
+            revisions = ["--from", str(args["from_revision"]), "--to", str(args["to_revision"])]
+            return ["plans", "impact", plan_id or "", *revisions, "--data", args["data"], "--record", *common]
         return self._read(name, plan_id, args)
 
     def file(self, name: str, args: dict[str, Any]) -> str:

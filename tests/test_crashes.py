@@ -1,5 +1,5 @@
-"""kill -9 at random points of real CLI writes (`plans write`, `plans qa-result`, `plans lift`),
-renders, finalizes and exports, in a repo with the user's own changes.
+"""kill -9 at random points of real CLI writes (`plans write`, `plans qa-result`, `plans lift`,
+`plans impact --record`), renders, finalizes and exports, in a repo with the user's own changes.
 
 After every kill: the plan file parses, `git fsck` is clean, the next CLI write succeeds (after
 `plans recover` when the killed git left a stale lock, the documented way out) and the user's
@@ -48,7 +48,9 @@ ENV = {**os.environ, "PERSONALIZATION_ENGINE_GIT_LOCK_WAIT": "1"}
 USER_FILES = ("staged.txt", "unstaged.txt", "both.txt", "added.txt")
 LIFT_RECORDS, LIFT_OUTCOMES = "data/users.parquet", "data/outcomes.parquet"  # untracked, as a user's
 QA_TRACE = "qa-trace.zip"  # the artefact `plans qa-result` hashes: an untracked file of the user's
-KINDS = ("write", "render", "finalize", "qa-result", "export", "lift")
+KINDS = ("write", "render", "finalize", "qa-result", "export", "lift", "impact")
+# The revision the setup left (profiles defined); each recorded impact compares it with revision 1.
+_IMPACT_TO: dict[Path, int] = {}
 
 
 class Launcher:
@@ -186,6 +188,9 @@ def _command(repo: Path, kind: str, plan_id: str, n: int) -> tuple[tuple[str, ..
     if kind == "lift":  # a lift readout: a ledger write after reading records and outcomes
         files = ("--data", str(repo / LIFT_RECORDS), "--outcomes", str(repo / LIFT_OUTCOMES))
         return ("lift", plan_id, *files, "--as-of", "2026-11-24T09:00:00Z"), None
+    if kind == "impact":
+        revisions = ("--from", "1", "--to", str(_IMPACT_TO[repo]))
+        return ("impact", plan_id, *revisions, "--data", str(repo / LIFT_RECORDS), "--record"), None
     if kind == "finalize":
         # Confirmed approvals of the current revision (the previous write staled them), written in
         # this process; the finalize is then the CLI command that commits and tags.
@@ -244,6 +249,7 @@ def _repo_with_user_changes(root: Path) -> tuple[Path, str]:
     write_sample_outcomes(
         _engine(repo).read_plan(plan_id), repo / LIFT_RECORDS, repo / LIFT_OUTCOMES, as_of=START, lifts={}
     )
+    _IMPACT_TO[repo] = _engine(repo).read_plan(plan_id).revision
     return repo, plan_id
 
 

@@ -281,6 +281,20 @@ async def test_a_diff_to_a_revision_that_does_not_exist_names_the_argument(
     assert f"{field}: revision {10**30} of {plan_id} does not exist; revisions run 1..1" in error_text(result)
 
 
+@pytest.mark.parametrize("tool", ["plan_diff", "record_impact"])
+async def test_an_impact_between_revisions_that_do_not_exist_names_the_argument_and_writes_nothing(
+    engine: Engine, plan_id: str, repo_dir: Path, tool
+):
+    write_sample_data(repo_dir / DATA_FILE, 20, reference=START)
+    arguments = {"plan_id": plan_id, "from_revision": 1, "to_revision": 7, "data": DATA_FILE}
+    before = snapshot(repo_dir)
+    async with Client(build_server(engine)) as client:
+        result = await client.call_tool(tool, arguments)
+    assert result.is_error
+    assert f"to_revision: revision 7 of {plan_id} does not exist; revisions run 1..1" in error_text(result)
+    assert snapshot(repo_dir) == before
+
+
 def test_a_model_that_refuses_a_value_inside_an_operation_names_the_field_not_just_the_tool():
     class Goal(BaseModel):
         statement: str = Field(max_length=5)

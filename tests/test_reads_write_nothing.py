@@ -11,11 +11,13 @@ import anyio
 import pytest
 from mcp import Client
 
+from personalization_engine.audience import write_sample_data
 from personalization_engine.cli.main import main
 from personalization_engine.core.engine import Engine
 from personalization_engine.model import Activation
 from personalization_engine.server import build_server
 
+from .conftest import START
 from .render.helpers import fill_plan
 
 
@@ -30,12 +32,14 @@ def snapshot(root: Path) -> dict[str, tuple[int, str]]:
 
 
 @pytest.fixture
-def filled(engine: Engine, plan_id: str) -> str:
+def filled(engine: Engine, plan_id: str, repo_dir: Path) -> str:
     fill_plan(engine, plan_id)
+    # Data for the impact reads (plans diff --data, plan_diff with data): every column the profiles read.
+    write_sample_data(repo_dir / "data" / "users.csv", 50, reference=START)
     return plan_id
 
 
-def read_commands(plan_id: str) -> list[list[str]]:
+def read_commands(plan_id: str, data: Path) -> list[list[str]]:
     record = json.dumps({"plan_tier": "trial"})
     return [
         ["plans", "list"],
@@ -44,6 +48,8 @@ def read_commands(plan_id: str) -> list[list[str]]:
         ["plans", "validate", plan_id],
         ["plans", "log", plan_id],
         ["plans", "diff", plan_id, "--from", "1", "--to", "2"],
+        ["plans", "diff", plan_id, "--from", "1", "--to", "2", "--data", str(data)],
+        ["plans", "impact", plan_id, "--from", "1", "--to", "2", "--data", str(data), "--json"],
         ["plans", "compile", plan_id, "--target", "postgres"],
         ["plans", "compile", plan_id, "--target", "jsonlogic"],
         ["plans", "simulate", plan_id, "--record", record],
@@ -53,7 +59,7 @@ def read_commands(plan_id: str) -> list[list[str]]:
 def test_every_read_only_command_leaves_the_workspace_and_git_byte_for_byte_unchanged(
     filled: str, repo_dir: Path, capsys
 ):
-    for argv in read_commands(filled):
+    for argv in read_commands(filled, repo_dir / "data" / "users.csv"):
         before = snapshot(repo_dir)
         code = main([*argv, "--workspace", str(repo_dir)])
         capsys.readouterr()
@@ -90,6 +96,7 @@ def test_every_read_only_tool_leaves_the_workspace_and_git_unchanged(
         ("validate_plan", {"plan_id": filled}),
         ("plan_history", {"plan_id": filled}),
         ("plan_diff", {"plan_id": filled, "from_revision": 1, "to_revision": 2}),
+        ("plan_diff", {"plan_id": filled, "from_revision": 1, "to_revision": 2, "data": "data/users.csv"}),
         ("compile_rules", {"plan_id": filled, "target": "snowflake"}),
         ("simulate_profiles", {"plan_id": filled, "records": [{"plan_tier": "trial"}]}),
     ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import audience, ledger, measure, plans, qa, render, review, rules, stages
+from . import audience, impact, ledger, measure, plans, qa, render, review, rules, stages
 from ._common import ToolSpec
 
 ALL: tuple[ToolSpec, ...] = (
@@ -13,6 +13,7 @@ ALL: tuple[ToolSpec, ...] = (
     *rules.TOOLS,
     *audience.TOOLS,
     *measure.TOOLS,
+    *impact.TOOLS,
     *render.TOOLS,
     *review.TOOLS,
 )

@@ -64,6 +64,32 @@ EngineArg = Annotated[
 SparkMasterArg = Annotated[
     str | None, Field(max_length=400, description="Default local[*]; or sc://host:port."), text_or_null(400)
 ]
+NowArg = Annotated[
+    str | None, Field(max_length=64, description="Evaluation time, ISO 8601."), text_or_null(64)
+]
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)  # optional all the same: it is not in `required`
+
+
+def _bare_text(max_length: int) -> Any:
+    """An optional text argument advertised as just a string (limits still enforced), for the data
+    arguments of plan_diff and record_impact: size_audiences describes them once, and the tool-list
+    budget is tight."""
+    return Annotated[
+        str | None,
+        Field(max_length=max_length, json_schema_extra=_no_default),
+        WithJsonSchema({"type": "string"}),
+    ]
+
+
+BareData = _bare_text(1000)
+BareDsn = _bare_text(2000)
+BareTable = _bare_text(400)
+BareEngine = _bare_text(10)
+BareSparkMaster = _bare_text(400)
+BareNow = _bare_text(64)
 
 # What write tools return: the write outcome as a plain JSON object, {plan_id, revision, commit,
 # written, summary, changes, findings {error, warning, info}, new_findings, resolved_findings}.

@@ -8,6 +8,7 @@ from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from ..core import results
+from ..core.impact_op import DataOptions
 from ..core.results import answer
 from ..core.sections import apply_sections, parse_sections
 from ..model.common import Channel, ShortText
@@ -17,6 +18,12 @@ from ._common import (
     READ_ONLY,
     REPLACING,
     ActorArg,
+    BareData,
+    BareDsn,
+    BareEngine,
+    BareNow,
+    BareSparkMaster,
+    BareTable,
     PlanIdArg,
     RevisionArg,
     ToolSpec,
@@ -28,6 +35,7 @@ from ._common import (
     tool_errors,
     who_asks,
     whole_number_or_null,
+    workspace_engine,
 )
 
 
@@ -136,12 +144,22 @@ def plan_diff(
     from_revision: Annotated[int, Field(ge=1)],
     to_revision: Annotated[int, Field(ge=1)],
     ctx: Context,
+    data: BareData = None,
+    dsn: BareDsn = None,
+    table: BareTable = None,
+    engine: BareEngine = None,
+    spark_master: BareSparkMaster = None,
+    now: BareNow = None,
 ) -> dict[str, Any]:
-    """Semantic diff of two revisions: keyed items added, removed or changed, field by field.
+    """Semantic diff of two revisions: keyed items added, removed or changed, field by field. With
+    data (as size_audiences): the records moving between profiles (impact).
     Example: {"plan_id": "...", "from_revision": 2, "to_revision": 5}
     """
+    options = DataOptions(data, dsn, table, engine, spark_master, now)
     return run(
-        lambda: results.plan_diff(engine(ctx), plan_id, from_revision, to_revision).model_dump(mode="json")
+        lambda: results.plan_diff(
+            workspace_engine(ctx), plan_id, from_revision, to_revision, options
+        ).model_dump(mode="json")
     )
 
 

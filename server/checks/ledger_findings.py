@@ -7,8 +7,8 @@ from ..model import ChangeItem, Plan
 from ..model.findings import Finding
 from ..model.plan import Approval
 
-# Ledger entries, audience sizings and lift readouts (measurements on data) say nothing new about
-# the plan's content.
+# Ledger entries, audience sizings, lift readouts and impact runs (measurements on data) say
+# nothing new about the plan's content.
 _LEDGER_SECTIONS = {
     "blockers",
     "escalations",

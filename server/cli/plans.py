@@ -7,12 +7,12 @@ import sys
 from pathlib import Path
 
 from ..core.results import counts, plan_history
-from ..model.diff import describe
 from . import (
     audience_commands,
     edit_commands,
     export_commands,
     finalize_commands,
+    impact_commands,
     lift_commands,
     person_commands,
     qa_commands,
@@ -134,13 +134,16 @@ def _register_reads(sub: argparse._SubParsersAction) -> None:
     diff = _sub(
         sub,
         "diff",
-        "semantic diff between two revisions of a plan",
-        "personalization-engine plans diff plan-20261124T090000Z --from 1 --to 3",
+        "semantic diff between two revisions of a plan; with --data or --dsn, also the data impact "
+        "(records moving between profiles, size changes, the condition that moved most), writing nothing",
+        "personalization-engine plans diff plan-20261124T090000Z --from 1 --to 3\n"
+        "  personalization-engine plans diff plan-20261124T090000Z --from 4 --to 5 --data data/users.parquet",
     )
     diff.add_argument("plan_id", metavar="PLAN_ID")
     diff.add_argument("--from", dest="from_revision", type=int, required=True, metavar="REV")
     diff.add_argument("--to", dest="to_revision", type=int, required=True, metavar="REV")
-    diff.set_defaults(handler=cmd_diff)
+    impact_commands.add_impact_options(diff)
+    diff.set_defaults(handler=impact_commands.cmd_diff)
 
 
 def _extra_plan_commands():
@@ -151,6 +154,7 @@ def _extra_plan_commands():
         rules_commands.register,
         render_commands.register,
         export_commands.register,
+        impact_commands.register,
         audience_commands.register,
         lift_commands.register,
         qa_commands.register,
@@ -270,26 +274,6 @@ def cmd_log(args: argparse.Namespace) -> int:
         [[e.revision, e.time, e.actor, e.stage, e.commit[:12], e.summary] for e in entries],
     )
     return 0
-
-
-def cmd_diff(args: argparse.Namespace) -> int:
-
-    changes = engine_for(args, read_only=True).diff(args.plan_id, args.from_revision, args.to_revision)
-    if args.json:
-        print_json([c.model_dump(mode="json") for c in changes])
-        return 0
-    if not changes:
-        print(f"no content change between revision {args.from_revision} and {args.to_revision}")
-    for change in changes:
-        print(describe(change).split(":")[0])
-        for field in change.fields:
-            print(f"    {field.field}: {_short(field.before)} -> {_short(field.after)}")
-    return 0
-
-
-def _short(value: object, limit: int = 80) -> str:
-    text = "null" if value is None else str(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _result_json(result) -> dict:

@@ -23,6 +23,7 @@ TOOL_COMMANDS: dict[str, str] = {
     "compile_rules": "plans compile",
     "size_audiences": "plans size",
     "measure_lift": "plans lift",
+    "record_impact": "plans impact",
     "render_deliverables": "plans render",
     "export_activation": "plans export",
     "finalize_plan": "plans finalize",

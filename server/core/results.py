@@ -14,7 +14,9 @@ from ..model import ChangeItem, Plan
 from ..model.common import without_titles
 from ..model.diff import describe
 from ..model.findings import Finding
+from ..model.impact import Impact
 from .engine import Engine, HistoryEntry
+from .impact_op import DataOptions, measure_change
 from .pipeline import WriteResult
 
 
@@ -102,6 +104,7 @@ class PlanDiff(Result):
     to_revision: int
     summary: list[str]
     changes: list[ChangeItem]
+    impact: Impact | None = Field(None, description="With data: the records that move (docs/impact.md).")
 
 
 class ValidationReport(Result):
@@ -144,14 +147,22 @@ def history_item(entry: HistoryEntry) -> HistoryItem:
     )
 
 
-def plan_diff(engine: Engine, plan_id: str, from_revision: int, to_revision: int) -> PlanDiff:
-    changes = engine.diff(plan_id, from_revision, to_revision)
+def plan_diff(
+    engine: Engine, plan_id: str, from_revision: int, to_revision: int, data: DataOptions | None = None
+) -> PlanDiff:
+    """The field diff; with data, also the data impact of the change (read-only either way)."""
+    impact = None
+    if data is not None and data.given:
+        changes, impact = measure_change(engine, plan_id, from_revision, to_revision, data)
+    else:
+        changes = engine.diff(plan_id, from_revision, to_revision)
     return PlanDiff(
         plan_id=plan_id,
         from_revision=from_revision,
         to_revision=to_revision,
         summary=[describe(c) for c in changes],
         changes=changes,
+        impact=impact,
     )
 
 

@@ -21,6 +21,7 @@ from ..rules import ScenarioResult, compile_sql, run_scenarios, simulate
 from . import svg, tree_svg
 from .escaping import mermaid_label
 from .export_links import ExportLink, export_link
+from .impact import ImpactView, latest_impact
 from .matrix import CoverageMatrix, coverage_matrix
 from .readiness import Readiness, readiness, status_line, status_word
 from .rule_text import DecisionGraph, decision_graph, duration_words, inline, mermaid, outline, value_words
@@ -128,6 +129,10 @@ class PlanView:
     unmatched_scenarios: list[tuple[Scenario, ScenarioResult | None]] = field(default_factory=list)
     dialect: str = DEFAULT_DIALECT
     sources: dict[str, DataSource] = field(default_factory=dict)
+
+    @property
+    def impact(self) -> ImpactView | None:
+        return latest_impact(self.plan)
 
     @property
     def open_blockers(self):
