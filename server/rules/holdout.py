@@ -285,6 +285,7 @@ def winner_holdout_sql(
         branches.append(f"WHEN {flag} THEN {verdict}")
     return f"CASE {' '.join(branches)} END"
 
+
 def id_text_sql(dialect: str, id_sql: str, *, id_kind: IdKind = "string") -> str:
     """The canonical id text in SQL (NULL where canonical_id is None): the lift readout joins
     membership to outcomes on it, so an id typed 42 on one side and '42' on the other still meet."""
