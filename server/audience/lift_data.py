@@ -70,7 +70,7 @@ def _columns_of(session: DataSession, relation: str, table: str | None) -> dict[
         if not rows:
             raise InputError(
                 f"outcomes table {table!r} does not exist in {session.request.location}",
-                field="outcomes_table",
+                field="outcomes",
             )
     elif session.dialect == "databricks":
         rows = session.fetch_all(f"DESCRIBE QUERY SELECT * FROM {relation}")

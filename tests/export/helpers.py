@@ -16,7 +16,7 @@ EXAMPLE_ID = EXAMPLE.stem
 
 def install_example(repo_dir: Path) -> str:
     """The example plan (final at revision 20, activations naming every target) as it stood before
-    the demo exported it: its ledger holds no export. Committed, at revision 25."""
+    the demo exported it: its ledger holds no export (its lift readout stays). Committed, at revision 26."""
     plans = repo_dir / ".claude" / "plans"
     plans.mkdir(parents=True, exist_ok=True)
     (plans / GITIGNORE).write_text(GITIGNORE_TEXT)
