@@ -322,10 +322,9 @@ async def render_steps(s: Session) -> None:
 
 
 # After launch a team weighs one rule change: power users from a feature adoption score of 60, not
-# 70. The proposal is written as a draft revision (the plan then needs a new review and finalize),
-# and its impact on the same sample data is recorded in the ledger. Not in EXTRA_STEPS yet: the
-# worked example (.claude/plans) is the finalized plan that the export and render tests start from,
-# and a rule change after finalize leaves it a draft; where this step goes is decided at the merge.
+# 70. The proposal is written as a draft revision, its impact on the same sample data is recorded in
+# the ledger, and the team keeps the launched rule: writing it back returns the plan to the content
+# it was finalized with, so it is final again (the hash decides) and the exports stay current.
 PROPOSED_PROFILE = "power-user-upgrade"
 PROPOSED_SCORE = 60
 
@@ -359,6 +358,8 @@ async def impact_steps(s: Session) -> None:
                 f"    {profile_impact['profile_id']}: {driver['cause']} {driver['pointer']} "
                 f"({driver['condition']}), {driver['records']:,} people, e.g. id {driver['example_id']}"
             )
+    await s.write("define_profiles", {"profiles": [profile]})
+    s.say(f"    the team keeps the launched rule (r{s.revision}): the plan is final again")
 
 
 EXTRA_STEPS: list[Step] = [
@@ -368,6 +369,7 @@ EXTRA_STEPS: list[Step] = [
     approval_steps,
     export_steps,
     lift_steps,
+    impact_steps,
     render_steps,
 ]
 

@@ -3,6 +3,8 @@ approvals."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..model import ChangeItem, Plan
 from ..model.findings import Finding
 from ..model.plan import Approval
@@ -44,14 +46,44 @@ def is_content_change(item: ChangeItem) -> bool:
 
 def first_content_change_after(plan: Plan, revision: int, covers: frozenset[str] | None = None) -> int | None:
     """The first revision after `revision` whose change-log entry changed content, if any; with
-    `covers`, only a change to one of those top-level sections counts."""
-    for entry in plan.change_log:
-        if entry.revision > revision and any(
-            is_content_change(c) and (covers is None or c.section.split(".")[0] in covers)
-            for c in entry.changes
-        ):
-            return entry.revision
-    return None
+    `covers`, only a change to one of those top-level sections counts. Changes that were all undone
+    since (each field back to the value it had at `revision`) count as none: the content an approval
+    was given on is the content there is again."""
+    entries = [
+        (entry.revision, [c for c in entry.changes if _counts(c, covers)])
+        for entry in plan.change_log
+        if entry.revision > revision
+    ]
+    since: int | None = None  # the revision since which the content differs from the approved one
+    touched: list[ChangeItem] = []
+    for at, items in entries:
+        if not items:
+            continue
+        touched += items
+        if _all_undone(touched):
+            since = None
+        elif since is None:
+            since = at
+    return since
+
+
+def _counts(item: ChangeItem, covers: frozenset[str] | None) -> bool:
+    return is_content_change(item) and (covers is None or item.section.split(".")[0] in covers)
+
+
+def _all_undone(items: list[ChangeItem]) -> bool:
+    """True when every field these changes touched holds its first `before` again. An item added or
+    removed is never counted as undone: the change log does not keep a removed item's whole content."""
+    first: dict[tuple[str, str | None, str], Any] = {}
+    last: dict[tuple[str, str | None, str], Any] = {}
+    for item in items:
+        if item.op != "changed":
+            return False
+        for change in item.fields:
+            key = (item.section, item.key, change.field)
+            first.setdefault(key, change.before)
+            last[key] = change.after
+    return all(first[key] == last[key] for key in first)
 
 
 def _sections_changed_at(plan: Plan, revision: int) -> set[str]:

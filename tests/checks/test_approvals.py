@@ -76,6 +76,30 @@ def test_a_change_inside_a_rungs_covered_sections_stales_its_approval(engine, pl
     assert approval_codes(engine, plan_id) == {"Personalization Architect": "approval.stale"}
 
 
+def test_a_change_undone_since_leaves_the_approval_standing_and_a_different_one_stales_it(engine, plan_id):
+    reported(engine, plan_id, "Exec sponsor")  # covers everything
+    before = engine.read_plan(plan_id).timeline
+    write(engine, plan_id, {"timeline": "Q2 2027"})
+    assert approval_codes(engine, plan_id) == {"Exec sponsor": "approval.stale"}
+    write(engine, plan_id, {"timeline": before})  # back to the approved content
+    assert approval_codes(engine, plan_id) == {"Exec sponsor": "approval.reported"}
+    write(engine, plan_id, {"timeline": "Q3 2027"})
+    write(engine, plan_id, {"timeline": "Q4 2027"})
+    _, findings = engine.current_findings(plan_id)
+    (stale,) = [f for f in findings if f.code == "approval.stale"]
+    revision = engine.read_plan(plan_id).revision
+    assert f"but revision {revision - 1} changed the content since" in stale.message
+
+
+def test_an_item_added_and_removed_again_still_stales_the_approval(engine, plan_id):
+    # The change log keeps a removed item's fields only as changes, so an add-then-remove is not
+    # proven undone: the approval is staled rather than trusted.
+    reported(engine, plan_id, "Exec sponsor")
+    write(engine, plan_id, {"intake": {"goals": [{"id": "activate", "statement": "Reach value in 7 days"}]}})
+    write(engine, plan_id, {"intake": {"goals": []}})
+    assert approval_codes(engine, plan_id) == {"Exec sponsor": "approval.stale"}
+
+
 def test_an_empty_covers_and_a_checkpoint_approver_are_staled_by_any_content_change(engine, plan_id):
     write(
         engine,
