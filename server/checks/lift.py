@@ -58,7 +58,8 @@ def _baseline(plan: Plan, lift: ActivationLift, profile_id: str) -> tuple[float 
         return lift.baseline_rate, "baseline_rate"
     for readout in reversed(plan.lift_measurements):
         for measured in readout.profiles:
-            rate = measured.holdout_rate
+            # Readouts store rates in percent; the MDE takes a rate in (0, 1).
+            rate = None if measured.holdout_rate is None else measured.holdout_rate / 100
             if measured.profile_id == profile_id and rate is not None and 0 < rate < 1:
                 return rate, f"lift readout {readout.id}"
     return None, None

@@ -43,7 +43,10 @@ class SizingOutcome:
 
 def _rules_unchanged(sized: Plan, current: Plan) -> bool:
     def part(p: Plan) -> list:
-        return [p.attributes, p.profiles, p.activations, p.channels]
+        lift = p.success_metrics.activation_lift
+        # The holdout settings decide the treatment and holdout counts as much as the rules do.
+        holdout = (lift.holdout_share, lift.holdout_salt, lift.id_column) if lift else None
+        return [p.attributes, p.profiles, p.activations, p.channels, holdout]
 
     return part(sized) == part(current)
 

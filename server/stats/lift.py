@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass, field
 from statistics import NormalDist
 
+from .power import minimum_detectable_effect
+
 ALPHA = 0.05
 POWER = 0.80
 SRM_ALPHA = 0.001
@@ -95,12 +97,12 @@ def srm_chisquare(treatment: int, holdout: int, share: float) -> tuple[float, fl
 def relative_mde(
     n1: int, n2: int, baseline: float, alpha: float = ALPHA, power: float = POWER
 ) -> float | None:
-    """The smallest relative lift (a fraction of the baseline) detectable at this power and alpha,
-    with the baseline rate's variance in both groups (the normal approximation)."""
+    """The smallest relative lift (a fraction of the baseline) detectable at this power and alpha:
+    stats.power's minimum detectable effect, the same figure the plan showed before launch."""
     if n1 <= 0 or n2 <= 0 or not 0 < baseline < 1:
         return None
-    z = z_value(alpha) + _NORMAL.inv_cdf(power)
-    return z * math.sqrt(baseline * (1 - baseline) * (1 / n1 + 1 / n2)) / baseline
+    mde = minimum_detectable_effect(n1, n2, baseline, alpha=alpha, power=power)
+    return None if mde is None else mde.relative_pct / 100
 
 
 @dataclass(frozen=True)
