@@ -55,6 +55,23 @@ def run_child(command: list[str], env: dict[str, str]) -> tuple[float, float, st
     return seconds, usage.ru_maxrss / 1024, b"".join(out_chunks).decode()
 
 
+def replicate(sample: Path, out: Path, rows: int) -> float:
+    """`rows` rows as whole copies of a sample-data file, each copy's ids shifted past the last:
+    every row is a real sample person, and the ids stay unique (the holdout hashes them)."""
+    import duckdb
+
+    start = time.perf_counter()
+    con = duckdb.connect()
+    per_copy = con.execute(f"SELECT count(*) FROM read_parquet('{sample}')").fetchone()[0]
+    if rows % per_copy:
+        raise SystemExit(f"--rows {rows:,} is not a whole number of copies of {per_copy:,} rows")
+    con.execute(
+        f"COPY (SELECT * REPLACE (id + k * {per_copy} AS id) FROM range({rows // per_copy}) AS c(k), "
+        f"read_parquet('{sample}')) TO '{out}' (FORMAT parquet)"
+    )
+    return time.perf_counter() - start
+
+
 def cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "personalization_engine.cli.main", *args]
 
@@ -68,6 +85,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--folder", type=Path, default=Path("/tmp/pe-bench-out-of-core"))
     parser.add_argument("--keep", action="store_true", help="keep the Parquet file for another run")
+    parser.add_argument(
+        "--replicate",
+        type=Path,
+        metavar="PARQUET",
+        help="build the rows from copies of this sample-data file (ids shifted per copy) instead of "
+        "writing them with sample-data: 10 copies of 10M rows take about a minute, sample-data ~15",
+    )
     args = parser.parse_args()
 
     engine = workspace(args.folder)
@@ -78,11 +102,16 @@ def main() -> None:
         if free < args.rows * BYTES_PER_ROW:
             raise SystemExit(f"{free / 1e9:.1f} GB free in {args.folder}; {args.rows:,} rows need ~"
                              f"{args.rows * BYTES_PER_ROW / 1e9:.1f} GB")  # fmt: skip
-        seconds, peak, _ = run_child(
-            cli("sample-data", "--rows", str(args.rows), "--now", NOW.isoformat(), str(parquet)), base_env
-        )
-        print(f"sample-data: {args.rows:,} rows in {seconds:.1f} s, peak RSS {peak:,.0f} MB, "
-              f"{parquet.stat().st_size / 1e9:.2f} GB of Parquet")  # fmt: skip
+        if args.replicate:
+            seconds = replicate(args.replicate, parquet, args.rows)
+            print(f"{args.rows:,} rows as copies of {args.replicate.name} in {seconds:.1f} s, "
+                  f"{parquet.stat().st_size / 1e9:.2f} GB of Parquet")  # fmt: skip
+        else:
+            seconds, peak, _ = run_child(
+                cli("sample-data", "--rows", str(args.rows), "--now", NOW.isoformat(), str(parquet)), base_env
+            )
+            print(f"sample-data: {args.rows:,} rows in {seconds:.1f} s, peak RSS {peak:,.0f} MB, "
+                  f"{parquet.stat().st_size / 1e9:.2f} GB of Parquet")  # fmt: skip
     plan_id = new_plan(engine)
     size = cli("plans", "size", plan_id, "--data", str(parquet), "--workspace", str(args.folder),
                "--now", NOW.isoformat(), "--json")  # fmt: skip
