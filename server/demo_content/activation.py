@@ -181,6 +181,9 @@ LADDER_AND_FALLBACKS: dict[str, Any] = {
             "holdout_share": 0.1,
             "window_days": 28,
             "method": "randomized 10% holdout per profile",
+            # A fixed salt: the plan id (the default) changes with every demo run, and with it who
+            # is held out; the demo's readout is the same every time.
+            "holdout_salt": "plg-onboarding-pilot",
         },
     },
 }

@@ -150,11 +150,11 @@ with "_pe_clock" as (
     "_pe_gate_0_1",
     "_pe_gate_0_2",
     "_pe_gate_0_3",
-    COALESCE(CAST('0x' || SUBSTR(MD5('plan-20261124T090000Z' || CHR(31) || 'new-trial-activation' || CHR(31) || ("user_id")), 1, 15) AS BIGINT) < 115292150460684704, FALSE) AS "_pe_held_0",
-    COALESCE(CAST('0x' || SUBSTR(MD5('plan-20261124T090000Z' || CHR(31) || 'stalled-trial' || CHR(31) || ("user_id")), 1, 15) AS BIGINT) < 115292150460684704, FALSE) AS "_pe_held_1",
-    COALESCE(CAST('0x' || SUBSTR(MD5('plan-20261124T090000Z' || CHR(31) || 'team-expansion' || CHR(31) || ("user_id")), 1, 15) AS BIGINT) < 115292150460684704, FALSE) AS "_pe_held_2",
-    COALESCE(CAST('0x' || SUBSTR(MD5('plan-20261124T090000Z' || CHR(31) || 'power-user-upgrade' || CHR(31) || ("user_id")), 1, 15) AS BIGINT) < 115292150460684704, FALSE) AS "_pe_held_3",
-    COALESCE(CAST('0x' || SUBSTR(MD5('plan-20261124T090000Z' || CHR(31) || 'dormant-free' || CHR(31) || ("user_id")), 1, 15) AS BIGINT) < 115292150460684704, FALSE) AS "_pe_held_4"
+    COALESCE(CAST('0x' || SUBSTR(MD5('plg-onboarding-pilot' || CHR(31) || 'new-trial-activation' || CHR(31) || ("user_id")), 1, 15) AS BIGINT) < 115292150460684704, FALSE) AS "_pe_held_0",
+    COALESCE(CAST('0x' || SUBSTR(MD5('plg-onboarding-pilot' || CHR(31) || 'stalled-trial' || CHR(31) || ("user_id")), 1, 15) AS BIGINT) < 115292150460684704, FALSE) AS "_pe_held_1",
+    COALESCE(CAST('0x' || SUBSTR(MD5('plg-onboarding-pilot' || CHR(31) || 'team-expansion' || CHR(31) || ("user_id")), 1, 15) AS BIGINT) < 115292150460684704, FALSE) AS "_pe_held_2",
+    COALESCE(CAST('0x' || SUBSTR(MD5('plg-onboarding-pilot' || CHR(31) || 'power-user-upgrade' || CHR(31) || ("user_id")), 1, 15) AS BIGINT) < 115292150460684704, FALSE) AS "_pe_held_3",
+    COALESCE(CAST('0x' || SUBSTR(MD5('plg-onboarding-pilot' || CHR(31) || 'dormant-free' || CHR(31) || ("user_id")), 1, 15) AS BIGINT) < 115292150460684704, FALSE) AS "_pe_held_4"
   FROM "_pe_scored"
 )
 SELECT
