@@ -15,7 +15,6 @@ an unreachable standalone master or Connect server for minutes.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import socket
@@ -41,8 +40,6 @@ _SETTINGS = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
 }
-# What PySpark sets in os.environ when a Connect session is asked for (pyspark.sql.session).
-_CONNECT_MARKS = ("SPARK_CONNECT_MODE_ENABLED", "SPARK_REMOTE")
 _lock = threading.Lock()
 _sessions: dict[str, Any] = {}
 _scratch: list[str] = []
@@ -210,44 +207,51 @@ def _classic_session(master: str) -> Any:
     return SparkSession.builder.getOrCreate()
 
 
+# The first answer is awaited in a child process: a client that talked to a port which never
+# answers keeps retrying, in its threads and in PySpark's exit handler, for ten minutes, and would
+# hold this process open that long after the refusal. A child that does not answer is killed.
+_PROBE = (
+    "import sys\n"
+    "from pyspark.sql import SparkSession\n"
+    "SparkSession.builder.remote(sys.argv[1]).getOrCreate().sql('SELECT 1').collect()\n"
+)
+
+
 def _connect_session(master: str) -> Any:
-    """A Spark Connect session that has answered a first query. A port that accepts connections but
-    does not speak Spark Connect would otherwise keep the client retrying for ten minutes."""
+    """A Spark Connect session, once a child process has had a first answer from the server."""
+    import subprocess
+    import sys
+
     from pyspark.sql import SparkSession
 
-    outcome: dict[str, Any] = {}
+    try:
+        probe = subprocess.run(
+            [sys.executable, "-c", _PROBE, master],
+            capture_output=True,
+            text=True,
+            timeout=CONNECT_ANSWER_TIMEOUT,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+        failed = probe.returncode != 0
+        reason = f"failed: {_last_line(probe.stderr)[:300]}" if failed else ""
+    except subprocess.TimeoutExpired:
+        failed, reason = True, f"did not answer within {CONNECT_ANSWER_TIMEOUT:.0f} s"
+    if failed:
+        raise InputError(
+            f"Spark master {master} accepts connections but its Spark Connect handshake {reason}; check "
+            "that the URL names a Spark Connect server (sc://host:15002). Nothing was sized or written",
+            field="spark_master",
+        )
+    session = SparkSession.builder.remote(master).getOrCreate()
+    session.conf.set("spark.sql.session.timeZone", "UTC")
+    session.conf.set("spark.sql.ansi.enabled", "true")
+    return session
 
-    def start() -> None:
-        try:
-            session = SparkSession.builder.remote(master).getOrCreate()
-            session.conf.set("spark.sql.session.timeZone", "UTC")
-            session.conf.set("spark.sql.ansi.enabled", "true")
-            session.sql("SELECT 1").collect()
-            outcome["session"] = session
-        except Exception as exc:  # reported below, on the calling thread
-            outcome["error"] = exc
 
-    marked = {key: os.environ.get(key) for key in _CONNECT_MARKS}
-    worker = threading.Thread(target=start, name="pe-spark-connect", daemon=True)
-    worker.start()
-    worker.join(CONNECT_ANSWER_TIMEOUT)
-    if "session" in outcome:
-        return outcome["session"]
-    for key, value in marked.items():  # a failed attempt must not leave the process in Connect mode
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    reason = (
-        f"failed: {str(outcome['error']).strip().splitlines()[0][:300]}"
-        if "error" in outcome
-        else f"did not answer within {CONNECT_ANSWER_TIMEOUT:.0f} s"
-    )
-    raise InputError(
-        f"Spark master {master} accepts connections but its Spark Connect handshake {reason}; check "
-        "that the URL names a Spark Connect server (sc://host:15002). Nothing was sized or written",
-        field="spark_master",
-    )
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "no message"
 
 
 def stop_all() -> None:
