@@ -80,8 +80,9 @@ def test_the_demo_with_a_frozen_clock_prints_the_same_output_and_commits_twice(t
     # Every plan revision of a frozen-clock run says so in its commit.
     log = git(folder, "log", "--format=%s|%(trailers:key=Clock,valueonly,separator=)").splitlines()
     revisions = [line for line in log if line and not line.startswith(("render:", "export:"))]
-    # 26: the stages, sizing, ledger, finalize, the exports' records and the lift readout.
-    assert len(revisions) == 26 and all(line.endswith("|frozen") for line in revisions), log
+    # 29: the stages, sizing, ledger, finalize, the exports' records, the lift readout, and the
+    # proposed rule change with its impact run and the launched rule written back.
+    assert len(revisions) == 29 and all(line.endswith("|frozen") for line in revisions), log
     # It ends by exporting the final revision to every target: each export's files, then its record.
     exports = [line for line in log if line.startswith("export:")]
     assert len(exports) == 4, exports

@@ -55,7 +55,7 @@ def test_an_export_commits_the_targets_files_once_naming_the_revision_and_record
     changed = git(repo_dir, "show", "--name-only", "--format=", commits[1]).splitlines()
     assert sorted(changed) == sorted(f"{done['folder']}/{name}" for name in done["files"])
     plan = engine.read_plan(EXAMPLE_ID)
-    assert plan.revision == 27 == done["ledger_revision"]
+    assert plan.revision == 30 == done["ledger_revision"]
     run = plan.exports[-1]
     assert (run.target, run.revision, run.draft, run.id) == ("flagd", 20, False, "exp-1")
     assert run.files == tuple(done["files"]) and set(run.carriers) == set(done["carriers"])
@@ -101,7 +101,7 @@ def test_a_content_change_makes_the_export_outdated_and_the_next_export_commits_
     assert "export.outdated" in codes
     again = export_json(repo_dir, capsys, "--to", "flagd")
     # The plan changed since it was finalized, so this export is a draft.
-    assert again["written"] and again["draft"] and again["revision"] == 28
+    assert again["written"] and again["draft"] and again["revision"] == 31
     for name in again["files"]:
         assert "DRAFT" in (export_folder(repo_dir, "flagd") / name).read_text().upper()
     assert "export.outdated" not in {f.code for f in engine.current_findings(EXAMPLE_ID)[1]}
@@ -117,7 +117,7 @@ def test_the_export_tool_answers_like_the_cli_and_lists_what_the_target_could_no
             return result.structured_content
 
     done = anyio.run(call)
-    assert done["target"] == "flagd" and done["ledger_revision"] == 27
+    assert done["target"] == "flagd" and done["ledger_revision"] == 30
 
     async def arguments() -> set[str]:
         async with Client(build_server(engine)) as client:
@@ -250,7 +250,7 @@ def test_an_export_through_the_real_server_over_stdio_commits_and_records_it(rep
                 return result.structured_content
 
     done = anyio.run(call)
-    assert done["ledger_revision"] == 27 and done["commit"]
+    assert done["ledger_revision"] == 30 and done["commit"]
     assert "Actor: stdio-test" in git(repo_dir, "log", "-1", "--format=%B", done["commit"])
     assert git(repo_dir, "status", "--porcelain") == ""
 

@@ -249,19 +249,19 @@ def test_plans_impact_without_data_or_with_record_options_alone_is_refused_and_w
 
 
 @pytest.mark.slow
-def test_the_demos_impact_step_records_the_impact_of_one_rule_change_after_launch(
-    tmp_path: Path, monkeypatch
-):
+def test_the_demos_impact_step_records_the_impact_of_one_rule_change_after_launch(tmp_path: Path):
     import io
 
     from personalization_engine import demo
     from personalization_engine.docgen import EXAMPLE_NOW
 
-    monkeypatch.setattr(demo, "EXTRA_STEPS", [*demo.EXTRA_STEPS, demo.impact_steps])
+    assert demo.impact_steps in demo.EXTRA_STEPS
     out = io.StringIO()
     demo.run_demo(str(tmp_path / "demo"), EXAMPLE_NOW, out=out)
     text = out.getvalue()
-    assert "r27 record_impact r25 -> r26: 309 of 20,000 people move" in text
+    assert "r28 record_impact r26 -> r27: 309 of 20,000 people move" in text
+    # The team keeps the launched rule: the plan is final again, and the final review says so.
+    assert "the team keeps the launched rule (r29): the plan is final again" in text
     assert "(none)                 -> power-user-upgrade        309" in text
     assert (
         "power-user-upgrade: condition changed /profiles/3/eligibility/all/1 (feature_adoption_score" in text
