@@ -57,19 +57,23 @@ def run_child(command: list[str], env: dict[str, str]) -> tuple[float, float, st
 
 def replicate(sample: Path, out: Path, rows: int) -> float:
     """`rows` rows as whole copies of a sample-data file, each copy's ids shifted past the last:
-    every row is a real sample person, and the ids stay unique (the holdout hashes them)."""
-    import duckdb
+    every row is a real sample person, and the ids stay unique (the holdout hashes them).
 
-    start = time.perf_counter()
-    con = duckdb.connect()
-    per_copy = con.execute(f"SELECT count(*) FROM read_parquet('{sample}')").fetchone()[0]
-    if rows % per_copy:
-        raise SystemExit(f"--rows {rows:,} is not a whole number of copies of {per_copy:,} rows")
-    con.execute(
-        f"COPY (SELECT * REPLACE (id + k * {per_copy} AS id) FROM range({rows // per_copy}) AS c(k), "
-        f"read_parquet('{sample}')) TO '{out}' (FORMAT parquet)"
+    It runs in a child process: Linux counts a child's peak RSS from its parent's at fork, so a
+    parent that had DuckDB copy 100M rows would lend its own peak to every sizing run measured after.
+    """
+    script = (
+        "import sys, duckdb\n"
+        "sample, out, rows = sys.argv[1], sys.argv[2], int(sys.argv[3])\n"
+        "con = duckdb.connect()\n"
+        "per = con.execute('SELECT count(*) FROM read_parquet(?)', [sample]).fetchone()[0]\n"
+        "assert rows % per == 0, f'{rows} is not a whole number of copies of {per} rows'\n"
+        'con.execute(f"COPY (SELECT * REPLACE (id + k * {per} AS id) FROM range({rows // per}) AS c(k), "\n'
+        "            f\"read_parquet('{sample}')) TO '{out}' (FORMAT parquet)\")\n"
     )
-    return time.perf_counter() - start
+    command = [sys.executable, "-c", script, str(sample), str(out), str(rows)]
+    seconds, _, _ = run_child(command, dict(os.environ))
+    return seconds
 
 
 def cli(*args: str) -> list[str]:
