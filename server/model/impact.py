@@ -27,8 +27,8 @@ Cause = Literal[
 
 
 class Flow(Strict):
-    from_profile: Slug | None = Field(description="Winner under revision A; null: no profile.")
-    to_profile: Slug | None = Field(description="Winner under revision B; null: no profile.")
+    from_profile: Slug | None = Field(None, description="Winner under revision A; null: no profile.")
+    to_profile: Slug | None = Field(None, description="Winner under revision B; null: no profile.")
     records: int = Field(ge=0)
 
 
@@ -45,8 +45,8 @@ class Driver(Strict):
 
 class ProfileImpact(Strict):
     profile_id: Slug
-    winners_before: int | None = Field(description="Winners under A; null: not in A.")
-    winners_after: int | None = Field(description="Winners under B; null: not in B.")
+    winners_before: int | None = Field(None, description="Winners under A; null: not in A.")
+    winners_after: int | None = Field(None, description="Winners under B; null: not in B.")
     net_before: int | None = None
     net_after: int | None = None
     joined: int = Field(ge=0, description="Records it wins under B and not under A.")
