@@ -98,7 +98,11 @@ def check_holdouts(
             counter["holdout:held" if verdict.in_holdout else "holdout:treatment"] += 1
     kinds = dict(case.kinds)
     for dialect, connection in connections.items():
-        load_table(connection, dialect, HOLDOUT_TABLE, kinds, records, id_kind=kind)
+        if dialect == "databricks":  # a SparkTarget: the rows become a typed temporary view
+            connection.load(case.zone, kinds, records, view=HOLDOUT_TABLE, id_kind=kind)
+            counter["holdout:on_spark"] += 1
+        else:
+            load_table(connection, dialect, HOLDOUT_TABLE, kinds, records, id_kind=kind)
         sql = compile_sql(plan, dialect, table=HOLDOUT_TABLE, now=case.now)
         rows = connection.execute(sql).fetchall()
         got = Counter((canonical_id(row[0]), row[1], row[2]) for row in rows)

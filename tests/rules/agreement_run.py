@@ -130,6 +130,8 @@ class AgreementRun:
         if logic is not None and expected_node:
             self.node_jobs.append((f"case {number}", logic, [d for _, d, _ in expected_node], expected_node))
         connections = {d: c for d, c in (("duckdb", self.duck), ("postgres", self.pg)) if c is not None}
+        if self.spark is not None and number % self.spark_every == 0:
+            connections["databricks"] = self.spark
         difference = check_holdouts(self.holdout_rng, case, connections, self.counter)
         if difference:
             self.fail(f"case {number}", case, difference)

@@ -135,7 +135,16 @@ class SparkTarget:
     def __init__(self, spark: Any) -> None:
         self.spark = spark
 
-    def load(self, zone: str, kinds: dict[str, str], records: list[dict[str, Any]]) -> None:
+    def load(
+        self,
+        zone: str,
+        kinds: dict[str, str],
+        records: list[dict[str, Any]],
+        *,
+        view: str = SPARK_VIEW,
+        id_kind: str | None = None,
+    ) -> None:
+        """As load_table: `id` is the record's index, or with `id_kind` its own "id" in that type."""
         from pyspark.sql import types as T
 
         spark_types = {
@@ -143,14 +152,14 @@ class SparkTarget:
             "boolean": T.BooleanType(), "timestamp": T.TimestampType(), "date": T.DateType(),
         }  # fmt: skip
         self.spark.conf.set("spark.sql.session.timeZone", zone)
-        schema = T.StructType(
-            [T.StructField("id", T.LongType()), *(T.StructField(n, spark_types[k]) for n, k in kinds.items())]
-        )
+        id_field = T.StructField("id", spark_types[id_kind or "integer"])
+        schema = T.StructType([id_field, *(T.StructField(n, spark_types[k]) for n, k in kinds.items())])
         rows = []
         for index, record in enumerate(records):
             values = [coerce_value(record.get(n), k, index=index, attr=n) for n, k in kinds.items()]
-            rows.append((index, *(_spark_value(v, kinds[n]) for v, n in zip(values, kinds, strict=True))))
-        self.spark.createDataFrame(rows, schema).createOrReplaceTempView(SPARK_VIEW)
+            record_id = record.get("id") if id_kind else index
+            rows.append((record_id, *(_spark_value(v, kinds[n]) for v, n in zip(values, kinds, strict=True))))
+        self.spark.createDataFrame(rows, schema).createOrReplaceTempView(view)
 
     def execute(self, sql: str) -> _Rows:
         return _Rows([tuple(row) for row in self.spark.sql(sql).collect()])

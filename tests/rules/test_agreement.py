@@ -66,6 +66,7 @@ EXPECTED_HARD_CASES = {
     "holdout:treatment",
     "holdout:winner_without_holdout",
     "holdout:id_without_canonical_text",
+    "holdout:on_spark",
 }
 
 
